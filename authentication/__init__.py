@@ -1,0 +1,1 @@
+"""Posh Authenticate: staff review of every listing priced over the threshold."""

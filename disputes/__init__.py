@@ -1,0 +1,1 @@
+"""Item-not-as-described cases: evidence, returns, refunds and releases via the ledger."""

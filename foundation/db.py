@@ -1,0 +1,140 @@
+"""The database: declarative base, engine, the scoped session and units of work.
+
+Services receive the session and only flush; the unit of work around them (a web
+request, a job, a CLI command) commits once or rolls back.  Work that must only
+happen once the data is durable (enqueuing jobs, sending notifications) is
+registered with `after_commit` and dropped on rollback.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import datetime, timezone
+from typing import Callable, Iterator
+
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in Python on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; use foundation.clock.now()")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+SessionFactory = sessionmaker(expire_on_commit=False)
+session: scoped_session[Session] = scoped_session(SessionFactory)
+_engines: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    """One engine (and pool) per URL per process."""
+    if url not in _engines:
+        _engines[url] = _create_engine(url)
+    return _engines[url]
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def configure(url: str) -> Engine:
+    """Bind the scoped session to the database at `url`."""
+    engine = engine_for(url)
+    session.remove()
+    SessionFactory.configure(bind=engine)
+    return engine
+
+
+def dispose_all() -> None:
+    session.remove()
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+@contextlib.contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """Commit what the block did, or roll all of it back; then forget the session."""
+    s = session()
+    try:
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        session.remove()
+
+
+def after_commit(s: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction has committed; never on rollback."""
+    s.info.setdefault("after_commit", []).append(callback)
+
+
+@event.listens_for(SessionFactory, "after_commit")
+def _run_after_commit(s: Session) -> None:
+    callbacks = s.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+@event.listens_for(SessionFactory, "after_rollback")
+def _drop_after_commit(s: Session) -> None:
+    s.info.pop("after_commit", None)
+
+
+_engine_pid = {"pid": os.getpid()}
+
+
+def reset_after_fork() -> None:
+    """A forked RQ work horse must not share the parent's pooled connections."""
+    if _engine_pid["pid"] != os.getpid():
+        for engine in _engines.values():
+            engine.dispose(close=False)
+        session.remove()
+        _engine_pid["pid"] = os.getpid()

@@ -1,0 +1,288 @@
+"""Background jobs on RQ: one decorator, workload queues, timers and periodic sweeps.
+
+- `@job(queue=...)` registers a task.  `task.enqueue(*ids)` defers the enqueue
+  until the surrounding transaction commits, and only accepts plain values
+  (ids, strings, numbers): a job loads its rows again.
+- Every task runs inside `execute()`, the single wrapper that opens a unit of
+  work, stamps the RQ job id into the log, and commits or rolls back.
+- RQ delivers at least once, so tasks re-check state before acting.
+- Timers use `enqueue_at` with a job id derived from (object, state, deadline).
+- `@periodic(every=...)` tasks are enqueued by a beat that runs inside every
+  worker; a Redis SET NX per time slot keeps many workers from doubling them.
+"""
+from __future__ import annotations
+
+import contextvars
+import importlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+import redis
+from rq import Queue, SimpleWorker, Worker, get_current_job
+from rq.job import Job, JobStatus
+from rq.registry import (DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry,
+                         StartedJobRegistry)
+
+from foundation import clock, db
+
+QUEUES = ("scheduled", "default", "vision")  # worker priority order: timers first
+log = logging.getLogger(__name__)
+current_job_id: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="-")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    queue: str
+    timeout: int | None
+    fn: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class PeriodicSpec:
+    task: "Task"
+    every: timedelta
+
+
+_tasks: dict[str, TaskSpec] = {}
+_periodic: dict[str, PeriodicSpec] = {}
+_state: dict[str, Any] = {"redis": None, "timeout": 600}
+
+
+class JobArgumentError(TypeError):
+    """Jobs take ids and plain values; an ORM object or a structure is a bug."""
+
+
+def init(connection: redis.Redis, default_timeout: int = 600) -> None:
+    _state["redis"] = connection
+    _state["timeout"] = default_timeout
+
+
+def connection() -> redis.Redis:
+    if _state["redis"] is None:
+        raise RuntimeError("jobs.init() has not been called (create_app does it)")
+    return _state["redis"]
+
+
+def queue(name: str) -> Queue:
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}; queues are {', '.join(QUEUES)}")
+    return Queue(name, connection=connection())
+
+
+class Task:
+    """A registered job function; call it directly to run inline (tests, CLI)."""
+
+    def __init__(self, spec: TaskSpec):
+        self.spec = spec
+
+    def __call__(self, *args, **kwargs):
+        return self.spec.fn(*args, **kwargs)
+
+    def enqueue(self, *args, job_id: str | None = None, at: datetime | None = None,
+                **kwargs) -> None:
+        """Enqueue once the current transaction commits (at once if none is open)."""
+        _check_plain(args, kwargs)
+        s = db.session()
+        if s.in_transaction():
+            db.after_commit(s, lambda: self.enqueue_now(*args, job_id=job_id, at=at, **kwargs))
+        else:
+            self.enqueue_now(*args, job_id=job_id, at=at, **kwargs)
+
+    def enqueue_now(self, *args, job_id: str | None = None, at: datetime | None = None,
+                    **kwargs) -> Job | None:
+        q = queue(self.spec.queue)
+        if job_id and _is_pending(job_id):
+            return None  # the same timer or batch is already waiting
+        options = dict(job_id=job_id, job_timeout=self.spec.timeout or _state["timeout"],
+                       description=self.spec.name, result_ttl=3600, failure_ttl=7 * 86400)
+        call_args = (self.spec.name, list(args), kwargs)
+        if at is not None:
+            return q.enqueue_at(at, execute, *call_args, **options)
+        return q.enqueue(execute, *call_args, **options)
+
+
+def job(queue: str = "default", timeout: int | None = None) -> Callable[[Callable], Task]:
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+
+    def register(fn: Callable) -> Task:
+        name = f"{fn.__module__}.{fn.__name__}"
+        spec = TaskSpec(name=name, queue=queue, timeout=timeout, fn=fn)
+        _tasks[name] = spec
+        return Task(spec)
+
+    return register
+
+
+def periodic(every: timedelta, queue: str = "scheduled",
+             timeout: int | None = None) -> Callable[[Callable], Task]:
+    """A job that the beat enqueues once per `every` (tasks take no arguments)."""
+
+    def register(fn: Callable) -> Task:
+        task = job(queue=queue, timeout=timeout)(fn)
+        _periodic[task.spec.name] = PeriodicSpec(task=task, every=every)
+        return task
+
+    return register
+
+
+def execute(task_name: str, args: list, kwargs: dict) -> Any:
+    """The one wrapper every job runs in: a fresh unit of work, the job id in the log."""
+    spec = _resolve(task_name)
+    rq_job = get_current_job()
+    token = current_job_id.set(rq_job.id if rq_job else "inline")
+    db.reset_after_fork()
+    try:
+        with db.unit_of_work():
+            log.info("job %s started", task_name)
+            result = spec.fn(*args, **kwargs)
+        log.info("job %s finished", task_name)
+        return result
+    finally:
+        current_job_id.reset(token)
+
+
+def _resolve(task_name: str) -> TaskSpec:
+    if task_name not in _tasks:
+        module = task_name.rsplit(".", 1)[0]
+        importlib.import_module(module)  # registering happens at import
+    return _tasks[task_name]
+
+
+def _check_plain(args: tuple, kwargs: dict) -> None:
+    for value in (*args, *kwargs.values()):
+        if not _is_plain(value):
+            raise JobArgumentError(
+                f"job arguments must be ids or plain values, got {type(value).__name__}")
+
+
+def _is_plain(value: Any) -> bool:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    return False
+
+
+def _is_pending(job_id: str) -> bool:
+    try:
+        status = Job.fetch(job_id, connection=connection()).get_status()
+    except Exception:  # noqa: BLE001 - rq raises NoSuchJobError or a decode error
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED,
+                      JobStatus.STARTED)
+
+
+# --- periodic beat -------------------------------------------------------------------
+
+def beat_once(at: datetime | None = None) -> list[str]:
+    """Enqueue each periodic task whose current slot has not been claimed yet."""
+    at = at or clock.now()
+    fired = []
+    for name, spec in _periodic.items():
+        seconds = int(spec.every.total_seconds())
+        slot = int(at.timestamp()) // seconds
+        key = f"marketplace:beat:{name}:{slot}"
+        if connection().set(key, os.getpid(), nx=True, ex=seconds * 2):
+            spec.task.enqueue_now()
+            fired.append(name)
+    return fired
+
+
+def start_beat(interval_seconds: int) -> threading.Thread:
+    def loop() -> None:
+        while True:
+            try:
+                beat_once()
+            except Exception:  # noqa: BLE001 - a lost beat is caught by the next one
+                log.exception("periodic beat failed")
+            time.sleep(interval_seconds)
+
+    thread = threading.Thread(target=loop, name="periodic-beat", daemon=True)
+    thread.start()
+    return thread
+
+
+def periodic_tasks() -> dict[str, PeriodicSpec]:
+    return dict(_periodic)
+
+
+# --- workers ---------------------------------------------------------------------------
+
+def run_worker(queue_names: list[str] | None = None, burst: bool = False,
+               beat_seconds: int = 15) -> None:
+    """A production worker: forks a work horse per job, runs RQ's scheduler and the beat."""
+    names = queue_names or list(QUEUES)
+    if not burst:
+        start_beat(beat_seconds)
+    worker = Worker([queue(n) for n in names], connection=connection())
+    worker.work(burst=burst, with_scheduler=True)
+
+
+def run_pending(queue_names: list[str] | None = None) -> int:
+    """Process what is queued now, in this process (tests, `flask jobs run-pending`)."""
+    names = queue_names or list(QUEUES)
+    worker = SimpleWorker([queue(n) for n in names], connection=connection())
+    before = worker.successful_job_count + worker.failed_job_count
+    worker.work(burst=True, with_scheduler=False)
+    return worker.successful_job_count + worker.failed_job_count - before
+
+
+# --- health ----------------------------------------------------------------------------
+
+def health() -> dict:
+    """Queues, workers and recent failures, for `flask rq-status` and the console."""
+    conn = connection()
+    queues = []
+    failed_jobs = []
+    for name in QUEUES:
+        q = queue(name)
+        failed = FailedJobRegistry(queue=q)
+        queues.append({
+            "name": name,
+            "queued": q.count,
+            "started": StartedJobRegistry(queue=q).count,
+            "scheduled": ScheduledJobRegistry(queue=q).count,
+            "deferred": DeferredJobRegistry(queue=q).count,
+            "failed": failed.count,
+        })
+        for job_id in failed.get_job_ids(0, 19, desc=True):
+            failed_jobs.append(_failed_job_summary(job_id, name, conn))
+    workers = [{
+        "name": w.name,
+        "state": str(w.get_state()),
+        "queues": w.queue_names(),
+        "current_job": w.get_current_job_id(),
+        "last_heartbeat": w.last_heartbeat.isoformat() if w.last_heartbeat else None,
+        "successful": w.successful_job_count,
+        "failed": w.failed_job_count,
+    } for w in Worker.all(connection=conn)]
+    return {"queues": queues, "workers": workers, "failed_jobs": failed_jobs}
+
+
+def _failed_job_summary(job_id: str, queue_name: str, conn: redis.Redis) -> dict:
+    try:
+        rq_job = Job.fetch(job_id, connection=conn)
+    except Exception:  # noqa: BLE001 - expired between listing and fetching
+        return {"id": job_id, "queue": queue_name, "task": "?", "error": "expired",
+                "ended_at": None}
+    task = rq_job.args[0] if rq_job.args else rq_job.func_name
+    error = (rq_job.latest_result().exc_string if rq_job.latest_result() else "") or ""
+    return {"id": job_id, "queue": queue_name, "task": task,
+            "error": error.strip().splitlines()[-1] if error.strip() else "",
+            "ended_at": rq_job.ended_at.isoformat() if rq_job.ended_at else None}
+
+
+def requeue_failed(job_id: str) -> None:
+    for name in QUEUES:
+        registry = FailedJobRegistry(queue=queue(name))
+        if job_id in registry.get_job_ids():
+            registry.requeue(job_id)
+            return
+    raise LookupError(job_id)

@@ -1,0 +1,17 @@
+"""Every module that declares tables, so that metadata (and Alembic) sees all of them."""
+from __future__ import annotations
+
+import importlib
+
+from foundation.db import Base
+
+MODEL_MODULES = (
+    "foundation.staff.models",
+    "foundation.audit.models",
+)
+
+
+def load_all_models():
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    return Base.metadata

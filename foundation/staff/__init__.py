@@ -1,0 +1,1 @@
+"""Staff identity: accounts, roles and permissions, sign-in sessions and API tokens."""

@@ -1,0 +1,13 @@
+"""Every module that registers jobs (and periodic sweeps), imported by workers at start."""
+from __future__ import annotations
+
+import importlib
+
+TASK_MODULES: tuple[str, ...] = (
+    "foundation.maintenance",
+)
+
+
+def load_all_tasks() -> None:
+    for module in TASK_MODULES:
+        importlib.import_module(module)

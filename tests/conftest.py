@@ -1,0 +1,102 @@
+"""Test fixtures on real parts: PostgreSQL and Redis when DATABASE_URL / REDIS_URL are
+set (CI), else SQLite and an embedded redis-server.  Every test starts from a
+freshly migrated, empty database and an empty Redis database."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+
+import pytest
+from sqlalchemy import text
+
+from foundation import clock, db
+from foundation.config import Settings
+from foundation.migrations import upgrade
+from foundation.model_registry import load_all_models
+from foundation.redis_conn import embedded_url
+from tests.helpers import STRONG_PASSWORD, make_staff, sign_in  # noqa: F401
+
+EXTERNAL_DB = os.environ.get("DATABASE_URL", "")
+EXTERNAL_REDIS = os.environ.get("REDIS_URL", "")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_network():
+    """Tests must pass with the outside world unreachable: refuse any non-local connect."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith(("127.", "/", "::1", "localhost"))
+                                          or host in ("", "0.0.0.0")):
+            raise OSError(f"tests may not reach the network ({host})")
+        return real_connect(sock, address)
+
+    socket.socket.connect = guarded
+    yield
+    socket.socket.connect = real_connect
+
+
+@pytest.fixture(scope="session")
+def backing_services(tmp_path_factory):
+    base = tmp_path_factory.mktemp("services")
+    redis_url = EXTERNAL_REDIS or embedded_url(str(base))
+    if EXTERNAL_DB:
+        upgrade(EXTERNAL_DB, "heads")
+        template = None
+    else:
+        template = base / "template.db"
+        upgrade(f"sqlite:///{template}", "heads")
+        db.dispose_all()
+    return {"redis_url": redis_url, "template": template}
+
+
+@pytest.fixture
+def database_url(backing_services, tmp_path):
+    if EXTERNAL_DB:
+        _empty_postgres(EXTERNAL_DB)
+        yield EXTERNAL_DB
+    else:
+        path = tmp_path / "test.db"
+        shutil.copy(backing_services["template"], path)
+        yield f"sqlite:///{path}"
+    db.dispose_all()
+
+
+def _empty_postgres(url: str) -> None:
+    tables = [t.name for t in load_all_models().sorted_tables]
+    with db.engine_for(url).begin() as connection:
+        connection.execute(text(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings(database_url, backing_services, tmp_path) -> Settings:
+    return Settings.from_env(
+        environ={}, APP_ENV="test", INSTANCE_PATH=str(tmp_path / "instance"),
+        DATABASE_URL=database_url, REDIS_URL=backing_services["redis_url"],
+        SECRET_KEY="test-secret-key-" + "x" * 40)
+
+
+@pytest.fixture
+def app(settings):
+    from console import create_app
+
+    application = create_app(settings)
+    application.extensions["redis"].flushdb()
+    yield application
+    clock.freeze(None)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def staff(app, settings):
+    """Factory: staff(role) -> (id, email, password) of a new account."""
+    def factory(role: str = "admin", **kwargs):
+        return make_staff(settings, role, **kwargs)
+    return factory

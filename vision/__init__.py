@@ -1,0 +1,1 @@
+"""Image models: duplicate listings, counterfeit risk, and the analysts' tuning loop."""
