@@ -7,7 +7,8 @@ sign-in, the Flask-Admin console at /console and the JSON APIs under /api/v1.
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 

@@ -1,8 +1,16 @@
 """Staff sign-in (password, then TOTP where set up), sign-out."""
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from console.forms import ConfirmForm, SignInForm, TotpForm
 from console.security import SESSION_KEY, current_staff, login_rate_limited, safe_next, settings

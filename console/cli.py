@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from foundation import db, jobs
 from foundation.errors import DomainError
@@ -26,9 +27,7 @@ def _settings():
     return current_app.config["SETTINGS"]
 
 
-@click.group("db", help="Database schema (Alembic migrations).")
-def db_group():
-    pass
+db_group = AppGroup("db", help="Database schema (Alembic migrations).")
 
 
 @db_group.command("upgrade")
@@ -65,6 +64,7 @@ def db_check():
 
 
 @click.command("create-staff")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--name", "display_name", default=None, help="Display name.")
@@ -87,6 +87,7 @@ def create_staff(email: str, role: str, display_name: str | None, password: str 
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--queues", default=",".join(jobs.QUEUES), show_default=True,
               help="Comma-separated queues, highest priority first.")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
@@ -101,6 +102,7 @@ def worker(queues: str, burst: bool):
 
 
 @click.command("run-pending-jobs")
+@with_appcontext
 def run_pending_jobs():
     """Run every queued job now in this process, then exit."""
     import_task_modules()
@@ -108,6 +110,7 @@ def run_pending_jobs():
 
 
 @click.command("rq-status")
+@with_appcontext
 @click.option("--json", "as_json", is_flag=True)
 def rq_status(as_json: bool):
     """Queues, workers and recent failures."""

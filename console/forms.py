@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from foundation.staff.permissions import ROLE_LABELS
 
@@ -27,7 +27,7 @@ def role_choices():
 
 
 class CreateStaffForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     display_name = StringField("Name", validators=[Optional(), Length(max=120)])
     role = SelectField("Role", choices=role_choices())
     password = PasswordField("Initial password", validators=[DataRequired(), Length(max=1024)])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
@@ -120,7 +120,7 @@ def permission_required(permission: Permission) -> Callable:
         def wrapped(*args, **kwargs):
             staff = current_staff()
             if staff is None:
-                return redirect(url_for("auth.sign_in", next=request.full_path))
+                return redirect(url_for("auth.sign_in", next=current_path()))
             if not staff.can(permission):
                 abort(403)
             return view(*args, **kwargs)
@@ -128,3 +128,8 @@ def permission_required(permission: Permission) -> Callable:
         return wrapped
 
     return decorator
+
+
+def current_path() -> str:
+    """The path and query of this request, for ?next= after sign-in."""
+    return request.full_path if request.query_string else request.path

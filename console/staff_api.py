@@ -6,7 +6,7 @@ blueprint with `staff_api_route`, which checks the token and the permission.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Blueprint, g, jsonify
 

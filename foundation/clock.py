@@ -1,14 +1,14 @@
 """One source of "now" so that timers, windows and SLAs can be tested exactly."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _frozen: datetime | None = None
 
 
 def now() -> datetime:
     """The current time as an aware UTC datetime."""
-    return _frozen if _frozen is not None else datetime.now(timezone.utc)
+    return _frozen if _frozen is not None else datetime.now(UTC)
 
 
 def freeze(moment: datetime | None) -> None:

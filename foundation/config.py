@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
@@ -63,7 +64,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
-                 **overrides: Any) -> "Settings":
+                 **overrides: Any) -> Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         problems: list[str] = []
@@ -82,7 +83,7 @@ class Settings:
         settings = cls(**values, extra=dict(overrides))
         return settings.with_defaults().validated()
 
-    def with_defaults(self) -> "Settings":
+    def with_defaults(self) -> Settings:
         instance = Path(self.INSTANCE_PATH)
         changes: dict[str, Any] = {}
         if not self.DATABASE_URL:
@@ -93,7 +94,7 @@ class Settings:
             changes["SECRET_KEY"] = _instance_secret_key(instance)
         return dataclasses.replace(self, **changes)
 
-    def validated(self) -> "Settings":
+    def validated(self) -> Settings:
         problems = []
         if self.APP_ENV not in ENVIRONMENTS:
             problems.append(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")

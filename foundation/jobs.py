@@ -16,17 +16,24 @@ import contextvars
 import importlib
 import logging
 import os
+import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker, Worker, get_current_job
 from rq.job import Job, JobStatus
-from rq.registry import (DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry,
-                         StartedJobRegistry)
+from rq.registry import (
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
+from rq.scheduler import RQScheduler
 
 from foundation import clock, db
 
@@ -45,7 +52,7 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class PeriodicSpec:
-    task: "Task"
+    task: Task
     every: timedelta
 
 
@@ -86,13 +93,15 @@ class Task:
 
     def enqueue(self, *args, job_id: str | None = None, at: datetime | None = None,
                 **kwargs) -> None:
-        """Enqueue once the current transaction commits (at once if none is open)."""
+        """Enqueue once the surrounding unit of work commits; dropped if it rolls back.
+
+        Outside a unit of work (scripts, tests) call `enqueue_now` instead.
+        """
         _check_plain(args, kwargs)
         s = db.session()
-        if s.in_transaction():
-            db.after_commit(s, lambda: self.enqueue_now(*args, job_id=job_id, at=at, **kwargs))
-        else:
-            self.enqueue_now(*args, job_id=job_id, at=at, **kwargs)
+        if not s.in_transaction():
+            s.begin()  # so that the coming commit (even of no rows) releases the job
+        db.after_commit(s, lambda: self.enqueue_now(*args, job_id=job_id, at=at, **kwargs))
 
     def enqueue_now(self, *args, job_id: str | None = None, at: datetime | None = None,
                     **kwargs) -> Job | None:
@@ -105,6 +114,13 @@ class Task:
         if at is not None:
             return q.enqueue_at(at, execute, *call_args, **options)
         return q.enqueue(execute, *call_args, **options)
+
+
+def timer_id(purpose: str, object_type: str, object_id: int | str,
+             deadline: datetime) -> str:
+    """The job id of a timer: one per (object, purpose, deadline), so re-arming is a no-op."""
+    raw = f"timer-{purpose}-{object_type}-{object_id}-{int(deadline.timestamp())}"
+    return re.sub(r"[^A-Za-z0-9_-]", "_", raw)
 
 
 def job(queue: str = "default", timeout: int | None = None) -> Callable[[Callable], Task]:
@@ -226,12 +242,26 @@ def run_worker(queue_names: list[str] | None = None, burst: bool = False,
 
 
 def run_pending(queue_names: list[str] | None = None) -> int:
-    """Process what is queued now, in this process (tests, `flask jobs run-pending`)."""
+    """Process what is queued now (and timers already due), in this process.
+
+    For tests and `flask run-pending-jobs`; production workers fork and schedule.
+    """
     names = queue_names or list(QUEUES)
-    worker = SimpleWorker([queue(n) for n in names], connection=connection())
-    before = worker.successful_job_count + worker.failed_job_count
-    worker.work(burst=True, with_scheduler=False)
-    return worker.successful_job_count + worker.failed_job_count - before
+    _enqueue_due_timers(names)
+    queues = [queue(n) for n in names]
+    waiting = sum(q.count for q in queues)
+    SimpleWorker(queues, connection=connection()).work(burst=True, with_scheduler=False,
+                                                        logging_level="WARNING")
+    return waiting - sum(q.count for q in queues)
+
+
+def _enqueue_due_timers(names: list[str]) -> None:
+    scheduler = RQScheduler(names, connection=connection())
+    if scheduler.acquire_locks():
+        try:
+            scheduler.enqueue_scheduled_jobs()
+        finally:
+            scheduler.release_locks()
 
 
 # --- health ----------------------------------------------------------------------------

@@ -7,14 +7,14 @@ read-only, use FlaskForm (CSRF) for every form, and never count whole tables.
 """
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.model import filters
 from flask_wtf import FlaskForm
 
-from console.security import current_staff, settings
+from console.security import current_path, current_staff, settings
 from foundation import db
 from foundation.staff.permissions import Permission
 
@@ -34,7 +34,7 @@ class StaffOnly:
     def inaccessible_callback(self, name, **kwargs):
         staff = current_staff()
         if staff is None:
-            return redirect(url_for("auth.sign_in", next=request.full_path))
+            return redirect(url_for("auth.sign_in", next=current_path()))
         if settings().totp_required and not staff.totp_enabled:
             return redirect(url_for("account.index"))
         abort(403)
@@ -73,3 +73,4 @@ class StaffModelView(StaffOnly, ModelView):
 class ConsoleHomeView(StaffOnly, AdminIndexView):
     def inaccessible_callback(self, name, **kwargs):
         return StaffOnly.inaccessible_callback(self, name, **kwargs)
+

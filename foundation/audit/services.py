@@ -26,7 +26,7 @@ class AuditContext:
 
 
 context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "audit_context", default=AuditContext())
+    "audit_context", default=AuditContext())  # noqa: B039 - frozen, so sharing is safe
 
 
 def record(s: Session, actor: StaffUser | None, action: str, object_type: str,

@@ -28,7 +28,7 @@ class StaffUser(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
-    sessions: Mapped[list["StaffSession"]] = relationship(back_populates="staff")
+    sessions: Mapped[list[StaffSession]] = relationship(back_populates="staff")
 
     @property
     def permissions(self) -> frozenset[Permission]:

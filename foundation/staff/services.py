@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from foundation import clock
 from foundation.audit.services import record, snapshot
 from foundation.config import Settings
-from foundation.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from foundation.errors import Conflict, NotFound, ValidationFailed
 from foundation.staff.models import StaffSession, StaffUser
 from foundation.staff.permissions import Role
 
@@ -130,7 +130,8 @@ def sign_in(s: Session, settings: Settings, email: str, password: str,
     if staff is None:
         _verify(_DUMMY_HASH, password)
         record(s, None, "staff.sign_in_failed", "staff_user", None,
-               after={"email": email[:254], "reason": "unknown_email"}, actor_label=email[:254] or "?")
+               after={"email": email[:254], "reason": "unknown_email"},
+               actor_label=email[:254] or "?")
         return SignInResult(None, "bad_credentials")
     now = clock.now()
     if staff.locked_until and staff.locked_until > now:
