@@ -12,14 +12,15 @@ from typing import Any
 
 from flask import Flask
 
+import marketplace_core.media  # noqa: F401  first: caps OpenCV's decoder before any cv2 import
 from foundation import db, jobs
-from foundation.config import Settings
+from foundation.config import Settings, install
 from foundation.model_registry import load_all_models
 from foundation.redis_conn import connect
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
-    settings = _settings_from(config)
+    settings = install(_settings_from(config))
     app = Flask(__name__, instance_path=settings.INSTANCE_PATH)
     app.config.update(
         SETTINGS=settings,
@@ -28,7 +29,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
-        MAX_CONTENT_LENGTH=settings.get("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        MAX_CONTENT_LENGTH=settings.MAX_UPLOAD_BYTES + 64 * 1024,  # room for form fields
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
         TESTING=settings.APP_ENV == "test",
     )
@@ -42,12 +43,16 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from console.admin import init_admin
     from console.auth_views import bp as auth_bp
     from console.staff_api import bp as staff_api_bp
+    from marketplace_core.api import build_blueprint as marketplace_api
 
     request_cycle.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_api_bp)
+    public_api = marketplace_api()
+    security.csrf.exempt(public_api)  # bearer tokens only, no cookies: no CSRF surface
+    app.register_blueprint(public_api)
     init_admin(app)
     cli.init_app(app)
     return app

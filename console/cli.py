@@ -13,6 +13,7 @@ from foundation.errors import DomainError
 from foundation.migrations import check_schema, downgrade, make_revision, upgrade
 from foundation.staff import services as staff_services
 from foundation.staff.permissions import Role
+from marketplace_core.shipping.cli import carrier_group
 
 
 def init_app(app: Flask) -> None:
@@ -21,6 +22,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(rq_status)
     app.cli.add_command(run_pending_jobs)
+    app.cli.add_command(seed)
+    app.cli.add_command(carrier_group)
 
 
 def _settings():
@@ -133,3 +136,37 @@ def import_task_modules() -> None:
     """Import every module that registers jobs, so the worker knows them all."""
     from foundation.task_registry import load_all_tasks
     load_all_tasks()
+
+
+@click.command("seed")
+@click.option("--listings", "listings_count", default=2000, show_default=True,
+              type=click.IntRange(10, 1_000_000))
+@click.option("--seed", "seed_value", default=7, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32),
+              help="Processes that render photos.")
+@with_appcontext
+def seed(listings_count: int, seed_value: int, workers: int):
+    """Fill an empty database with a deterministic demo marketplace."""
+    from marketplace_core.seed.demo import seed_demo
+
+    with db.unit_of_work() as s:
+        from sqlalchemy import func, select
+
+        from marketplace_core.members.models import Member
+        if s.scalar(select(func.count()).select_from(Member)):
+            raise click.ClickException("The database already has members; seed an empty one.")
+    bars: dict[str, object] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = click.progressbar(length=total, label=f"{stage:<28}",
+                                                  show_pos=True)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    report = seed_demo(listings_count=listings_count, seed=seed_value, progress=progress,
+                       workers=workers)
+    click.echo(json.dumps(report.__dict__, indent=2, default=str))

@@ -18,6 +18,7 @@ from foundation.redis_conn import embedded_url
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
 DEMO_PASSWORD = "demo-password-2026"
+DEMO_LISTINGS = int(os.environ.get("DEMO_LISTINGS", "2000"))
 DEMO_STAFF = (
     ("admin@demo.posh.in", "admin", "Asha Admin"),
     ("auth@demo.posh.in", "authenticator", "Arjun Authenticator"),
@@ -41,6 +42,21 @@ def ensure_demo_staff(settings: Settings) -> None:
                                             password=DEMO_PASSWORD, display_name=name)
 
 
+def seed_if_empty() -> None:
+    """The first `make demo` fills the marketplace; later runs keep what is there."""
+    from sqlalchemy import func, select
+
+    from marketplace_core.members.models import Member
+
+    with db.unit_of_work() as s:
+        if s.scalar(select(func.count()).select_from(Member)):
+            return
+    print(f"seeding the demo marketplace ({DEMO_LISTINGS} listings, once)...", flush=True)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "seed",
+                    "--listings", str(DEMO_LISTINGS)], cwd=PROJECT_ROOT, env=os.environ.copy(),
+                   check=True)
+
+
 def main() -> None:
     settings = Settings.from_env()
     if settings.is_production:
@@ -51,6 +67,7 @@ def main() -> None:
     upgrade(settings.DATABASE_URL)
     db.configure(settings.DATABASE_URL)
     ensure_demo_staff(settings)
+    seed_if_empty()
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                               cwd=PROJECT_ROOT, env=os.environ.copy())
     _print_sign_ins()
@@ -71,6 +88,9 @@ def _print_sign_ins() -> None:
     print(f"Demo staff (password for all: {DEMO_PASSWORD}):")
     for email, role, _ in DEMO_STAFF:
         print(f"  {role:<22} {email}")
+    from marketplace_core.seed.demo import DEMO_MEMBER_PASSWORD
+    print(f"Demo members sign in to the API (POST /api/v1/auth/token) with any member's "
+          f"email from /console/members/ and the password {DEMO_MEMBER_PASSWORD}.")
     print("Stop with Ctrl-C.\n", flush=True)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -46,6 +47,48 @@ class Settings:
     PERIODIC_BEAT_SECONDS: int = 15
     # Marketplace rules (../shared/domain.md); money in paise.
     AUTHENTICATION_THRESHOLD_PAISE: int = 1_000_000
+    COMMISSION_RATE_BP: int = 2000                 # 20% of the sale
+    COMMISSION_FLAT_FEE_PAISE: int = 4_900         # Rs 49 flat ...
+    COMMISSION_FLAT_BELOW_PAISE: int = 30_000      # ... on sales below Rs 300
+    LISTING_MIN_PRICE_PAISE: int = 10_000          # Rs 100
+    LISTING_MAX_PRICE_PAISE: int = 100_000_000     # Rs 10 lakh: anything above is a typo
+    LISTING_MAX_PHOTOS: int = 16
+    MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024
+    # Social (ours): comment limits, party length, how far back the following feed looks.
+    COMMENT_MAX_LENGTH: int = 500
+    COMMENT_MAX_MENTIONS: int = 5
+    PARTY_MAX_HOURS: int = 24
+    FEED_WINDOW_DAYS: int = 30
+    # Offers and bundles (ours): expiry window, the lowest acceptable offer (a share of the
+    # price and an absolute floor), the least discount of an offer to likers, bundle caps.
+    OFFER_EXPIRY_HOURS: int = 24
+    OFFER_MIN_PERCENT_OF_PRICE: int = 50
+    OFFER_FLOOR_PAISE: int = 5_000
+    LIKER_OFFER_MIN_DISCOUNT_PERCENT: int = 10
+    BUNDLE_DISCOUNT_MAX_PERCENT: int = 30
+    BUNDLE_MAX_ITEMS: int = 25
+    # Orders and payouts (domain.md; "ours" where marked): the flat PoshPost label fee the
+    # buyer pays, cancellation and acceptance windows, the rating window, the payout cycle
+    # and the simulated bank's failing account numbers (a regular expression).
+    ORDER_SHIPPING_FEE_PAISE: int = 7_900
+    ORDER_ACCIDENTAL_CANCEL_MINUTES: int = 180
+    ORDER_BUYER_CANCEL_AFTER_DAYS: int = 7
+    ORDER_AUTO_CANCEL_DAYS: int = 21
+    ORDER_AUTO_ACCEPT_DAYS: int = 3
+    RATING_WINDOW_DAYS: int = 30
+    PAYOUT_INTERVAL_HOURS: int = 24
+    PAYOUT_FAILING_ACCOUNT_PATTERN: str = "0000[0-9]*"
+    # PoshPost shipping (domain.md; prices ours): label tiers "name:max_grams:surcharge_paise"
+    # from light to heavy, the first free to the seller (up to 2.27 kg / 5 lb), the last
+    # open-ended ("*"); days without a carrier scan before a shipment is flagged late;
+    # the transit time promised to buyers; the carrier webhook's HMAC secret (generated
+    # per instance outside production) and how old a signed event may be.
+    SHIPPING_LABEL_TIERS: str = ("standard:2268:0,heavy:4536:9900,extra_heavy:9072:19900,"
+                                 "bulky:*:39900")
+    SHIPPING_LATE_SCAN_DAYS: int = 3
+    SHIPPING_TRANSIT_DAYS: int = 4
+    CARRIER_WEBHOOK_SECRET: str = ""
+    CARRIER_WEBHOOK_TOLERANCE_SECONDS: int = 300
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -92,6 +135,9 @@ class Settings:
             changes["MEDIA_ROOT"] = str(instance / "media")
         if not self.SECRET_KEY and not self.is_production:
             changes["SECRET_KEY"] = _instance_secret_key(instance)
+        if not self.CARRIER_WEBHOOK_SECRET and not self.is_production:
+            changes["CARRIER_WEBHOOK_SECRET"] = _instance_secret_key(
+                instance, "carrier_webhook_secret")
         return dataclasses.replace(self, **changes)
 
     def validated(self) -> Settings:
@@ -111,14 +157,74 @@ class Settings:
         for name in ("STAFF_SESSION_IDLE_MINUTES", "STAFF_SESSION_MAX_HOURS",
                      "STAFF_API_TOKEN_HOURS", "LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES",
                      "LOGIN_IP_ATTEMPTS_PER_MINUTE", "JOB_TIMEOUT_SECONDS",
-                     "PERIODIC_BEAT_SECONDS", "AUTHENTICATION_THRESHOLD_PAISE"):
+                     "PERIODIC_BEAT_SECONDS", "AUTHENTICATION_THRESHOLD_PAISE",
+                     "LISTING_MIN_PRICE_PAISE", "LISTING_MAX_PRICE_PAISE", "LISTING_MAX_PHOTOS",
+                     "MAX_UPLOAD_BYTES", "COMMENT_MAX_LENGTH", "COMMENT_MAX_MENTIONS",
+                     "PARTY_MAX_HOURS", "FEED_WINDOW_DAYS"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive number")
+        problems.extend(self._offer_problems())
+        problems.extend(self._order_problems())
+        problems.extend(self._shipping_problems())
         if self.PASSWORD_MIN_LENGTH < 8:
             problems.append("PASSWORD_MIN_LENGTH must be at least 8")
         if problems:
             raise ConfigError("; ".join(problems))
         return self
+
+    def _offer_problems(self) -> list[str]:
+        problems = []
+        for name in ("OFFER_EXPIRY_HOURS", "OFFER_FLOOR_PAISE", "BUNDLE_MAX_ITEMS"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be a positive number")
+        for name in ("OFFER_MIN_PERCENT_OF_PRICE", "LIKER_OFFER_MIN_DISCOUNT_PERCENT",
+                     "BUNDLE_DISCOUNT_MAX_PERCENT"):
+            if not 1 <= getattr(self, name) <= 99:
+                problems.append(f"{name} must be a percentage from 1 to 99")
+        return problems
+
+    def _order_problems(self) -> list[str]:
+        problems = []
+        for name in ("ORDER_ACCIDENTAL_CANCEL_MINUTES", "ORDER_BUYER_CANCEL_AFTER_DAYS",
+                     "ORDER_AUTO_CANCEL_DAYS", "ORDER_AUTO_ACCEPT_DAYS", "RATING_WINDOW_DAYS",
+                     "PAYOUT_INTERVAL_HOURS"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be a positive number")
+        if self.ORDER_SHIPPING_FEE_PAISE < 0:
+            problems.append("ORDER_SHIPPING_FEE_PAISE cannot be negative")
+        if not (self.ORDER_ACCIDENTAL_CANCEL_MINUTES < self.ORDER_BUYER_CANCEL_AFTER_DAYS * 1440
+                and self.ORDER_BUYER_CANCEL_AFTER_DAYS < self.ORDER_AUTO_CANCEL_DAYS):
+            problems.append("order windows must grow: accidental cancel < buyer cancel "
+                            "< automatic cancel")
+        try:
+            re.compile(self.PAYOUT_FAILING_ACCOUNT_PATTERN)
+        except re.error:
+            problems.append("PAYOUT_FAILING_ACCOUNT_PATTERN is not a regular expression")
+        return problems
+
+    def _shipping_problems(self) -> list[str]:
+        problems = []
+        for name in ("SHIPPING_LATE_SCAN_DAYS", "SHIPPING_TRANSIT_DAYS",
+                     "CARRIER_WEBHOOK_TOLERANCE_SECONDS"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be a positive number")
+        if self.SHIPPING_LATE_SCAN_DAYS >= self.ORDER_AUTO_CANCEL_DAYS:
+            problems.append("SHIPPING_LATE_SCAN_DAYS must be less than ORDER_AUTO_CANCEL_DAYS")
+        try:
+            parse_label_tiers(self.SHIPPING_LABEL_TIERS)
+        except ValueError as exc:
+            problems.append(f"SHIPPING_LABEL_TIERS: {exc}")
+        if len(self.CARRIER_WEBHOOK_SECRET) < 32:
+            problems.append("CARRIER_WEBHOOK_SECRET must be set to at least 32 characters in "
+                            "production" if self.is_production
+                            else "CARRIER_WEBHOOK_SECRET is too short (32+ characters)")
+        elif self.CARRIER_WEBHOOK_SECRET == self.SECRET_KEY:
+            problems.append("CARRIER_WEBHOOK_SECRET must differ from SECRET_KEY")
+        return problems
+
+    @property
+    def label_tiers(self) -> tuple[LabelTier, ...]:
+        return parse_label_tiers(self.SHIPPING_LABEL_TIERS)
 
     def get(self, name: str, default: Any = None) -> Any:
         if hasattr(self, name):
@@ -145,10 +251,45 @@ def _parse(name: str, raw: str, annotation: Any) -> Any:
     return raw.strip()
 
 
-def _instance_secret_key(instance: Path) -> str:
+@dataclass(frozen=True)
+class LabelTier:
+    """A PoshPost label: parcels up to `max_grams` (None: no limit) cost the seller
+    `surcharge_paise` on top of the flat shipping fee the buyer paid."""
+    name: str
+    max_grams: int | None
+    surcharge_paise: int
+
+
+def parse_label_tiers(spec: str) -> tuple[LabelTier, ...]:
+    """"standard:2268:0,heavy:4536:9900,bulky:*:39900" -> the tiers, light to heavy;
+    ValueError says what is wrong."""
+    tiers = []
+    for part in (p.strip() for p in spec.split(",")):
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) != 3 or not re.fullmatch(r"[a-z][a-z0-9_]{0,23}", bits[0]):
+            raise ValueError(f"{part!r} is not name:max_grams:surcharge_paise")
+        try:
+            max_grams = None if bits[1] == "*" else int(bits[1])
+            tiers.append(LabelTier(bits[0], max_grams, int(bits[2])))
+        except ValueError:
+            raise ValueError(f"{part!r} needs whole numbers (or * as the last limit)") from None
+    limits = [t.max_grams for t in tiers[:-1]]
+    if tiers[-1].max_grams is not None or None in limits:
+        raise ValueError("the last (heaviest) tier, and only it, has no limit (*)")
+    if any(m <= 0 for m in limits) or limits != sorted(set(limits)):
+        raise ValueError("weight limits must be positive and increase")
+    fees = [t.surcharge_paise for t in tiers]
+    if fees[0] != 0 or fees != sorted(fees):
+        raise ValueError("the first tier is free and surcharges never decrease")
+    if len({t.name for t in tiers}) != len(tiers):
+        raise ValueError("tier names must differ")
+    return tuple(tiers)
+
+
+def _instance_secret_key(instance: Path, name: str = "secret_key") -> str:
     """A key generated once per checkout, so sessions survive restarts of the demo."""
     instance.mkdir(parents=True, exist_ok=True)
-    path = instance / "secret_key"
+    path = instance / name
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -156,3 +297,19 @@ def _instance_secret_key(instance: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+_current: dict[str, Settings] = {}
+
+
+def install(settings: Settings) -> Settings:
+    """Make `settings` the process-wide configuration (create_app and workers do this)."""
+    _current["settings"] = settings
+    return settings
+
+
+def current() -> Settings:
+    """The installed settings; services read the marketplace's rules from here."""
+    if "settings" not in _current:
+        install(Settings.from_env())
+    return _current["settings"]

@@ -70,6 +70,7 @@ def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_nest_savepoint)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -80,6 +81,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_nest_savepoint(connection, _name) -> None:
+    """Python's sqlite3 opens a transaction only before a write, so reads see the latest
+    commit (as PostgreSQL's READ COMMITTED does) -- but a SAVEPOINT after nothing but reads
+    would become the outer transaction, and releasing it would commit.  Open the outer
+    transaction first so the savepoint stays nested."""
+    driver = connection.connection.driver_connection
+    if not driver.in_transaction:
+        driver.execute("BEGIN")
 
 
 def configure(url: str) -> Engine:

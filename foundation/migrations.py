@@ -38,8 +38,20 @@ def check_schema(database_url: str) -> list[str]:
     with engine_for(database_url).connect() as connection:
         context = MigrationContext.configure(connection, opts={
             "compare_type": True, "compare_server_default": False,
+            "include_object": for_dialect(connection.dialect.name),
             "render_as_batch": connection.dialect.name == "sqlite"})
         return [repr(diff) for diff in compare_metadata(context, metadata)]
+
+
+def for_dialect(dialect_name: str):
+    """An Alembic include_object hook: skip objects declared for another dialect only
+    (e.g. a PostgreSQL trigram index, which SQLite never gets)."""
+
+    def include(obj, _name, _type, _reflected, _compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect_name)
+
+    return include
 
 
 def make_append_only(table: str) -> None:

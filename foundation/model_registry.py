@@ -8,6 +8,14 @@ from foundation.db import Base
 MODEL_MODULES = (
     "foundation.staff.models",
     "foundation.audit.models",
+    "marketplace_core.members.models",
+    "marketplace_core.listings.models",
+    "marketplace_core.ledger.models",
+    "marketplace_core.orders.models",
+    "marketplace_core.offers.models",
+    "marketplace_core.social.models",
+    "marketplace_core.shipping.models",
+    "marketplace_core.seed.models",
 )
 
 

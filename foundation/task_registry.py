@@ -5,6 +5,10 @@ import importlib
 
 TASK_MODULES: tuple[str, ...] = (
     "foundation.maintenance",
+    "marketplace_core.orders.tasks",
+    "marketplace_core.offers.tasks",
+    "marketplace_core.social.tasks",
+    "marketplace_core.shipping.tasks",
 )
 
 

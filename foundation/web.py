@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from foundation.errors import DomainError, ValidationFailed
@@ -39,6 +40,11 @@ def handle_integrity_error(exc: IntegrityError):
     return error_response(409, "conflict", "That conflicts with existing data.")
 
 
+def handle_stale(exc: StaleDataError):
+    return error_response(409, "stale", "Someone changed this at the same time; reload and "
+                                        "try again.")
+
+
 def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", "Something went wrong on our side.")
@@ -47,6 +53,7 @@ def handle_unexpected(exc: Exception):
 def register_json_errors(target: Blueprint | Flask) -> None:
     target.register_error_handler(DomainError, handle_domain_error)
     target.register_error_handler(IntegrityError, handle_integrity_error)
+    target.register_error_handler(StaleDataError, handle_stale)
 
 
 def json_body() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from alembic import context
 
 from foundation.db import engine_for
+from foundation.migrations import for_dialect
 from foundation.model_registry import load_all_models
 
 config = context.config
@@ -22,6 +23,7 @@ def run_migrations_online() -> None:
     with engine_for(url).connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=connection.dialect.name == "sqlite",
+                          include_object=for_dialect(connection.dialect.name),
                           compare_type=True)
         with context.begin_transaction():
             context.run_migrations()

@@ -10,6 +10,7 @@ import socket
 import pytest
 from sqlalchemy import text
 
+import marketplace_core.media  # noqa: F401  first: caps OpenCV's decoder before any cv2 import
 from foundation import clock, db
 from foundation.config import Settings
 from foundation.migrations import upgrade

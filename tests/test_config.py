@@ -50,7 +50,9 @@ def test_production_demands_a_secret_postgres_and_totp(tmp_path):
         Settings.from_env(environ={"INSTANCE_PATH": str(tmp_path), "APP_ENV": "production"})
     assert "SECRET_KEY must be set" in str(raised.value)
     assert "production needs PostgreSQL" in str(raised.value)
+    assert "CARRIER_WEBHOOK_SECRET must be set" in str(raised.value)
     settings = Settings.from_env(environ={
         "INSTANCE_PATH": str(tmp_path), "APP_ENV": "production", "SECRET_KEY": "k" * 40,
+        "CARRIER_WEBHOOK_SECRET": "c" * 40,
         "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r:6379/0"})
     assert settings.totp_required is True

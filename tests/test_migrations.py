@@ -14,13 +14,13 @@ def test_migrations_build_exactly_what_the_models_declare(database_url):
 
 def test_migrations_go_down_and_up_again(tmp_path):
     url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
-    upgrade(url)
+    upgrade(url, "heads")
     downgrade(url, "base")
     with db.engine_for(url).connect() as connection:
         names = {row[0] for row in connection.execute(
             text("SELECT name FROM sqlite_master WHERE type='table'"))}
     assert names <= {"alembic_version"}
-    upgrade(url)
+    upgrade(url, "heads")
     assert check_schema(url) == []
     db.dispose_all()
 

@@ -5,6 +5,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from console.formatting import inr
 from console.security import csp_nonce
 
 
@@ -13,15 +14,34 @@ def init_admin(app: Flask) -> Admin:
     from console.admin.audit import AuditLogView
     from console.admin.home import HomeView
     from console.admin.jobs import JobsView
+    from console.admin.marketplace import ListingAdminView, MemberAdminView
+    from console.admin.money import (
+        LedgerAccountView,
+        LedgerTransactionView,
+        OrderAdminView,
+        PayoutView,
+        ShipmentAdminView,
+    )
     from console.admin.staff import StaffManagementView
 
     admin = Admin(app, name="Posh Trust Console", url="/console",
                   index_view=HomeView(url="/console", name="Home"),
                   theme=Bootstrap4Theme(base_template="admin/console_master.html"),
                   csp_nonce_generator=csp_nonce)
+    admin.add_view(MemberAdminView(name="Members", endpoint="members", category="Marketplace"))
+    admin.add_view(ListingAdminView(name="Listings", endpoint="listings",
+                                    category="Marketplace"))
+    admin.add_view(OrderAdminView(name="Orders", endpoint="orders", category="Marketplace"))
+    admin.add_view(ShipmentAdminView(name="Shipments", endpoint="shipments",
+                                     category="Marketplace"))
+    admin.add_view(LedgerTransactionView(name="Ledger", endpoint="ledger", category="Money"))
+    admin.add_view(LedgerAccountView(name="Accounts", endpoint="ledger_accounts",
+                                     category="Money"))
+    admin.add_view(PayoutView(name="Payouts", endpoint="payouts", category="Money"))
     admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit", category="Admin"))
     admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))
     admin.add_view(AccountView(name="My account", endpoint="account"))
+    app.jinja_env.filters["inr"] = inr
     app.extensions["console_admin"] = admin
     return admin

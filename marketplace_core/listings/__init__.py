@@ -1,0 +1,1 @@
+"""Listings: the catalogue taxonomy, states, photos, price history, search."""

@@ -1,0 +1,1 @@
+"""Members, their closets and follows, and member sign-in tokens."""

@@ -1,0 +1,1 @@
+"""marketplace_core.offers (being built)."""

@@ -1,0 +1,1 @@
+"""marketplace_core.orders (being built)."""

@@ -1,0 +1,85 @@
+"""Order timers, sweeps and payouts.
+
+Timers fire at a deadline keyed on (purpose, order, deadline); each re-checks the
+order's state and the clock, so an early, late or repeated run is harmless.  The
+sweeps find what a lost timer would have done and enqueue the same jobs.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from foundation import clock, db, jobs
+from foundation.config import current as settings
+from marketplace_core.ledger import services as ledger
+from marketplace_core.orders import payments, payouts, services
+from marketplace_core.orders.models import Order, OrderStatus
+
+log = logging.getLogger(__name__)
+SWEEP_BATCH = 500
+# How often the beat looks for overdue orders and due payouts; the rules themselves
+# (21 days, 3 days, the payout interval) come from settings.
+SWEEP_EVERY = timedelta(minutes=15)
+PAYOUT_RUN_EVERY = timedelta(hours=1)
+
+
+@jobs.job(queue="scheduled")
+def auto_cancel_order(order_id: int) -> bool:
+    return services.auto_cancel_if_due(db.session(), order_id)
+
+
+@jobs.job(queue="scheduled")
+def auto_accept_order(order_id: int) -> bool:
+    return services.auto_accept_if_due(db.session(), order_id)
+
+
+@jobs.job(queue="default")
+def refund_at_provider(order_id: int) -> None:
+    """Tell the payment provider to return what the ledger refunded for a cancelled order
+    (after the cancellation committed; the reference makes a repeat one refund)."""
+    s = db.session()
+    order = s.get(Order, order_id)
+    refunded = ledger.order_money(s, order_id)["refunded_paise"] if order else 0
+    if refunded > 0:
+        payments.provider().refund(provider_ref=order.provider_ref, amount_paise=refunded,
+                                   reference=f"order-{order_id}-refund")
+
+
+@jobs.periodic(every=SWEEP_EVERY)
+def sweep_orders() -> None:
+    """Catch lost timers: unshipped orders past day 21, delivered orders past the
+    acceptance window and not held by a case."""
+    s = db.session()
+    now = clock.now()
+    cancel_before = now - timedelta(days=settings().ORDER_AUTO_CANCEL_DAYS)
+    accept_before = now - timedelta(days=settings().ORDER_AUTO_ACCEPT_DAYS)
+    overdue_placed = s.execute(
+        select(Order.id).where(Order.status == OrderStatus.PLACED,
+                               Order.placed_at <= cancel_before)
+        .order_by(Order.id).limit(SWEEP_BATCH)).scalars().all()
+    overdue_delivered = s.execute(
+        select(Order.id).where(Order.status == OrderStatus.DELIVERED,
+                               Order.on_hold.is_(False), Order.delivered_at <= accept_before)
+        .order_by(Order.id).limit(SWEEP_BATCH)).scalars().all()
+    for order_id in overdue_placed:
+        auto_cancel_order.enqueue(order_id)
+    for order_id in overdue_delivered:
+        auto_accept_order.enqueue(order_id)
+    if overdue_placed or overdue_delivered:
+        log.info("order sweep: %d to cancel, %d to accept", len(overdue_placed),
+                 len(overdue_delivered))
+
+
+@jobs.periodic(every=PAYOUT_RUN_EVERY)
+def run_payouts() -> None:
+    """Start this slot's payouts (committed first, so the money shows as in flight), then
+    hand each to its own job for the bank."""
+    for payout_id in payouts.start_due_payouts(db.session()):
+        send_payout.enqueue(payout_id)
+
+
+@jobs.job(queue="default")
+def send_payout(payout_id: int) -> str:
+    return payouts.send_payout(db.session(), payout_id)

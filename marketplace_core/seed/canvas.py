@@ -1,0 +1,128 @@
+"""The item canvas: a 4-channel drawing surface plus a low-resolution shading field.
+
+Renderers paint flat colours (fast cv2 calls) and describe form separately as shading
+(cylinders, folds, domes) on a quarter-resolution gain field; the photo compositor multiplies
+it in together with the room lighting, so shading costs almost nothing per pixel.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from . import drawing as d
+from .counterfeit import ItemLook
+
+GAIN_DOWNSCALE = 4
+
+
+class ItemCanvas:
+    def __init__(self, width: int, height: int, look: ItemLook):
+        self.w, self.h = width, height
+        self.u = float(min(width, height))
+        self.look = look
+        self.img = np.zeros((height, width, 4), np.uint8)
+        self.gain = np.ones((-(-height // GAIN_DOWNSCALE), -(-width // GAIN_DOWNSCALE)),
+                            np.float32)
+
+    # Item-level randomness: seeded by the item and a salt per seam/part, never by the photo,
+    # so every photo of the item shows the same irregularities.
+    def rng(self, salt: int) -> np.random.Generator:
+        return np.random.default_rng([self.look.seed, salt])
+
+    def tile(self, cell: float, *, kind: str | None = None, base=None, ink=None):
+        lk = self.look
+        return d.pattern_tile(kind or lk.pattern, tuple(base or lk.body),
+                              tuple(ink or lk.pattern_colour), int(round(cell)), lk.monogram,
+                              lk.true_font if kind is None else lk.font, lk.motif)
+
+    def pattern_origin(self, anchor, cell: float) -> tuple[float, float]:
+        """Genuine prints are centred on the panel's anchor; misaligned fakes are not."""
+        sx, sy = self.look.pattern_shift
+        return anchor[0] + sx * cell * 2, anchor[1] + sy * cell * 2
+
+    def edge(self, points, scale: float, salt: int) -> np.ndarray:
+        """Silhouette of a panel: exact for genuine items, wobbly for sloppy fakes."""
+        amplitude = self.look.edge_wobble * scale / 100
+        return d.wobble(points, amplitude, self.rng(salt)) if amplitude > 0 else np.asarray(
+            points, np.float64)
+
+    def erase(self, points) -> None:
+        """Cut a hole (side slits, the gap under a heel): zero colour and coverage."""
+        cv2.fillPoly(self.img, [d.fixed(points)], (0, 0, 0, 0), cv2.LINE_AA, 4)
+
+    def sheer(self, points, colour, alpha: float) -> None:
+        """A translucent layer (dupatta, organza) over what is drawn."""
+        pts = np.asarray(points, np.float64)
+        x0, y0 = np.floor(pts.min(0)).astype(int).clip(0, [self.w, self.h])
+        x1, y1 = np.ceil(pts.max(0) + 1).astype(int).clip(0, [self.w, self.h])
+        if x1 <= x0 or y1 <= y0:
+            return
+        sub = self.img[y0:y1, x0:x1]
+        layer = sub.copy()
+        cv2.fillPoly(layer, [d.fixed(pts - [x0, y0])], d.col(layer, colour), cv2.LINE_AA, 4)
+        cv2.addWeighted(layer, alpha, sub, 1 - alpha, 0, dst=sub)
+        coverage = np.zeros(sub.shape[:2], np.uint8)
+        cv2.fillPoly(coverage, [d.fixed(pts - [x0, y0])], 255, cv2.LINE_AA, 4)
+        np.maximum(sub[..., 3], coverage, out=sub[..., 3])
+
+    # ------------------------------------------------------------ shading on the gain field
+    def _box(self, x0, y0, x1, y1):
+        s = GAIN_DOWNSCALE
+        gh, gw = self.gain.shape
+        bx0, by0 = int(max(0, x0 // s)), int(max(0, y0 // s))
+        bx1, by1 = int(min(gw, -(-x1 // s) + 1)), int(min(gh, -(-y1 // s) + 1))
+        return bx0, by0, bx1, by1
+
+    def shade_cylinder(self, x0, y0, x1, y1, depth: float, power: float = 2.0) -> None:
+        """Darken toward the left and right edges, like a bag's sides or a sleeve."""
+        bx0, by0, bx1, by1 = self._box(x0, y0, x1, y1)
+        if bx1 <= bx0 or by1 <= by0:
+            return
+        xs = (np.arange(bx0, bx1) + 0.5) * GAIN_DOWNSCALE
+        t = np.clip(np.abs((xs - (x0 + x1) / 2) / ((x1 - x0) / 2 + 1e-6)), 0, 1)
+        self.gain[by0:by1, bx0:bx1] *= (1 - depth * t ** power)[None, :]
+
+    def shade_ramp(self, x0, y0, x1, y1, top: float, bottom: float) -> None:
+        bx0, by0, bx1, by1 = self._box(x0, y0, x1, y1)
+        if bx1 <= bx0 or by1 <= by0:
+            return
+        ys = (np.arange(by0, by1) + 0.5) * GAIN_DOWNSCALE
+        t = np.clip((ys - y0) / (y1 - y0 + 1e-6), 0, 1)
+        self.gain[by0:by1, bx0:bx1] *= (top + (bottom - top) * t)[:, None]
+
+    def shade_folds(self, x0, y0, x1, y1, folds: int, depth: float, salt: int) -> None:
+        """Soft vertical drape folds in fabric; their positions are fixed per item."""
+        bx0, by0, bx1, by1 = self._box(x0, y0, x1, y1)
+        if bx1 <= bx0 or by1 <= by0:
+            return
+        rng = self.rng(salt)
+        xs = (np.arange(bx0, bx1) + 0.5) * GAIN_DOWNSCALE
+        ys = (np.arange(by0, by1) + 0.5) * GAIN_DOWNSCALE
+        phase = rng.uniform(0, 2 * np.pi, 2)
+        k = folds * np.pi * 2 / max(x1 - x0, 1)
+        field = np.sin(k * xs[None, :] + phase[0] + 0.8 * np.sin(ys[:, None] * k * 0.35
+                                                                   + phase[1]))
+        self.gain[by0:by1, bx0:bx1] *= (1 + depth * field).astype(np.float32)
+
+    def shade_dome(self, cx, cy, r, depth: float) -> None:
+        bx0, by0, bx1, by1 = self._box(cx - r, cy - r, cx + r, cy + r)
+        if bx1 <= bx0 or by1 <= by0:
+            return
+        xs = (np.arange(bx0, bx1) + 0.5) * GAIN_DOWNSCALE - cx + r * 0.3
+        ys = (np.arange(by0, by1) + 0.5) * GAIN_DOWNSCALE - cy + r * 0.3
+        dist = np.sqrt(xs[None, :] ** 2 + ys[:, None] ** 2) / r
+        self.gain[by0:by1, bx0:bx1] *= (1 + depth * (0.5 - np.clip(dist, 0, 1.3)))
+
+    # ------------------------------------------------------------ wear
+    def scuffs(self, points, base, count_scale: float, salt: int) -> None:
+        """Light rubbing along edges, more for worn conditions; fixed per item."""
+        n = int(round(self.look.wear * count_scale))
+        if n <= 0:
+            return
+        rng = self.rng(salt)
+        pts = d.densify(points, 4.0)
+        light = d.mix(base, (235, 235, 230), 0.22)
+        for i in rng.integers(0, len(pts), n):
+            r = rng.uniform(0.004, 0.012) * self.u
+            d.ellipse(self.img, tuple(pts[i]), (r, r * rng.uniform(0.3, 0.7)),
+                      float(rng.uniform(0, 180)), 0, 360, light)

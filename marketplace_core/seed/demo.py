@@ -1,0 +1,486 @@
+"""`flask seed`: a deterministic demo marketplace built through the real services.
+
+Members with latent tastes, closets, listings with generated product photos (some
+counterfeit, some re-using other listings' photos), likes, follows, comments, shares,
+parties, offers, and orders in every state with their money in the ledger.  The same
+`seed` gives the same marketplace.  Photos are rendered and normalised in a process
+pool; everything that writes goes through the services, so the demo exercises the
+same rules as production.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import select
+
+from foundation import clock, db
+from foundation.errors import DomainError
+from marketplace_core.listings import services as listings
+from marketplace_core.listings.models import Listing, ListingStatus
+from marketplace_core.listings.photos import store
+from marketplace_core.listings.taxonomy import CATEGORIES, sizes_for
+from marketplace_core.media._opencv import cv2
+from marketplace_core.media.intake import NormalisedImage, inspect_and_normalise
+from marketplace_core.members import services as members
+from marketplace_core.members.models import Member
+from marketplace_core.seed.catalog import ProductSpec, generate_catalog
+from marketplace_core.seed.models import DemoListingTruth, DemoMemberTaste
+from marketplace_core.seed.photos import encode_jpeg, listing_angles, render_product
+
+Progress = Callable[[str, int, int], None]
+DEMO_MEMBER_PASSWORD = "demo-member-2026"
+FIRST_NAMES = ["Aarav", "Priya", "Ishaan", "Ananya", "Kabir", "Meera", "Rohan", "Diya",
+               "Vikram", "Sana", "Arjun", "Nisha", "Kavya", "Aditya", "Zoya", "Rahul",
+               "Tara", "Dev", "Leela", "Farhan", "Ira", "Siddharth", "Pooja", "Nikhil"]
+CITIES = ["Mumbai", "Delhi", "Bengaluru", "Hyderabad", "Chennai", "Kolkata", "Pune",
+          "Jaipur", "Ahmedabad", "Lucknow", "Kochi", "Chandigarh", "Indore", "Surat"]
+WEIGHT_GRAMS = {"handbags": 900, "sneakers": 1100, "heels": 800, "sarees": 700,
+                "kurtas": 350, "lehengas": 1800, "sherwanis": 1500, "dresses": 400,
+                "jackets": 1200, "watches": 300}
+SIZE_ALIASES = {"One Size": "One size", "Free Size": "Free size"}
+CHUNK = 100
+
+
+@dataclass
+class SeedReport:
+    members: int = 0
+    listings: dict[str, int] = field(default_factory=dict)
+    photos: int = 0
+    counterfeit_listings: int = 0
+    reused_photo_listings: int = 0
+    likes: int = 0
+    follows: int = 0
+    comments: int = 0
+    shares: int = 0
+    offers: int = 0
+    orders: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Taste:
+    categories: tuple[str, ...]
+    brands: tuple[str, ...]
+    price_band: tuple[int, int]
+
+    def likes(self, spec: ProductSpec) -> float:
+        """How much this member wants the item: what the demo's interactions follow."""
+        score = 0.15
+        if spec.category in self.categories:
+            score += 0.45
+        if spec.brand in self.brands:
+            score += 0.3
+        low, high = self.price_band
+        if low <= spec.price_paise <= high:
+            score += 0.1
+        return score
+
+
+def seed_demo(*, listings_count: int, seed: int, progress: Progress,
+              workers: int = 2) -> SeedReport:
+    rng = random.Random(seed)
+    report = SeedReport()
+    specs = generate_catalog(listings_count, seed)
+    real_now = clock.now()
+    start = real_now - timedelta(days=30)
+    try:
+        member_ids, tastes = _seed_members(rng, specs, listings_count, start, report, progress)
+        listing_specs = _seed_listings(rng, specs, member_ids, start, real_now, report,
+                                       progress, workers, seed)
+        _authenticate_some_genuine(rng, real_now)
+        _seed_social(rng, member_ids, tastes, listing_specs, real_now, report, progress)
+        _seed_trades(rng, member_ids, tastes, listing_specs, real_now, report, progress)
+        _count_listings(report)
+    finally:
+        clock.freeze(None)
+    return report
+
+
+# --- members -------------------------------------------------------------------------
+
+def _seed_members(rng, specs, listings_count, start, report, progress):
+    count = max(30, listings_count // 6)
+    password_hash = members.hash_password(DEMO_MEMBER_PASSWORD)
+    brands_by_category: dict[str, list[str]] = {}
+    for spec in specs:
+        brands_by_category.setdefault(spec.category, [])
+        if spec.brand not in brands_by_category[spec.category]:
+            brands_by_category[spec.category].append(spec.brand)
+    categories = sorted(brands_by_category)
+    member_ids, tastes = [], {}
+    with db.unit_of_work() as s:
+        for index in range(count):
+            clock.freeze(start - timedelta(days=rng.randint(1, 400)))
+            name = f"{rng.choice(FIRST_NAMES)} {chr(65 + rng.randrange(26))}."
+            username = f"{name.split()[0].lower()}_{index + 1}"
+            member = members.import_member(
+                s, email=f"{username}@demo.posh.in", username=username,
+                password_hash=password_hash, display_name=name, city=rng.choice(CITIES),
+                bio="Demo closet.")
+            favourites = tuple(rng.sample(categories, k=min(2, len(categories))))
+            brands = tuple(rng.choice(brands_by_category[c]) for c in favourites)
+            low = rng.choice([20_000, 50_000, 100_000, 300_000])
+            taste = Taste(favourites, brands, (low, low * rng.choice([5, 10, 40])))
+            s.add(DemoMemberTaste(member_id=member.id, taste={
+                "categories": list(taste.categories), "brands": list(taste.brands),
+                "price_band": list(taste.price_band)}))
+            member_ids.append(member.id)
+            tastes[member.id] = taste
+            progress("members", index + 1, count)
+    report.members = count
+    return member_ids, tastes
+
+
+# --- listings and photos -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PhotoJob:
+    spec: ProductSpec
+    angles: tuple[str, ...]
+    shoot_seed: int
+
+
+def _render_and_normalise(job: PhotoJob) -> list[NormalisedImage]:
+    """In a worker process: draw each angle, then pass it through the real intake."""
+    images = []
+    for offset, angle in enumerate(job.angles):
+        photo = render_product(job.spec, angle=angle, rng_seed=job.shoot_seed + offset)
+        images.append(inspect_and_normalise(encode_jpeg(photo),
+                                            declared_content_type="image/jpeg"))
+    return images
+
+
+def _reshoot_copy(image: NormalisedImage, rng: random.Random) -> NormalisedImage:
+    """A stolen photo as thieves post it: rescaled, recompressed, sometimes cropped."""
+    array = cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR)
+    scale = rng.uniform(0.7, 0.95)
+    array = cv2.resize(array, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.5:
+        h, w = array.shape[:2]
+        cut = int(min(h, w) * rng.uniform(0.03, 0.08))
+        array = array[cut:h - cut, cut:w - cut]
+    ok, buffer = cv2.imencode(".jpg", array, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(60, 85)])
+    return inspect_and_normalise(buffer.tobytes(), declared_content_type="image/jpeg")
+
+
+def _seed_listings(rng, specs, member_ids, start, real_now, report, progress, workers, seed):
+    sellers = _assign_sellers(rng, specs, member_ids)
+    jobs = [PhotoJob(spec, listing_angles(spec, rng.choice((1, 2, 2, 3))), seed * 100_000 + i * 10)
+            for i, spec in enumerate(specs)]
+    span = (real_now - timedelta(hours=1) - start).total_seconds()
+    listing_specs: dict[int, ProductSpec] = {}
+    posted: list[tuple[int, list[NormalisedImage], int]] = []  # (listing, photos, seller)
+    media = store()
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        rendered = pool.map(_render_and_normalise, jobs, chunksize=8)
+        batch = []
+        for index, (spec, images) in enumerate(zip(specs, rendered, strict=True)):
+            batch.append((index, spec, images))
+            if len(batch) == CHUNK or index == len(specs) - 1:
+                with db.unit_of_work() as s:
+                    for i, item_spec, item_images in batch:
+                        clock.freeze(start + timedelta(seconds=span * i / len(specs)))
+                        seller = s.get(Member, sellers[i])
+                        reuse = _maybe_reuse(rng, posted, seller.id)
+                        listing = _post_listing(s, media, seller, item_spec, item_images,
+                                                rng, reuse, report)
+                        listing_specs[listing.id] = item_spec
+                        posted.append((listing.id, item_images, seller.id))
+                        done += 1
+                        progress("listings and photos", done, len(specs))
+                batch = []
+    return listing_specs
+
+
+def _authenticate_some_genuine(rng, real_now) -> None:
+    """Half the genuine high-value items were already authenticated by a senior (when the
+    demo has one); fakes and the rest wait in the authentication queue."""
+    from foundation.staff.models import StaffUser
+
+    with db.unit_of_work() as s:
+        reviewer = s.scalar(select(StaffUser).where(StaffUser.role == "senior_authenticator",
+                                                    StaffUser.is_active.is_(True)))
+        if reviewer is None:
+            return
+        pending = s.scalars(select(Listing).join(
+            DemoListingTruth, DemoListingTruth.listing_id == Listing.id).where(
+            Listing.status == ListingStatus.PENDING_AUTHENTICATION,
+            DemoListingTruth.counterfeit.is_(False)).order_by(Listing.id)).all()
+        for listing in pending:
+            if rng.random() < 0.5:
+                clock.freeze(real_now - timedelta(hours=rng.randint(2, 72)))
+                listings.approve_authentication(s, listing, actor=reviewer)
+
+
+def _count_listings(report) -> None:
+    with db.unit_of_work() as s:
+        counts: dict[str, int] = {}
+        for status in s.scalars(select(Listing.status)):
+            counts[status] = counts.get(status, 0) + 1
+        report.listings = counts
+
+
+def _assign_sellers(rng, specs, member_ids) -> list[int]:
+    """Most sellers are honest; a few closets carry most of the fakes, as in real life."""
+    shady = rng.sample(member_ids, k=max(2, len(member_ids) // 25))
+    honest = [m for m in member_ids if m not in shady]
+    sellers_pool = rng.sample(honest, k=max(5, int(len(honest) * 0.6)))
+    return [rng.choice(shady) if spec.counterfeit and rng.random() < 0.8
+            else rng.choice(sellers_pool) for spec in specs]
+
+
+def _maybe_reuse(rng, posted, seller_id):
+    """3% steal another seller's photos; 2% of sellers re-post their own (spam)."""
+    if len(posted) < 20:
+        return None
+    roll = rng.random()
+    if roll < 0.03:
+        source = rng.choice([p for p in posted[-200:] if p[2] != seller_id] or posted)
+        return ("stolen", source)
+    if roll < 0.05:
+        own = [p for p in posted if p[2] == seller_id]
+        if own:
+            return ("reposted", rng.choice(own))
+    return None
+
+
+def _post_listing(s, media, seller, spec, images, rng, reuse, report) -> Listing:
+    category = spec.category if spec.category in CATEGORIES else "dresses"
+    size = SIZE_ALIASES.get(spec.size, spec.size)
+    if size not in sizes_for(category):
+        size = sizes_for(category)[0]
+    weight = WEIGHT_GRAMS.get(category, 600) + (1_200 if rng.random() < 0.05 else 0)
+    data = {"title": spec.title[:120], "description": spec.description, "brand": spec.brand_name,
+            "category": category, "size": size, "condition": spec.condition,
+            "colour": spec.colour, "price_paise": spec.price_paise,
+            "original_price_paise": spec.original_price_paise, "weight_grams": weight}
+    listing = listings.create_draft(s, seller, data)
+    photos = images
+    reused_from, reuse_kind = None, None
+    if reuse is not None:
+        reuse_kind, (reused_from, source_images, _) = reuse
+        photos = ([_reshoot_copy(img, rng) for img in source_images] if reuse_kind == "stolen"
+                  else source_images)
+        report.reused_photo_listings += 1
+    for image in photos:
+        key = media.save(image)
+        listings.add_photo(s, seller, listing, media_key=key, width=image.width,
+                           height=image.height)
+        report.photos += 1
+    s.add(DemoListingTruth(listing_id=listing.id, item_id=spec.item_id, model_key=spec.model,
+                           counterfeit=spec.counterfeit,
+                           flaws=[f.kind for f in spec.flaws],
+                           reused_from_listing_id=reused_from, reuse_kind=reuse_kind))
+    report.counterfeit_listings += int(spec.counterfeit)
+    roll = rng.random()
+    if roll < 0.03:
+        return listing  # stays a draft
+    listings.publish(s, seller, listing)
+    if roll < 0.05 and listing.status == ListingStatus.LIVE:
+        listings.withdraw(s, seller, listing)
+    return listing
+
+
+# --- social --------------------------------------------------------------------------
+
+def _seed_social(rng, member_ids, tastes, listing_specs, real_now, report, progress):
+    from marketplace_core.social import comments, likes, parties, shares
+
+    live = _live_listing_sellers()
+    steps = len(member_ids)
+    with db.unit_of_work() as s:
+        clock.freeze(real_now - timedelta(days=1))
+        parties.seed_parties_for_day(s, (real_now - timedelta(hours=2)).date())
+        parties.seed_parties_for_day(s, real_now.date())
+    for index, member_id in enumerate(member_ids):
+        with db.unit_of_work() as s:
+            member = s.get(Member, member_id)
+            taste = tastes[member_id]
+            clock.freeze(real_now - timedelta(hours=rng.randint(2, 24 * 20)))
+            for followee in rng.sample(member_ids, k=min(len(member_ids) - 1,
+                                                         rng.randint(3, 15))):
+                if followee != member_id and members.follow(s, member, s.get(Member,
+                                                                             followee)):
+                    report.follows += 1
+            for listing_id, seller_id in rng.sample(live, k=min(len(live), 60)):
+                spec = listing_specs.get(listing_id)
+                if seller_id == member_id or spec is None:
+                    continue
+                if rng.random() < taste.likes(spec) * 0.5:
+                    clock.freeze(real_now - timedelta(minutes=rng.randint(60, 60 * 24 * 20)))
+                    if _quietly(likes.like, s, member, listing_id):
+                        report.likes += 1
+                    if rng.random() < 0.08 and _quietly(
+                            comments.add_comment, s, member, listing_id,
+                            rng.choice(COMMENT_LINES)):
+                        report.comments += 1
+                    if rng.random() < 0.05 and _quietly(shares.share_to_followers, s, member,
+                                                        listing_id):
+                        report.shares += 1
+        progress("likes, follows, comments", index + 1, steps)
+
+
+COMMENT_LINES = ["Is the price negotiable?", "Can you share the measurements?",
+                 "Any flaws not in the photos?", "Love this colour!",
+                 "Is this the original packaging?", "Would you bundle with the kurta?"]
+
+
+def _live_listing_sellers() -> list[tuple[int, int]]:
+    with db.unit_of_work() as s:
+        return list(s.execute(select(Listing.id, Listing.seller_id).where(
+            Listing.status == ListingStatus.LIVE).order_by(Listing.id)).tuples())
+
+
+def _quietly(action, *args) -> bool:
+    """Demo actions may hit a rule (a listing sold meanwhile): skip them, like a member."""
+    s = args[0]
+    try:
+        with s.begin_nested():
+            result = action(*args)
+    except DomainError:
+        return False
+    return result is not False
+
+
+
+# --- offers, orders, shipping, ratings, payouts --------------------------------------
+
+ORDER_PLAN = (  # (final state, share of the sold items)
+    ("completed", 0.40), ("delivered", 0.15), ("shipped", 0.15), ("placed", 0.15),
+    ("cancelled", 0.15))
+PAYMENT_METHODS = ("test_card_ok", "test_upi_ok")
+LOVE_NOTES = ["Exactly as described, thank you!", "Beautiful piece, quick shipping.",
+              "Packed with care. Would buy again.", "Lovely closet, smooth deal.",
+              "Colour slightly different but happy overall."]
+
+
+def _seed_trades(rng, member_ids, tastes, listing_specs, real_now, report, progress):
+    live = [pair for pair in _live_listing_sellers() if pair[0] in listing_specs]
+    rng.shuffle(live)
+    orders_wanted = max(10, len(listing_specs) // 12)
+    offers_wanted = max(8, len(listing_specs) // 25)
+    sales, negotiations = live[:orders_wanted], live[orders_wanted:orders_wanted + offers_wanted]
+    plan = [state for state, share in ORDER_PLAN for _ in range(round(share * len(sales)))]
+    plan += ["completed"] * (len(sales) - len(plan))
+    counts: dict[str, int] = {}
+    for index, ((listing_id, seller_id), final) in enumerate(zip(sales, plan, strict=False)):
+        buyer_id = _buyer_for(rng, member_ids, tastes, listing_specs[listing_id], seller_id)
+        reached = _trade(rng, listing_id, buyer_id, final, real_now)
+        counts[reached] = counts.get(reached, 0) + 1
+        progress("orders, shipping, ratings", index + 1, len(sales))
+    for index, (listing_id, seller_id) in enumerate(negotiations):
+        buyer_id = _buyer_for(rng, member_ids, tastes, listing_specs[listing_id], seller_id)
+        if _negotiate(rng, listing_id, buyer_id, seller_id, real_now):
+            report.offers += 1
+        progress("offers and counters", index + 1, len(negotiations))
+    _seed_payouts(real_now)
+    report.orders = counts
+
+
+def _buyer_for(rng, member_ids, tastes, spec, seller_id) -> int:
+    candidates = [m for m in member_ids if m != seller_id]
+    weights = [tastes[m].likes(spec) for m in candidates]
+    return rng.choices(candidates, weights=weights, k=1)[0]
+
+
+def _trade(rng, listing_id: int, buyer_id: int, final: str, real_now: datetime) -> str:
+    """One sale, walked through time to `final`; returns the state it reached."""
+    from marketplace_core.orders import services as orders
+    from marketplace_core.orders.ratings import rate_order
+
+    ages = {"completed": (8, 25), "cancelled": (9, 12), "delivered": (2, 3),
+            "shipped": (1, 3), "placed": (0, 1)}
+    low, high = ages[final]
+    placed_at = real_now - timedelta(days=rng.uniform(low, high), minutes=30)
+    clock.freeze(placed_at)
+    with db.unit_of_work() as s:
+        listing = s.get(Listing, listing_id)
+        if listing.status != ListingStatus.LIVE:
+            return "skipped"
+        order = orders.place_order(s, s.get(Member, buyer_id), [(listing, listing.price_paise)],
+                                   source="buy_now", payment_method=rng.choice(PAYMENT_METHODS),
+                                   idempotency_key=f"demo-{listing_id}")
+        order_id = order.id
+    if final == "placed":
+        return "placed"
+    if final == "cancelled":
+        clock.freeze(placed_at + timedelta(days=7, hours=2))
+        with db.unit_of_work() as s:
+            order = orders.get_order(s, order_id)
+            orders.cancel_by_buyer(s, order, s.get(Member, buyer_id), "Seller has not shipped.")
+        return "cancelled"
+    _carrier(order_id, "in_transit", placed_at + timedelta(hours=rng.randint(6, 20)))
+    if final == "shipped":
+        return "shipped"
+    delivered_at = (real_now - timedelta(hours=rng.randint(2, 40)) if final == "delivered"
+                    else placed_at + timedelta(days=3))
+    _carrier(order_id, "delivered", delivered_at)
+    if final == "delivered":
+        return "delivered"
+    clock.freeze(delivered_at + timedelta(hours=rng.randint(2, 60)))
+    with db.unit_of_work() as s:
+        order = orders.get_order(s, order_id)
+        buyer = s.get(Member, buyer_id)
+        orders.accept(s, order, buyer)
+        if rng.random() < 0.7:
+            rate_order(s, order, buyer, stars=rng.choice((5, 5, 5, 4, 4, 3)),
+                       text=rng.choice(LOVE_NOTES))
+    return "completed"
+
+
+def _carrier(order_id: int, to: str, at: datetime) -> None:
+    """Tracking scans through the real signed-webhook path, as the carrier sends them."""
+    from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
+
+    clock.freeze(at)
+    SimulatedCarrier(in_process_transport).advance(order_id, to)
+
+
+def _negotiate(rng, listing_id: int, buyer_id: int, seller_id: int, real_now: datetime) -> bool:
+    """An offer left at some step of its negotiation: pending, countered, declined, bought."""
+    from marketplace_core.offers import services as offers
+
+    clock.freeze(real_now - timedelta(hours=rng.randint(1, 20)))
+    try:
+        with db.unit_of_work() as s:
+            listing = s.get(Listing, listing_id)
+            buyer, seller = s.get(Member, buyer_id), s.get(Member, seller_id)
+            amount = max(listing.price_paise * rng.randint(60, 90) // 100, 5_000)
+            offer = offers.make_offer(s, buyer, listing_id, amount, rng.choice(PAYMENT_METHODS))
+            step = rng.random()
+            if step < 0.35:
+                return True  # waiting for the seller
+            clock.freeze(clock.now() + timedelta(minutes=rng.randint(10, 120)))
+            if step < 0.5:
+                offers.decline(s, seller, offer)
+            elif step < 0.8:
+                offers.counter(s, seller, offer, (amount + listing.price_paise) // 2)
+            else:
+                offers.accept(s, seller, offer)
+        return True
+    except DomainError:
+        return False
+
+
+def _seed_payouts(real_now: datetime) -> None:
+    """Sellers with released money get a bank account and yesterday's payout."""
+    from marketplace_core.orders import payouts
+    from marketplace_core.orders.models import Order, OrderStatus
+
+    clock.freeze(real_now - timedelta(days=1))
+    with db.unit_of_work() as s:
+        seller_ids = sorted(set(s.scalars(select(Order.seller_id).where(
+            Order.status == OrderStatus.COMPLETED))))
+        for seller_id in seller_ids:
+            payouts.set_payout_account(s, s.get(Member, seller_id),
+                                       account_number=f"5010{seller_id:08d}",
+                                       ifsc="HDFC0001234")
+        started = payouts.start_due_payouts(s)
+    for payout_id in started:
+        with db.unit_of_work() as s:
+            payouts.send_payout(s, payout_id)

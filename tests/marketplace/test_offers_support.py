@@ -1,0 +1,70 @@
+"""Shared helpers for the offers and bundles tests (no tests here): members through the
+public API, live listings through the listings services, rows read straight from the
+database in a fresh session."""
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from foundation import clock, db
+from marketplace_core.listings import services as listing_services
+from marketplace_core.members.models import Member
+from tests.marketplace.api_helpers import register  # noqa: F401  (re-exported)
+
+API = "/api/v1"
+_photo = itertools.count(1)
+
+
+def moment_in_the_past() -> datetime:
+    """A frozen 'now' 36 hours back: a 24-hour timer armed at it is already due in real
+    time (so the real RQ scheduler in `jobs.run_pending()` fires it), while a timer armed
+    23 hours later (a counter) is not due yet."""
+    return (datetime.now(UTC) - timedelta(hours=36)).replace(microsecond=0)
+
+
+def live_listing(seller: dict, price_paise: int = 200_000, **fields) -> int:
+    """A published listing, made through the listings services (photo bytes are the media
+    tests' business; a stored media key is all a listing needs)."""
+    data = {"title": f"Chikankari kurta {next(_photo)}", "brand": "Fabindia",
+            "category": "kurtas", "size": "M", "condition": "like_new",
+            "price_paise": price_paise, **fields}
+    with db.unit_of_work() as s:
+        member = s.get(Member, seller["id"])
+        listing = listing_services.create_draft(s, member, data)
+        listing_services.add_photo(s, member, listing, media_key=f"{next(_photo):064x}",
+                                   width=800, height=1000)
+        listing_services.publish(s, member, listing)
+        return listing.id
+
+
+def make_offer(client, buyer: dict, listing_id: int, amount_paise: int,
+               payment_method: str = "test_card_ok"):
+    return client.post(f"{API}/listings/{listing_id}/offers", headers=buyer["headers"],
+                       json={"amount_paise": amount_paise, "payment_method": payment_method})
+
+
+def act(client, member: dict, offer_id: int, action: str, body: dict | None = None):
+    return client.post(f"{API}/offers/{offer_id}/{action}", headers=member["headers"],
+                       json=body if body is not None else None)
+
+
+def count(model, *conditions) -> int:
+    db.session.remove()
+    with db.unit_of_work() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+
+
+def row(model, key):
+    db.session.remove()
+    with db.unit_of_work() as s:
+        found = s.get(model, key)
+        if found is not None:
+            s.expunge(found)
+        return found
+
+
+def advance(delta: timedelta) -> datetime:
+    clock.freeze(clock.now() + delta)
+    return clock.now()
