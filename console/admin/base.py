@@ -7,11 +7,13 @@ read-only, use FlaskForm (CSRF) for every form, and never count whole tables.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, redirect, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
-from flask_admin.model import filters
+from flask_admin.model import filters, typefmt
 from flask_wtf import FlaskForm
 
 from console.security import current_path, current_staff, settings
@@ -52,11 +54,21 @@ class ConsoleFilterConverter(FilterConverter):
         return self.conv_datetime(column, name, **kwargs)
 
 
+def _utc_minutes(_view, value, _name=None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _utc_minutes}
+DETAIL_TYPE_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, datetime: _utc_minutes}
+
+
 class StaffModelView(StaffOnly, ModelView):
     """A read-only, searchable list over a table; subclasses opt in to more."""
 
     form_base_class = FlaskForm
     filter_converter = ConsoleFilterConverter()
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     can_create = False
     can_edit = False
     can_delete = False

@@ -36,12 +36,24 @@ class OrderAdminView(StaffModelView):
     required_permission = Permission.MARKETPLACE_VIEW
     column_list = ("id", "status", "source", "buyer_id", "seller_id", "total_paise",
                    "on_hold", "placed_at", "delivered_at", "completed_at")
-    column_labels = {"total_paise": "Captured", "buyer_id": "Buyer", "seller_id": "Seller"}
     column_default_sort = ("id", True)
     column_searchable_list = ("provider_ref", "hold_case_ref")
     column_filters = ("status", "source", "on_hold", "buyer_id", "seller_id", "placed_at",
                       "total_paise")
     column_formatters = {"total_paise": _money}
+    column_details_list = ("id", "status", "source", "buyer_id", "seller_id", "offer_id",
+                           "bundle_id", "items_total_paise", "discount_paise",
+                           "shipping_paise", "label_surcharge_paise", "commission_paise",
+                           "total_paise", "on_hold", "hold_case_ref", "payment_method",
+                           "provider_ref", "placed_at", "shipped_at", "delivered_at",
+                           "completed_at", "completed_by", "cancelled_at", "cancel_reason")
+    column_formatters_detail = {name: _money for name in (
+        "items_total_paise", "discount_paise", "shipping_paise", "label_surcharge_paise",
+        "commission_paise", "total_paise")}
+    column_labels = {"total_paise": "Captured", "buyer_id": "Buyer", "seller_id": "Seller",
+                     "items_total_paise": "Items", "discount_paise": "Discount",
+                     "shipping_paise": "Shipping fee", "label_surcharge_paise": "Label surcharge",
+                     "commission_paise": "Commission"}
     details_template = "console/order_details.html"
 
     def __init__(self, **kwargs):

@@ -3,47 +3,18 @@ exactly as if they had come one after the other.  (SQLite serialises writers and
 ignores FOR UPDATE, so these run only where DATABASE_URL names PostgreSQL.)"""
 from __future__ import annotations
 
-import os
-import threading
-
-import pytest
 from sqlalchemy import func, select
 
 from foundation import db
-from foundation.errors import DomainError
 from marketplace_core.ledger import accounts
 from marketplace_core.ledger import services as ledger
 from marketplace_core.ledger.models import Account, AccountKind, LedgerTransaction
+from tests.concurrency import all_at_once, postgresql_only
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
-                       reason="row locks and concurrent writers need PostgreSQL"),
-]
+pytestmark = postgresql_only("row locks and concurrent writers need PostgreSQL")
 
 WORKERS = 8
 BUYER, SELLER, PRICE = 101, 202, 100_000
-
-
-def all_at_once(work) -> list:
-    """Run work(i) in WORKERS threads released together; each result or DomainError."""
-    barrier = threading.Barrier(WORKERS)
-    results: list = [None] * WORKERS
-
-    def worker(i: int) -> None:
-        barrier.wait()
-        try:
-            with db.unit_of_work() as s:
-                results[i] = work(s, i)
-        except DomainError as refused:
-            results[i] = refused.code
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def capture(order_id: int = 1) -> None:
@@ -58,7 +29,7 @@ def books() -> tuple[dict, list[str]]:
 
 def test_concurrent_refunds_never_exceed_what_is_held(app):
     capture()
-    results = all_at_once(lambda s, i: ledger.refund_buyer(
+    results = all_at_once(WORKERS, lambda s, i: ledger.refund_buyer(
         s, 1, 20_000, f"refund-{i}", "race").id)
     assert sum(isinstance(r, int) for r in results) == 5
     assert sorted(r for r in results if isinstance(r, str)) == ["funds_not_held"] * 3
@@ -68,7 +39,7 @@ def test_concurrent_refunds_never_exceed_what_is_held(app):
 
 def test_concurrent_release_and_refund_let_exactly_one_win(app):
     capture()
-    results = all_at_once(lambda s, i: (
+    results = all_at_once(WORKERS, lambda s, i: (
         ledger.release_to_seller(s, 1, 20_000, 0, f"release-{i}") if i % 2
         else ledger.refund_buyer(s, 1, PRICE, f"refund-{i}", "race")).id)
     assert sum(isinstance(r, int) for r in results) == 1
@@ -78,7 +49,7 @@ def test_concurrent_release_and_refund_let_exactly_one_win(app):
 
 
 def test_one_key_sent_concurrently_moves_money_once(app):
-    results = all_at_once(lambda s, i: ledger.capture_payment(
+    results = all_at_once(WORKERS, lambda s, i: ledger.capture_payment(
         s, 1, BUYER, SELLER, PRICE, "same-key", "pay_1").id)
     assert len(set(results)) == 1 and isinstance(results[0], int)
     with db.unit_of_work() as s:
@@ -90,7 +61,7 @@ def test_concurrent_payouts_pay_a_balance_once(app):
     capture()
     with db.unit_of_work() as s:
         ledger.release_to_seller(s, 1, 20_000, 0, "release-1")
-    results = all_at_once(lambda s, i: ledger.start_payout(s, SELLER, f"payout-{i}").id)
+    results = all_at_once(WORKERS, lambda s, i: ledger.start_payout(s, SELLER, f"payout-{i}").id)
     assert sum(isinstance(r, int) for r in results) == 1
     assert sorted(r for r in results if isinstance(r, str)) == ["nothing_to_pay_out"] * 7
     with db.unit_of_work() as s:
@@ -100,7 +71,7 @@ def test_concurrent_payouts_pay_a_balance_once(app):
 
 
 def test_concurrent_first_use_creates_one_account(app):
-    results = all_at_once(lambda s, i: accounts.get_or_create_account(
+    results = all_at_once(WORKERS, lambda s, i: accounts.get_or_create_account(
         s, AccountKind.SELLER_AVAILABLE, member_id=77).id)
     assert len(set(results)) == 1
     with db.unit_of_work() as s:

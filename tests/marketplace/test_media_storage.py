@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import threading
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
@@ -19,6 +19,7 @@ from marketplace_core.media import (
     storage,
 )
 from marketplace_core.media import synthetic as s
+from tests.concurrency import run_in_threads
 
 
 @pytest.fixture(scope="module")
@@ -73,18 +74,7 @@ def test_a_damaged_copy_is_rewritten(store, image):
 
 
 def test_concurrent_saves_of_one_photo_agree(store, image):
-    keys, errors = [], []
-
-    def save():
-        try:
-            keys.append(store.save(image))
-        except Exception as error:  # collected so the main thread can fail the test
-            errors.append(error)
-    threads = [threading.Thread(target=save) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    keys, errors = run_in_threads([partial(store.save, image)] * 8)
     assert errors == [] and set(keys) == {image.sha256}
     assert stored_files(store) == [str(store.path(image.sha256).relative_to(store.root))]
 

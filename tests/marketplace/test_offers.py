@@ -17,19 +17,11 @@ from tests.marketplace.test_offers_support import (
     count,
     live_listing,
     make_offer,
-    moment_in_the_past,
     register,
     row,
 )
 
 PRICE = 200_000  # Rs 2,000
-
-
-@pytest.fixture
-def t0(app):
-    moment = moment_in_the_past()
-    clock.freeze(moment)
-    return moment
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import dataclasses
 
 import pytest
 
-from foundation import clock
 from foundation.config import current as settings
 from foundation.config import install
 from marketplace_core.ledger.models import LedgerTransaction
@@ -17,19 +16,11 @@ from tests.marketplace.test_offers_support import (
     act,
     count,
     live_listing,
-    moment_in_the_past,
     register,
     row,
 )
 
 PRICES = (33_333, 45_001, 99_999)  # subtotal 178,333 paise
-
-
-@pytest.fixture
-def t0(app):
-    moment = moment_in_the_past()
-    clock.freeze(moment)
-    return moment
 
 
 @pytest.fixture

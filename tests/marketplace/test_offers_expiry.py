@@ -18,20 +18,12 @@ from tests.marketplace.test_offers_support import (
     count,
     live_listing,
     make_offer,
-    moment_in_the_past,
     register,
     row,
 )
 
 DAY = timedelta(hours=24)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def t0(app):
-    moment = moment_in_the_past()
-    clock.freeze(moment)
-    return moment
 
 
 @pytest.fixture

@@ -1,14 +1,14 @@
 """Offers to likers: the seller's discounted offer to everyone who liked a listing; the
 first liker to accept buys, the others find the item gone."""
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
-from foundation import clock, db
+from foundation import db
 from foundation.config import current as settings
 from marketplace_core.offers.models import Offer, OfferEvent
 from marketplace_core.orders.models import Order
+from tests.concurrency import results_in_threads
 from tests.conftest import EXTERNAL_DB
 from tests.marketplace.test_offers_support import (
     API,
@@ -16,19 +16,11 @@ from tests.marketplace.test_offers_support import (
     count,
     live_listing,
     make_offer,
-    moment_in_the_past,
     register,
     row,
 )
 
 PRICE = 200_000
-
-
-@pytest.fixture
-def t0(app):
-    moment = moment_in_the_past()
-    clock.freeze(moment)
-    return moment
 
 
 @pytest.fixture
@@ -150,10 +142,8 @@ def test_likers_accepting_at_the_same_moment_buy_the_item_exactly_once(client, s
     members = likers(client, listing_id, 6)
     send(client, seller, listing_id, 180_000)
     offer_ids = {m["id"]: offer_for(client, m)["id"] for m in members}
-    start = threading.Barrier(len(members))
 
     def accept(member: dict) -> tuple[int, str | None]:
-        start.wait()
         try:
             response = act(client, member, offer_ids[member["id"]], "accept",
                            {"payment_method": "test_card_ok"})
@@ -161,8 +151,7 @@ def test_likers_accepting_at_the_same_moment_buy_the_item_exactly_once(client, s
         finally:
             db.session.remove()
 
-    with ThreadPoolExecutor(len(members)) as pool:
-        outcomes = list(pool.map(accept, members))
+    outcomes = results_in_threads([partial(accept, member) for member in members])
     assert sorted(outcomes) == [(200, None)] + [(409, "not_available")] * (len(members) - 1)
     assert count(Order) == 1
     states = sorted(row(Offer, offer_id).state for offer_id in offer_ids.values())

@@ -6,12 +6,13 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-
-from foundation import clock, db
-from marketplace_core.listings import services as listing_services
-from marketplace_core.members.models import Member
+from foundation import clock
 from tests.marketplace.api_helpers import register  # noqa: F401  (re-exported)
+from tests.marketplace.db_helpers import (  # noqa: F401  (count, row re-exported)
+    count,
+    listing_through_services,
+    row,
+)
 
 API = "/api/v1"
 _photo = itertools.count(1)
@@ -30,13 +31,7 @@ def live_listing(seller: dict, price_paise: int = 200_000, **fields) -> int:
     data = {"title": f"Chikankari kurta {next(_photo)}", "brand": "Fabindia",
             "category": "kurtas", "size": "M", "condition": "like_new",
             "price_paise": price_paise, **fields}
-    with db.unit_of_work() as s:
-        member = s.get(Member, seller["id"])
-        listing = listing_services.create_draft(s, member, data)
-        listing_services.add_photo(s, member, listing, media_key=f"{next(_photo):064x}",
-                                   width=800, height=1000)
-        listing_services.publish(s, member, listing)
-        return listing.id
+    return listing_through_services(seller["id"], data, media_key=f"{next(_photo):064x}")
 
 
 def make_offer(client, buyer: dict, listing_id: int, amount_paise: int,
@@ -48,21 +43,6 @@ def make_offer(client, buyer: dict, listing_id: int, amount_paise: int,
 def act(client, member: dict, offer_id: int, action: str, body: dict | None = None):
     return client.post(f"{API}/offers/{offer_id}/{action}", headers=member["headers"],
                        json=body if body is not None else None)
-
-
-def count(model, *conditions) -> int:
-    db.session.remove()
-    with db.unit_of_work() as s:
-        return s.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
-
-
-def row(model, key):
-    db.session.remove()
-    with db.unit_of_work() as s:
-        found = s.get(model, key)
-        if found is not None:
-            s.expunge(found)
-        return found
 
 
 def advance(delta: timedelta) -> datetime:

@@ -22,6 +22,7 @@ from marketplace_core.members.models import Member
 from marketplace_core.orders import payments, services
 from marketplace_core.orders.models import Order, OrderEvent, OrderItem
 from marketplace_core.orders.payments import PaymentDeclined
+from tests.marketplace.db_helpers import listing_through_services
 
 # A Monday morning in the past, so that RQ (which schedules by the real clock) finds
 # every timer already due and the jobs themselves must check the frozen clock.
@@ -49,15 +50,9 @@ def headers_for(member_id: int) -> dict[str, str]:
 
 def live_listing(seller_id: int, price: int = PRICE, weight: int = 500,
                  title: str = "Banarasi silk saree") -> int:
-    with db.unit_of_work() as s:
-        seller = s.get(Member, seller_id)
-        listing = listing_services.create_draft(s, seller, {
-            "title": title, "brand": "Nalli", "category": "sarees", "size": "Free size",
-            "condition": "like_new", "price_paise": price, "weight_grams": weight})
-        listing_services.add_photo(s, seller, listing, media_key=secrets.token_hex(32),
-                                   width=800, height=1000)
-        listing_services.publish(s, seller, listing)
-        return listing.id
+    return listing_through_services(seller_id, {
+        "title": title, "brand": "Nalli", "category": "sarees", "size": "Free size",
+        "condition": "like_new", "price_paise": price, "weight_grams": weight})
 
 
 @dataclass

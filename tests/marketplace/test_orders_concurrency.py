@@ -4,19 +4,15 @@ FOR UPDATE and serialises writers, so these run only where DATABASE_URL names
 PostgreSQL.)"""
 from __future__ import annotations
 
-import os
-import threading
-
-import pytest
 from sqlalchemy import func, select
 
 from foundation import db
-from foundation.errors import DomainError
 from marketplace_core.ledger.models import Hold, LedgerTransaction
 from marketplace_core.listings.models import Listing
 from marketplace_core.members.models import Member
 from marketplace_core.orders import services
 from marketplace_core.orders.models import Order
+from tests.concurrency import all_at_once, postgresql_only
 from tests.marketplace.test_orders import (
     PRICE,
     TOTAL,
@@ -26,35 +22,10 @@ from tests.marketplace.test_orders import (
     new_sale,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
-                       reason="the checkout race needs PostgreSQL's row locks and "
-                              "concurrent writers; SQLite runs one writer at a time"),
-]
+pytestmark = postgresql_only("the checkout race needs PostgreSQL's row locks and "
+                             "concurrent writers; SQLite runs one writer at a time")
 
 WORKERS = 6
-
-
-def all_at_once(work) -> list:
-    """Run work(s, i) in WORKERS threads released together; each result or error code."""
-    barrier = threading.Barrier(WORKERS)
-    results: list = [None] * WORKERS
-
-    def worker(i: int) -> None:
-        barrier.wait()
-        try:
-            with db.unit_of_work() as s:
-                results[i] = work(s, i)
-        except DomainError as refused:
-            results[i] = refused.code
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def buy_as(buyer_id: int, listing_id: int, key: str):
@@ -75,7 +46,7 @@ def counts() -> tuple[int, int, int]:
 def test_many_buyers_of_one_listing_make_exactly_one_order(app):
     sale = new_sale()
     buyers = [make_member(f"racer{i}") for i in range(WORKERS)]
-    results = all_at_once(lambda s, i: buy_as(buyers[i], sale.listing, f"k{i}")(s, i))
+    results = all_at_once(WORKERS, lambda s, i: buy_as(buyers[i], sale.listing, f"k{i}")(s, i))
     winners = [r for r in results if isinstance(r, int)]
     assert len(winners) == 1
     assert sorted(r for r in results if isinstance(r, str)) == ["not_available"] * (WORKERS - 1)
@@ -88,7 +59,7 @@ def test_many_buyers_of_one_listing_make_exactly_one_order(app):
 
 def test_one_buyer_repeating_a_request_concurrently_is_charged_once(app):
     sale = new_sale()
-    results = all_at_once(buy_as(sale.buyer, sale.listing, "double-tap"))
+    results = all_at_once(WORKERS, buy_as(sale.buyer, sale.listing, "double-tap"))
     assert len(set(results)) == 1 and isinstance(results[0], int)
     assert counts() == (1, 1, 1)
     assert_books_sound()

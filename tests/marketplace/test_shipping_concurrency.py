@@ -3,10 +3,7 @@ delivery, and a scan racing the buyer's cancellation.  (SQLite serialises writer
 ignores FOR UPDATE, so these run only where DATABASE_URL names PostgreSQL.)"""
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-
-import pytest
 
 from foundation import clock
 from marketplace_core.members.models import Member
@@ -14,7 +11,7 @@ from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order
 from marketplace_core.shipping import webhook
 from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
-from tests.marketplace.test_ledger_concurrency import WORKERS, all_at_once
+from tests.concurrency import all_at_once, postgresql_only
 from tests.marketplace.test_shipping import (
     T0,
     make_sale,
@@ -23,22 +20,25 @@ from tests.marketplace.test_shipping import (
     tracking_events,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
-                       reason="row locks and concurrent writers need PostgreSQL"),
-]
+pytestmark = postgresql_only("row locks and concurrent writers need PostgreSQL")
+
+WORKERS = 8
+
+
+def signed_in_transit_scan(order_id: int) -> tuple[bytes, str]:
+    """The carrier's webhook body saying the order's parcel is in transit, and its
+    signature header."""
+    carrier = SimulatedCarrier(in_process_transport)
+    body = carrier.encode(carrier.event(shipment_of(order_id).tracking_number, "in_transit"))
+    return body, carrier.headers_for(body)[webhook.SIGNATURE_HEADER]
 
 
 def test_one_event_delivered_concurrently_is_recorded_once(client):
     clock.freeze(T0)
     sale = make_sale(client)
     clock.freeze(T0 + timedelta(hours=2))
-    carrier = SimulatedCarrier(in_process_transport)
-    body = carrier.encode(carrier.event(shipment_of(sale["order_id"]).tracking_number,
-                                        "in_transit"))
-    header = carrier.headers_for(body)[webhook.SIGNATURE_HEADER]
-    results = all_at_once(lambda s, i: webhook.receive(s, body, header)["duplicate"])
+    body, header = signed_in_transit_scan(sale["order_id"])
+    results = all_at_once(WORKERS, lambda s, i: webhook.receive(s, body, header)["duplicate"])
     assert sorted(results) == [False] + [True] * (WORKERS - 1)
     assert len(tracking_events(sale["order_id"], source="carrier")) == 1
     assert order_of(sale["order_id"]).status == "shipped"
@@ -48,10 +48,7 @@ def test_a_scan_racing_the_cancellation_lets_exactly_one_win(client):
     clock.freeze(T0)
     sale = make_sale(client)
     clock.freeze(T0 + timedelta(hours=1))
-    carrier = SimulatedCarrier(in_process_transport)
-    body = carrier.encode(carrier.event(shipment_of(sale["order_id"]).tracking_number,
-                                        "in_transit"))
-    header = carrier.headers_for(body)[webhook.SIGNATURE_HEADER]
+    body, header = signed_in_transit_scan(sale["order_id"])
 
     def work(s, i):
         if i % 2:
@@ -60,7 +57,7 @@ def test_a_scan_racing_the_cancellation_lets_exactly_one_win(client):
         return orders.cancel_by_buyer(s, order, s.get(Member, sale["buyer"]["id"]),
                                       "changed my mind").status
 
-    results = all_at_once(work)
+    results = all_at_once(WORKERS, work)
     order, shipment = order_of(sale["order_id"]), shipment_of(sale["order_id"])
     if order.status == "cancelled":
         assert shipment.status == "voided"

@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-
 from foundation import db
 from marketplace_core.listings import services as listing_services
 from marketplace_core.members.models import Member
+from tests.marketplace import api_helpers
+from tests.marketplace.db_helpers import (  # noqa: F401  (count re-exported)
+    count,
+    listing_through_services,
+)
 
 API = "/api/v1"
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
-PASSWORD = "silk-and-zari-2026"
 
 SAREE = {"title": "Banarasi silk saree", "brand": "Nalli", "category": "sarees",
          "size": "Free size", "condition": "like_new", "price_paise": 450_000}
@@ -30,12 +32,8 @@ class Account:
 
 
 def register(client, username: str) -> Account:
-    response = client.post(f"{API}/auth/register", json={
-        "email": f"{username}@example.in", "username": username, "password": PASSWORD})
-    assert response.status_code == 201, response.get_json()
-    body = response.get_json()
-    return Account(body["user"]["id"], username,
-                   {"Authorization": f"Bearer {body['token']}"})
+    member = api_helpers.register(client, username)
+    return Account(member["id"], username, member["headers"])
 
 
 def follow(client, follower: Account, followee: Account) -> None:
@@ -45,14 +43,8 @@ def follow(client, follower: Account, followee: Account) -> None:
 
 
 def make_listing(seller: Account, *, publish: bool = True, **fields) -> int:
-    with db.unit_of_work() as s:
-        member = s.get(Member, seller.id)
-        listing = listing_services.create_draft(s, member, {**SAREE, **fields})
-        listing_services.add_photo(s, member, listing, media_key="ab" * 32, width=1200,
-                                   height=1600)
-        if publish:
-            listing_services.publish(s, member, listing)
-        return listing.id
+    return listing_through_services(seller.id, {**SAREE, **fields}, publish=publish,
+                                    media_key="ab" * 32, width=1200, height=1600)
 
 
 def listing_in(seller: Account, status: str, **fields) -> int:
@@ -80,11 +72,6 @@ def set_status(seller: Account, listing_id: int, status: str) -> None:
             listing_services.mark_sold(s, listing, "order:test")
         else:
             listing_services.withdraw(s, s.get(Member, seller.id), listing)
-
-
-def count(model, *where) -> int:
-    with db.unit_of_work() as s:
-        return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def notifications(client, account: Account, **params) -> dict:
