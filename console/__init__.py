@@ -50,6 +50,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_api_bp)
+    from authentication.api import bp as authentication_api_bp
+    security.csrf.exempt(authentication_api_bp)
+    app.register_blueprint(authentication_api_bp)
     public_api = marketplace_api()
     security.csrf.exempt(public_api)  # bearer tokens only, no cookies: no CSRF surface
     app.register_blueprint(public_api)

@@ -89,6 +89,19 @@ class Settings:
     SHIPPING_TRANSIT_DAYS: int = 4
     CARRIER_WEBHOOK_SECRET: str = ""
     CARRIER_WEBHOOK_TOLERANCE_SECONDS: int = 300
+    # Posh Authenticate review (ours): items above the senior price go to senior
+    # authenticators only; authentic verdicts above the second-review price and every
+    # counterfeit verdict need a second reviewer; strikes before selling is restricted;
+    # claim leases, claims held at once, the active-time SLA, the photo-request deadline,
+    # and how long a skipped item stays away from the reviewer who skipped it.
+    SENIOR_REVIEW_PRICE_PAISE: int = 10_000_000            # Rs 1,00,000
+    SECOND_REVIEW_AUTHENTIC_PRICE_PAISE: int = 20_000_000  # Rs 2,00,000
+    STRIKES_BEFORE_RESTRICTION: int = 3
+    AUTHENTICATION_LEASE_MINUTES: int = 15
+    AUTHENTICATION_MAX_CLAIMS: int = 1
+    AUTHENTICATION_SLA_HOURS: int = 24
+    AUTHENTICATION_PHOTOS_DEADLINE_HOURS: int = 72
+    AUTHENTICATION_SKIP_MINUTES: int = 60
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -160,7 +173,11 @@ class Settings:
                      "PERIODIC_BEAT_SECONDS", "AUTHENTICATION_THRESHOLD_PAISE",
                      "LISTING_MIN_PRICE_PAISE", "LISTING_MAX_PRICE_PAISE", "LISTING_MAX_PHOTOS",
                      "MAX_UPLOAD_BYTES", "COMMENT_MAX_LENGTH", "COMMENT_MAX_MENTIONS",
-                     "PARTY_MAX_HOURS", "FEED_WINDOW_DAYS"):
+                     "PARTY_MAX_HOURS", "FEED_WINDOW_DAYS", "SENIOR_REVIEW_PRICE_PAISE",
+                     "SECOND_REVIEW_AUTHENTIC_PRICE_PAISE", "STRIKES_BEFORE_RESTRICTION",
+                     "AUTHENTICATION_LEASE_MINUTES", "AUTHENTICATION_MAX_CLAIMS",
+                     "AUTHENTICATION_SLA_HOURS", "AUTHENTICATION_PHOTOS_DEADLINE_HOURS",
+                     "AUTHENTICATION_SKIP_MINUTES"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be a positive number")
         problems.extend(self._offer_problems())

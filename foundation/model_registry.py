@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "marketplace_core.social.models",
     "marketplace_core.shipping.models",
     "marketplace_core.seed.models",
+    "authentication.models",
 )
 
 

@@ -9,6 +9,7 @@ TASK_MODULES: tuple[str, ...] = (
     "marketplace_core.offers.tasks",
     "marketplace_core.social.tasks",
     "marketplace_core.shipping.tasks",
+    "authentication.tasks",
 )
 
 

@@ -271,15 +271,17 @@ def approve_authentication(s: Session, listing: Listing, *, actor: StaffUser,
     return listing
 
 
-def remove_by_staff(s: Session, listing: Listing, *, actor: StaffUser, reason: str) -> Listing:
-    """Moderation or a counterfeit verdict: the listing leaves the site, audited."""
+def remove_by_staff(s: Session, listing: Listing, *, actor: StaffUser | None,
+                    reason: str) -> Listing:
+    """Moderation or a counterfeit verdict: the listing leaves the site, audited
+    (actor None: a system rule, such as an unanswered photo request, removed it)."""
     if listing.status in (S.REMOVED, S.SOLD):
         raise Conflict(f"The listing is already {listing.status}.", code="illegal_transition")
     if not reason or len(reason) > 200:
         raise ValidationFailed("Give a reason (at most 200 characters).",
                                fields={"reason": "required"})
     before = listing.status
-    _remove(s, listing, reason, f"staff:{actor.id}")
+    _remove(s, listing, reason, f"staff:{actor.id}" if actor else "system")
     record(s, actor, "listing.remove", "listing", listing.id, before={"status": before},
            after={"status": listing.status, "reason": reason})
     return listing

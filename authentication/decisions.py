@@ -1,0 +1,258 @@
+"""Verdicts and what they do to the request, the listing and the seller.
+
+First review (claimed from queued or escalated):
+    authentic         -> closed_authentic (listing approved), or awaiting_second_review
+                         when the price is above SECOND_REVIEW_AUTHENTIC_PRICE_PAISE
+    counterfeit       -> awaiting_second_review (always four eyes)
+    needs_more_photos -> awaiting_photos (SLA paused, deadline timer armed)
+    escalate          -> escalated (seniors only); from escalated -> awaiting_lead
+Second review (a senior, never the first reviewer): authentic or counterfeit; agreeing
+closes with that verdict, disagreeing goes to awaiting_lead.
+Lead (never either earlier reviewer): authentic or counterfeit, final.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from authentication import claims, machine
+from authentication.models import (
+    CHECK_RESULTS,
+    AuthenticationRequest,
+    KnownCounterfeitPhoto,
+    ReviewDecision,
+    Stage,
+    Strike,
+    Verdict,
+    checklist_for,
+)
+from authentication.models import RequestState as S
+from foundation import clock, jobs
+from foundation.audit.services import record
+from foundation.config import current as settings
+from foundation.errors import Conflict, PermissionDenied, ValidationFailed
+from foundation.staff.models import StaffUser
+from foundation.staff.permissions import Permission
+from marketplace_core.listings import services as listings
+from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatus
+from marketplace_core.members import services as members
+from marketplace_core.members.models import Member
+
+R = AuthenticationRequest
+STAGE_OF_QUEUE_STATE = {S.QUEUED: Stage.FIRST, S.ESCALATED: Stage.FIRST,
+                        S.AWAITING_SECOND_REVIEW: Stage.SECOND, S.AWAITING_LEAD: Stage.LEAD}
+VERDICTS_BY_STAGE = {
+    Stage.FIRST: tuple(Verdict),
+    Stage.SECOND: (Verdict.AUTHENTIC, Verdict.COUNTERFEIT),
+    Stage.LEAD: (Verdict.AUTHENTIC, Verdict.COUNTERFEIT),
+}
+FINAL_VERDICTS = (Verdict.AUTHENTIC, Verdict.COUNTERFEIT)
+NO_PHOTOS_REASON = "no_photos_provided"
+COUNTERFEIT_REMOVAL_REASON = "counterfeit"
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: str
+    note: str = ""
+    checklist: dict[str, str] = field(default_factory=dict)
+    angles: tuple[str, ...] = ()
+
+
+def decide(s: Session, staff: StaffUser, request: R, token: str, decision: Decision) -> R:
+    """Record the holder's verdict and move the request on; refusals change nothing."""
+    claims.require_lease(request, staff, token)
+    stage = STAGE_OF_QUEUE_STATE[S(request.claimed_from)]
+    _require_role(staff, request, stage)
+    if decision.verdict not in VERDICTS_BY_STAGE[stage]:
+        raise Conflict(f"A {stage} review can only decide "
+                       + ", ".join(VERDICTS_BY_STAGE[stage]) + ".", code="illegal_transition")
+    _check_decision(request, decision)
+    s.add(ReviewDecision(request_id=request.id, reviewer_id=staff.id, verdict=decision.verdict,
+                         reason_code=decision.reason, note=decision.note,
+                         checklist=dict(decision.checklist), angles=list(decision.angles),
+                         stage=stage, created_at=clock.now()))
+    s.flush()
+    before = {"state": request.state, "claimed_from": request.claimed_from}
+    _apply(s, staff, request, token, stage, decision)
+    record(s, staff, "authentication.decision", "authentication_request", request.id,
+           before=before, after={"state": request.state, "verdict": decision.verdict,
+                                 "stage": stage, "reason": decision.reason})
+    return request
+
+
+# --- checks ---------------------------------------------------------------------------
+
+def _require_role(staff: StaffUser, request: R, stage: Stage) -> None:
+    if stage == Stage.FIRST:
+        needs_senior = (request.claimed_from == S.ESCALATED or request.senior_only
+                        or request.price_paise > settings().SENIOR_REVIEW_PRICE_PAISE)
+        if needs_senior and not claims.is_senior(staff):
+            raise PermissionDenied("Only a senior authenticator may decide this item.",
+                                   code="wrong_role")
+    elif stage == Stage.SECOND:
+        if not staff.can(Permission.AUTHENTICATION_SECOND_REVIEW):
+            raise PermissionDenied("A second review needs a senior authenticator.",
+                                   code="wrong_role")
+        if request.first_reviewer_id == staff.id:
+            raise PermissionDenied("Nobody may second their own decision.",
+                                   code="own_decision")
+    else:
+        if not staff.can(Permission.AUTHENTICATION_LEAD):
+            raise PermissionDenied("Only a lead decides disagreements.", code="wrong_role")
+        if staff.id in (request.first_reviewer_id, request.second_reviewer_id):
+            raise PermissionDenied("A lead may not decide a request they reviewed.",
+                                   code="own_decision")
+
+
+def _check_decision(request: R, decision: Decision) -> None:
+    points = checklist_for(request.category)
+    problems: dict[str, str] = {}
+    for point, result in decision.checklist.items():
+        if point not in points:
+            problems[f"checklist.{point}"] = "does not apply to " + request.category
+        elif result not in CHECK_RESULTS:
+            problems[f"checklist.{point}"] = "one of: " + ", ".join(CHECK_RESULTS)
+    if decision.verdict in FINAL_VERDICTS:
+        for point in points:
+            if point not in decision.checklist:
+                problems[f"checklist.{point}"] = "required for a final verdict"
+    if decision.verdict == Verdict.AUTHENTIC and "fail" in decision.checklist.values():
+        problems["checklist"] = "an authentic verdict cannot have a failed point"
+    if decision.verdict == Verdict.NEEDS_MORE_PHOTOS and not decision.angles:
+        problems["angles"] = "name the angles the seller must photograph"
+    if problems:
+        raise ValidationFailed("The decision is incomplete.", fields=problems)
+
+
+# --- effects --------------------------------------------------------------------------
+
+def _apply(s: Session, staff: StaffUser, request: R, token: str, stage: Stage,
+           decision: Decision) -> None:
+    verdict = decision.verdict
+    if stage == Stage.FIRST:
+        _apply_first(s, staff, request, token, decision)
+    elif stage == Stage.SECOND:
+        if verdict == request.first_verdict:
+            _close(s, staff, request, token, verdict)
+        else:
+            _move(s, staff, request, token, S.AWAITING_LEAD, "reviewers_disagree",
+                  {"second_reviewer_id": staff.id, "second_verdict": verdict})
+    else:
+        _close(s, staff, request, token, verdict)
+
+
+def _apply_first(s: Session, staff: StaffUser, request: R, token: str,
+                 decision: Decision) -> None:
+    verdict = decision.verdict
+    pending = {"first_reviewer_id": staff.id, "first_verdict": verdict}
+    if verdict == Verdict.AUTHENTIC:
+        if request.price_paise > settings().SECOND_REVIEW_AUTHENTIC_PRICE_PAISE:
+            _move(s, staff, request, token, S.AWAITING_SECOND_REVIEW,
+                  "authentic_high_value", pending)
+        else:
+            _close(s, staff, request, token, verdict)
+    elif verdict == Verdict.COUNTERFEIT:
+        _move(s, staff, request, token, S.AWAITING_SECOND_REVIEW, "counterfeit_first", pending)
+    elif verdict == Verdict.NEEDS_MORE_PHOTOS:
+        _ask_for_photos(s, staff, request, token, decision.angles)
+    elif request.claimed_from == S.ESCALATED:
+        _move(s, staff, request, token, S.AWAITING_LEAD, "escalated_to_lead", pending)
+    else:
+        _move(s, staff, request, token, S.ESCALATED, "escalated", {"senior_only": True})
+
+
+def _move(s: Session, staff: StaffUser, request: R, token: str, to: S, reason: str,
+          values: dict | None = None) -> None:
+    if not machine.try_transition(s, request, to, actor=f"staff:{staff.id}", reason=reason,
+                                  conditions=claims.lease_conditions(token),
+                                  values={**claims.unclaimed(), **(values or {})}):
+        raise Conflict("Your claim changed meanwhile; claim again.", code="stale_lease")
+
+
+def _ask_for_photos(s: Session, staff: StaffUser, request: R, token: str,
+                    angles: tuple[str, ...]) -> None:
+    now = clock.now()
+    due = now + timedelta(hours=settings().AUTHENTICATION_PHOTOS_DEADLINE_HOURS)
+    _move(s, staff, request, token, S.AWAITING_PHOTOS, "needs_more_photos",
+          {**machine.clock_paused(request, now), "requested_angles": list(angles),
+           "photos_due_at": due})
+    _arm_photo_timer(request.id, due)
+
+
+def _arm_photo_timer(request_id: int, due: datetime) -> None:
+    from authentication.tasks import reject_unanswered_photo_request  # tasks import us
+
+    reject_unanswered_photo_request.enqueue(
+        request_id, due.isoformat(), at=due,
+        job_id=jobs.timer_id("photos", "authentication_request", request_id, due))
+
+
+def _close(s: Session, staff: StaffUser, request: R, token: str, verdict: Verdict) -> None:
+    listing = s.get(Listing, request.listing_id)
+    if verdict == Verdict.AUTHENTIC:
+        _move(s, staff, request, token, S.CLOSED_AUTHENTIC, "authentic")
+        listings.approve_authentication(s, listing, actor=staff,
+                                        certificate=f"PA-{request.id:08d}")
+        return
+    _move(s, staff, request, token, S.CLOSED_COUNTERFEIT, "counterfeit")
+    _bank_photos(s, request, listing)
+    if listing.status not in (ListingStatus.REMOVED, ListingStatus.SOLD):
+        listings.remove_by_staff(s, listing, actor=staff, reason=COUNTERFEIT_REMOVAL_REASON)
+    _strike(s, staff, request)
+
+
+def _bank_photos(s: Session, request: R, listing: Listing) -> None:
+    keys = s.scalars(select(ListingPhoto.media_key).where(
+        ListingPhoto.listing_id == listing.id).order_by(ListingPhoto.position))
+    for key in dict.fromkeys(keys):
+        s.add(KnownCounterfeitPhoto(media_key=key, listing_id=listing.id,
+                                    request_id=request.id, created_at=clock.now()))
+    s.flush()
+
+
+def _strike(s: Session, staff: StaffUser, request: R) -> None:
+    s.add(Strike(seller_id=request.seller_id, request_id=request.id, created_at=clock.now()))
+    s.flush()
+    strikes = strike_count(s, request.seller_id)
+    seller = s.get(Member, request.seller_id)
+    if strikes >= settings().STRIKES_BEFORE_RESTRICTION and not seller.selling_restricted:
+        members.set_selling_restricted(s, seller, restricted=True, actor=staff,
+                                       reason=f"{strikes} counterfeit strikes")
+
+
+def strike_count(s: Session, seller_id: int) -> int:
+    return s.scalar(select(func.count()).where(Strike.seller_id == seller_id)) or 0
+
+
+# --- timers ---------------------------------------------------------------------------
+
+def reject_for_missing_photos(s: Session, request_id: int,
+                              deadline: datetime | None = None) -> bool:
+    """The seller did not answer a photo request in time: reject and remove the listing.
+    A stale timer (photos arrived, a newer request, not yet due) does nothing."""
+    request = s.get(R, request_id)
+    if request is None or request.state != S.AWAITING_PHOTOS:
+        return False
+    if deadline is not None and request.photos_due_at != deadline:
+        return False
+    if request.photos_due_at is None or request.photos_due_at > clock.now():
+        return False
+    if not machine.try_transition(s, request, S.CLOSED_REJECTED, actor=machine.SYSTEM,
+                                  reason=NO_PHOTOS_REASON,
+                                  conditions=(R.photos_due_at <= clock.now(),)):
+        return False
+    listing = s.get(Listing, request.listing_id)
+    if listing.status not in (ListingStatus.REMOVED, ListingStatus.SOLD):
+        listings.remove_by_staff(s, listing, actor=None, reason=NO_PHOTOS_REASON)
+    return True
+
+
+def overdue_photo_request_ids(s: Session, limit: int = 500) -> list[int]:
+    return list(s.scalars(select(R.id).where(
+        R.state == S.AWAITING_PHOTOS, R.photos_due_at <= clock.now())
+        .order_by(R.photos_due_at).limit(limit)))

@@ -1,0 +1,101 @@
+"""Opening requests when the marketplace says a listing needs review, and reacting when
+the listing changes under an open request."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from authentication import machine
+from authentication.models import CLOSED_STATES, AuthenticationRequest, Reason
+from authentication.models import RequestState as S
+from foundation import clock
+from marketplace_core.listings.models import Listing
+
+# The marketplace's reason words, mapped onto ours.
+LISTING_REASONS = {"published": Reason.PUBLISHED, "price_changed": Reason.PRICE_RAISED,
+                   "price_raised": Reason.PRICE_RAISED,
+                   "photos_changed": Reason.PHOTOS_CHANGED, "relisted": Reason.RELISTED}
+# Photos uploaded after a photo request put the item ahead of everything not breached.
+REQUEUED_PRIORITY = 1
+
+
+def active_request_for(s: Session, listing_id: int) -> AuthenticationRequest | None:
+    return s.scalar(select(AuthenticationRequest).where(
+        AuthenticationRequest.listing_id == listing_id,
+        AuthenticationRequest.state.not_in(CLOSED_STATES)))
+
+
+def listing_needs_review(s: Session, listing_id: int, reason: str) -> AuthenticationRequest | None:
+    """Open the listing's request, or reuse the open one (idempotent)."""
+    listing = s.get(Listing, listing_id)
+    if listing is None:
+        return None
+    our_reason = LISTING_REASONS.get(reason, Reason.PUBLISHED)
+    request = active_request_for(s, listing_id)
+    if request is None:
+        request = _open(s, listing, our_reason)
+    else:
+        _refresh_from_listing(s, request, listing, our_reason)
+    return request
+
+
+def photos_uploaded(s: Session, listing_id: int) -> None:
+    request = active_request_for(s, listing_id)
+    if request is not None and request.state == S.AWAITING_PHOTOS:
+        requeue_after_photos(s, request)
+
+
+def requeue_after_photos(s: Session, request: AuthenticationRequest) -> None:
+    """The seller answered a photo request: back to the front, the SLA clock running."""
+    now = clock.now()
+    machine.try_transition(
+        s, request, S.QUEUED, actor=f"member:{request.seller_id}", reason="photos_uploaded",
+        values={**machine.clock_resumed(request, now), "photos_due_at": None,
+                "priority": max(request.priority, REQUEUED_PRIORITY)})
+
+
+def listing_left_review(s: Session, listing_id: int, why: str) -> None:
+    """Withdrawn, removed or no longer above the threshold: nothing left to review."""
+    request = active_request_for(s, listing_id)
+    if request is not None:
+        machine.try_transition(s, request, S.CANCELLED, actor=machine.SYSTEM, reason=why,
+                               values=_no_claim())
+
+
+def _open(s: Session, listing: Listing, reason: Reason) -> AuthenticationRequest:
+    now = clock.now()
+    request = AuthenticationRequest(
+        listing_id=listing.id, seller_id=listing.seller_id, reason=reason,
+        price_paise=listing.price_paise, brand=listing.brand, brand_key=listing.brand_key,
+        category=listing.category, state=S.QUEUED, priority=0, version=1,
+        requested_angles=[], created_at=now, updated_at=now, **machine.clock_started(now))
+    try:
+        with s.begin_nested():
+            s.add(request)
+            s.flush()
+    except IntegrityError:
+        # The partial unique index: a concurrent announcement opened it first.
+        existing = active_request_for(s, listing.id)
+        if existing is None:
+            raise
+        return existing
+    machine.log(s, request, None, f"member:{listing.seller_id}", f"opened:{reason}")
+    return request
+
+
+def _refresh_from_listing(s: Session, request: AuthenticationRequest, listing: Listing,
+                          reason: Reason) -> None:
+    """The price or photos changed while the request was open: route on what is there now."""
+    request.price_paise = listing.price_paise
+    request.brand, request.brand_key = listing.brand, listing.brand_key
+    request.category = listing.category
+    request.updated_at = clock.now()
+    s.flush()
+    if request.state == S.AWAITING_PHOTOS and reason == Reason.PHOTOS_CHANGED:
+        requeue_after_photos(s, request)
+
+
+def _no_claim() -> dict:
+    return {"claimed_by": None, "claimed_from": None, "claimed_at": None,
+            "lease_token": None, "lease_expires_at": None}
