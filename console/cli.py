@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from foundation import db, jobs
+from foundation import clock, db, jobs
 from foundation.errors import DomainError
 from foundation.migrations import check_schema, downgrade, make_revision, upgrade
 from foundation.staff import services as staff_services
@@ -169,4 +169,8 @@ def seed(listings_count: int, seed_value: int, workers: int):
 
     report = seed_demo(listings_count=listings_count, seed=seed_value, progress=progress,
                        workers=workers)
-    click.echo(json.dumps(report.__dict__, indent=2, default=str))
+    from authentication.seed import work_demo_backlog
+
+    reviews = work_demo_backlog(seed_value, clock.now())
+    click.echo(json.dumps({**report.__dict__, "authentication_reviews": reviews}, indent=2,
+                          default=str))

@@ -91,7 +91,6 @@ def seed_demo(*, listings_count: int, seed: int, progress: Progress,
         member_ids, tastes = _seed_members(rng, specs, listings_count, start, report, progress)
         listing_specs = _seed_listings(rng, specs, member_ids, start, real_now, report,
                                        progress, workers, seed)
-        _authenticate_some_genuine(rng, real_now)
         _seed_social(rng, member_ids, tastes, listing_specs, real_now, report, progress)
         _seed_trades(rng, member_ids, tastes, listing_specs, real_now, report, progress)
         _count_listings(report)
@@ -195,26 +194,6 @@ def _seed_listings(rng, specs, member_ids, start, real_now, report, progress, wo
                         progress("listings and photos", done, len(specs))
                 batch = []
     return listing_specs
-
-
-def _authenticate_some_genuine(rng, real_now) -> None:
-    """Half the genuine high-value items were already authenticated by a senior (when the
-    demo has one); fakes and the rest wait in the authentication queue."""
-    from foundation.staff.models import StaffUser
-
-    with db.unit_of_work() as s:
-        reviewer = s.scalar(select(StaffUser).where(StaffUser.role == "senior_authenticator",
-                                                    StaffUser.is_active.is_(True)))
-        if reviewer is None:
-            return
-        pending = s.scalars(select(Listing).join(
-            DemoListingTruth, DemoListingTruth.listing_id == Listing.id).where(
-            Listing.status == ListingStatus.PENDING_AUTHENTICATION,
-            DemoListingTruth.counterfeit.is_(False)).order_by(Listing.id)).all()
-        for listing in pending:
-            if rng.random() < 0.5:
-                clock.freeze(real_now - timedelta(hours=rng.randint(2, 72)))
-                listings.approve_authentication(s, listing, actor=reviewer)
 
 
 def _count_listings(report) -> None:
@@ -332,8 +311,9 @@ COMMENT_LINES = ["Is the price negotiable?", "Can you share the measurements?",
 
 def _live_listing_sellers() -> list[tuple[int, int]]:
     with db.unit_of_work() as s:
-        return list(s.execute(select(Listing.id, Listing.seller_id).where(
-            Listing.status == ListingStatus.LIVE).order_by(Listing.id)).tuples())
+        return [(row.id, row.seller_id) for row in s.execute(
+            select(Listing.id, Listing.seller_id).where(
+                Listing.status == ListingStatus.LIVE).order_by(Listing.id))]
 
 
 def _quietly(action, *args) -> bool:
@@ -365,8 +345,7 @@ def _seed_trades(rng, member_ids, tastes, listing_specs, real_now, report, progr
     orders_wanted = max(10, len(listing_specs) // 12)
     offers_wanted = max(8, len(listing_specs) // 25)
     sales, negotiations = live[:orders_wanted], live[orders_wanted:orders_wanted + offers_wanted]
-    plan = [state for state, share in ORDER_PLAN for _ in range(round(share * len(sales)))]
-    plan += ["completed"] * (len(sales) - len(plan))
+    plan = [_planned_state((index + 0.5) / len(sales)) for index in range(len(sales))]
     counts: dict[str, int] = {}
     for index, ((listing_id, seller_id), final) in enumerate(zip(sales, plan, strict=False)):
         buyer_id = _buyer_for(rng, member_ids, tastes, listing_specs[listing_id], seller_id)
@@ -380,6 +359,16 @@ def _seed_trades(rng, member_ids, tastes, listing_specs, real_now, report, progr
         progress("offers and counters", index + 1, len(negotiations))
     _seed_payouts(real_now)
     report.orders = counts
+
+
+def _planned_state(position: float) -> str:
+    """The order state for a sale at `position` (0..1): each state gets its share."""
+    cumulative = 0.0
+    for state, share in ORDER_PLAN:
+        cumulative += share
+        if position < cumulative:
+            return state
+    return ORDER_PLAN[-1][0]
 
 
 def _buyer_for(rng, member_ids, tastes, spec, seller_id) -> int:

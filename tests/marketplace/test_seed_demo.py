@@ -1,0 +1,40 @@
+"""`flask seed`: a small demo marketplace built through the real services."""
+from sqlalchemy import func, select
+
+from foundation import db
+from marketplace_core.ledger.invariants import check_invariants
+from marketplace_core.listings.models import Listing, ListingPhoto
+from marketplace_core.members.models import Member
+from marketplace_core.orders.models import Order
+from marketplace_core.seed.models import DemoListingTruth, DemoMemberTaste
+from marketplace_core.shipping.models import TrackingEvent
+
+
+def count(model, *where) -> int:
+    return db.session().scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_seed_builds_a_living_marketplace_with_balanced_books(app, staff):
+    staff("senior_authenticator")
+    result = app.test_cli_runner().invoke(args=["seed", "--listings", "80", "--seed", "3",
+                                                "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    assert count(Member) == count(DemoMemberTaste) >= 30
+    assert count(Listing) == 80 == count(DemoListingTruth)
+    assert count(ListingPhoto) >= 80
+    statuses = set(db.session().scalars(select(Listing.status)))
+    assert {"live", "sold"} <= statuses
+    order_states = set(db.session().scalars(select(Order.status)))
+    assert {"placed", "shipped", "delivered", "completed", "cancelled"} <= order_states
+    assert count(TrackingEvent) > 0  # scans went through the signed carrier webhook
+    assert count(DemoListingTruth, DemoListingTruth.counterfeit.is_(True)) > 0
+    assert check_invariants(db.session()) == []
+    assert '"authentication_reviews"' in result.output
+
+
+def test_seed_refuses_a_database_that_has_members(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed", "--listings", "10", "--workers", "1"])
+    again = runner.invoke(args=["seed", "--listings", "10", "--workers", "1"])
+    assert again.exit_code != 0 and "already has members" in again.output
