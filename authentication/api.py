@@ -7,6 +7,7 @@ POST /<id>/skip    {lease_token}                          -> 200 request (kept a
 POST /<id>/decision {verdict, reason, note?, checklist?, angles?, lease_token} -> 200 request
 GET  /queue?queue=review                                  -> counts per state, items, held
 GET  /<id>                                                -> request, decisions, events
+GET  /metrics?days=7  (AUTHENTICATION_METRICS)            -> metrics.summary figures
 
 Second reviews and lead decisions use the same claim and decision endpoints: claim with
 {"queue": "second_review"} or {"queue": "lead"}; the stage follows from the queue the
@@ -20,7 +21,7 @@ from datetime import datetime
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import func, select
 
-from authentication import claims, decisions, machine
+from authentication import claims, decisions, machine, metrics
 from authentication.models import (
     CHECK_POINTS,
     CHECK_RESULTS,
@@ -129,6 +130,17 @@ def queue():
         "items": [request_json(r) for r in claims.visible_items(s, g.staff, name)],
         "held": [request_json(r) for r in claims.held_by(s, g.staff)],
     })
+
+
+@bp.get("/metrics")
+@staff_api_auth(Permission.AUTHENTICATION_METRICS)
+def authentication_metrics():
+    """The figures of the console's metrics page; ?days= picks the window (default 7)."""
+    raw = request.args.get("days", "7")
+    if not raw.isdigit() or not 1 <= int(raw) <= metrics.MAX_WINDOW_DAYS:
+        raise ValidationFailed("The window is a whole number of days.",
+                               fields={"days": f"1 to {metrics.MAX_WINDOW_DAYS}"})
+    return jsonify(metrics.summary(db.session(), int(raw)))
 
 
 @bp.get("/<int:request_id>")

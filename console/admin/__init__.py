@@ -12,6 +12,8 @@ from console.security import csp_nonce
 def init_admin(app: Flask) -> Admin:
     from console.admin.account import AccountView
     from console.admin.audit import AuditLogView
+    from console.admin.authentication import AuthenticationQueueView
+    from console.admin.authentication_metrics import AuthenticationMetricsView
     from console.admin.home import HomeView
     from console.admin.jobs import JobsView
     from console.admin.marketplace import ListingAdminView, MemberAdminView
@@ -38,6 +40,10 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(LedgerAccountView(name="Accounts", endpoint="ledger_accounts",
                                      category="Money"))
     admin.add_view(PayoutView(name="Payouts", endpoint="payouts", category="Money"))
+    admin.add_view(AuthenticationQueueView(name="Queue", endpoint="authentication",
+                                           category="Authentication"))
+    admin.add_view(AuthenticationMetricsView(name="Metrics", endpoint="authentication_metrics",
+                                             category="Authentication"))
     admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit", category="Admin"))
     admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))
