@@ -20,7 +20,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from authentication import machine
@@ -47,6 +47,8 @@ QUEUE_PERMISSION = {"review": Permission.AUTHENTICATION_REVIEW,
                     "second_review": Permission.AUTHENTICATION_SECOND_REVIEW,
                     "lead": Permission.AUTHENTICATION_LEAD}
 QUEUE_OF_STATE = {state: name for name, states in QUEUES.items() for state in states}
+QUEUE_ORDER = (R.sla_due_at.asc(), R.price_paise.desc(), R.risk_score.desc().nulls_last(),
+               R.id.asc())
 CANDIDATES_PER_ROUND = 10
 ROUNDS = 5
 
@@ -75,20 +77,23 @@ def claim_next(s: Session, staff: StaffUser, queue: str = "review") -> Authentic
     """The best item this reviewer may take from `queue`, claimed for them; None if none."""
     require_queue_access(staff, queue)
     _require_claim_room(s, staff)
-    for _ in range(ROUNDS):
-        now = clock.now()
-        candidates = list(s.scalars(_candidates(s, staff, queue, now)))
-        if not candidates:
-            return None
-        for candidate in candidates:
-            if _try_claim(s, staff, candidate, now):
-                return candidate
+    # Waiting items first (an index walk in queue order), then leases that expired: one
+    # query with an OR of the two would make PostgreSQL sort the whole queue every claim.
+    for expired_leases in (False, True):
+        for _ in range(ROUNDS):
+            now = clock.now()
+            candidates = list(s.scalars(_candidates(s, staff, queue, now, expired_leases)))
+            if not candidates:
+                break
+            for candidate in candidates:
+                if _try_claim(s, staff, candidate, now):
+                    return candidate
     return None
 
 
 def visible_items(s: Session, staff: StaffUser, queue: str, limit: int = 50) -> list[R]:
     """What `claim_next` would hand this reviewer, in order (without claiming)."""
-    query = select(R).where(*_claimable(s, staff, queue, clock.now())) \
+    query = select(R).where(*_claimable(s, staff, queue, clock.now(), expired_leases=None)) \
         .order_by(*_ordering(s, staff)).limit(limit)
     return list(s.scalars(query))
 
@@ -108,8 +113,10 @@ def _require_claim_room(s: Session, staff: StaffUser) -> None:
                        f"(at most {limit}).", code="claim_limit")
 
 
-def _candidates(s: Session, staff: StaffUser, queue: str, now: datetime):
-    query = select(R).where(*_claimable(s, staff, queue, now)).order_by(*_ordering(s, staff))
+def _candidates(s: Session, staff: StaffUser, queue: str, now: datetime,
+                expired_leases: bool):
+    query = select(R).where(*_claimable(s, staff, queue, now, expired_leases)) \
+        .order_by(*_ordering(s, staff))
     if s.get_bind().dialect.name == "postgresql":
         # Lock only the row we mean to take: every other locked row would be hidden from
         # concurrent reviewers until we commit, though we never claim it.
@@ -117,11 +124,14 @@ def _candidates(s: Session, staff: StaffUser, queue: str, now: datetime):
     return query.limit(CANDIDATES_PER_ROUND)
 
 
-def _claimable(s: Session, staff: StaffUser, queue: str, now: datetime) -> list:
+def _claimable(s: Session, staff: StaffUser, queue: str, now: datetime,
+               expired_leases: bool | None) -> list:
+    """What this reviewer may take: waiting items (False), items whose lease expired
+    (True), or both (None, for showing the queue)."""
     states = QUEUES[queue]
-    conditions = [or_(R.state.in_(states),
-                      and_(R.state == S.CLAIMED, R.claimed_from.in_(states),
-                           R.lease_expires_at <= now))]
+    waiting = R.state.in_(states)
+    lapsed = and_(R.state == S.CLAIMED, R.claimed_from.in_(states), R.lease_expires_at <= now)
+    conditions = [{False: waiting, True: lapsed, None: or_(waiting, lapsed)}[expired_leases]]
     if queue == "review" and not is_senior(staff):
         conditions += [R.price_paise <= settings().SENIOR_REVIEW_PRICE_PAISE,
                        R.senior_only.is_(False),
@@ -145,12 +155,13 @@ def _not_reviewed_by(column, staff: StaffUser):
 
 def _ordering(s: Session, staff: StaffUser) -> list:
     skill = _skill(s, staff)
-    match = literal(0)
-    if skill is not None and (skill.brands or skill.categories):
-        match = case((or_(R.brand_key.in_(skill.brands or ["-"]),
-                          R.category.in_(skill.categories or ["-"])), 1), else_=0)
-    return [R.priority.desc(), match.desc(), R.sla_due_at.asc(), R.price_paise.desc(),
-            R.risk_score.desc().nulls_last(), R.id.asc()]
+    if skill is None or not (skill.brands or skill.categories):
+        # Exactly the order of ix_authentication_requests_claim_order, so PostgreSQL
+        # walks the index and stops at the first free row.
+        return [R.priority.desc(), *QUEUE_ORDER]
+    match = case((or_(R.brand_key.in_(skill.brands or ["-"]),
+                      R.category.in_(skill.categories or ["-"])), 1), else_=0)
+    return [R.priority.desc(), match.desc(), *QUEUE_ORDER]
 
 
 def _skill(s: Session, staff: StaffUser) -> ReviewerSkill | None:

@@ -59,6 +59,8 @@ CLOSED_STATES = (S.CLOSED_AUTHENTIC, S.CLOSED_COUNTERFEIT, S.CLOSED_REJECTED, S.
 QUEUE_STATES = (S.QUEUED, S.ESCALATED, S.AWAITING_SECOND_REVIEW, S.AWAITING_LEAD)
 # States in which the SLA clock runs (awaiting_photos pauses it).
 CLOCK_RUNNING_STATES = (*QUEUE_STATES, S.CLAIMED)
+_WAITING_SQL = ("state IN ('queued', 'escalated', 'awaiting_second_review', "
+                "'awaiting_lead')")
 _ACTIVE_SQL = "state NOT IN ({})".format(", ".join(f"'{state}'" for state in CLOSED_STATES))
 
 
@@ -113,6 +115,11 @@ class AuthenticationRequest(Base):
               sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
         Index("ix_authentication_requests_queue", "state", "priority", "sla_due_at"),
         Index("ix_authentication_requests_claimed_by", "claimed_by", "state"),
+        # "Claim next" walks this in order and stops at the first row it may take (see
+        # authentication.claims._ordering); without it every claim sorts the whole queue.
+        Index("ix_authentication_requests_claim_order", text("priority DESC"),
+              "sla_due_at", text("price_paise DESC"), text("risk_score DESC NULLS LAST"),
+              "id", postgresql_where=text(_WAITING_SQL)).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -336,7 +336,7 @@ def explain_candidate_query(staff_id: int) -> dict:
     try:
         staff = s.get(StaffUser, staff_id)
         role = staff.role
-        query = claims._candidates(s, staff, "review", clock.now())
+        query = claims._candidates(s, staff, "review", clock.now(), expired_leases=False)
         compiled = query.compile(dialect=s.get_bind().dialect,
                                  compile_kwargs={"render_postcompile": True})
         plan = [row[0] for row in s.connection().exec_driver_sql(
