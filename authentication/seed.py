@@ -30,8 +30,10 @@ def work_demo_backlog(seed: int, real_now: datetime) -> dict[str, int]:
         reviewer_id = reviewer.id if reviewer else None
     if reviewer_id is None:
         return outcome
+    # One moment for the whole session: a skip then keeps that item away from the reviewer,
+    # so the loop ends with the skipped half still waiting in the queue.
+    clock.freeze(real_now - timedelta(hours=2))
     while True:
-        clock.freeze(real_now - timedelta(hours=rng.randint(2, 60)))
         with db.unit_of_work() as s:
             reviewer = s.get(StaffUser, reviewer_id)
             request = claims.claim_next(s, reviewer, "review")

@@ -30,7 +30,7 @@ def test_seed_builds_a_living_marketplace_with_balanced_books(app, staff):
     assert count(TrackingEvent) > 0  # scans went through the signed carrier webhook
     assert count(DemoListingTruth, DemoListingTruth.counterfeit.is_(True)) > 0
     assert check_invariants(db.session()) == []
-    assert '"authentication_reviews"' in result.output
+    assert "\"authentication_reviews\"" in result.output
 
 
 def test_seed_refuses_a_database_that_has_members(app):
