@@ -26,8 +26,10 @@ def test_an_authenticator_claims_checks_and_approves_an_item(live_server, browse
     page.click("[data-testid=claim-review]")
     page.wait_for_selector("[data-testid=decision-form]")
     assert page.locator("[data-testid=photos] figure img").count() == 1
-    assert page.locator("[data-testid=photos] figure img").evaluate(
-        "img => img.complete && img.naturalWidth > 0")
+    # The photo is decoded by the browser (not a broken image); wait for it to arrive.
+    page.wait_for_function(
+        "() => { const img = document.querySelector('[data-testid=photos] figure img');"
+        " return img !== null && img.complete && img.naturalWidth > 0; }", timeout=15_000)
     for point in CHECKLISTS["sarees"]:
         page.check(f"input[name=check_{point}][value=pass]")
     page.check("input[name=verdict][value=authentic]")
