@@ -6,8 +6,10 @@ POST /<id>/release {lease_token}                          -> 200 request
 POST /<id>/skip    {lease_token}                          -> 200 request (kept away a while)
 POST /<id>/decision {verdict, reason, note?, checklist?, angles?, lease_token} -> 200 request
 GET  /queue?queue=review                                  -> counts per state, items, held
-GET  /<id>                                                -> request, decisions, events
+GET  /<id>                                   -> request, checklist, reason codes, decisions, events
 GET  /metrics?days=7  (AUTHENTICATION_METRICS)            -> metrics.summary figures
+GET  /skills/<staff_id>  (AUTHENTICATION_LEAD)            -> a reviewer's skills
+PUT  /skills/<staff_id>  {brands, categories, max_price_paise|null} (AUTHENTICATION_LEAD)
 
 Second reviews and lead decisions use the same claim and decision endpoints: claim with
 {"queue": "second_review"} or {"queue": "lead"}; the stage follows from the queue the
@@ -19,15 +21,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import func, select
 
-from authentication import claims, decisions, machine, metrics
+from authentication import claims, decisions, machine, metrics, skills, workspace
 from authentication.models import (
     CHECK_POINTS,
     CHECK_RESULTS,
     AuthenticationRequest,
-    RequestEvent,
-    ReviewDecision,
     Verdict,
     checklist_for,
 )
@@ -37,6 +36,7 @@ from foundation.errors import ValidationFailed
 from foundation.schema import validate
 from foundation.staff.permissions import Permission
 from foundation.web import json_body, register_json_errors
+from marketplace_core.listings.taxonomy import CATEGORIES
 
 bp = Blueprint("staff_authentication_api", __name__,
                url_prefix="/api/v1/staff/authentication")
@@ -56,6 +56,15 @@ DECISION = {"type": "object", "required": ["verdict", "reason", "lease_token"], 
     "angles": {"type": "array", "maxItems": 12,
                "items": {"type": "string", "minLength": 1, "maxLength": 40}},
     "lease_token": _TOKEN,
+}}
+
+SKILLS = {"type": "object", "required": ["brands", "categories"], "properties": {
+    "brands": {"type": "array", "maxItems": skills.MAX_BRANDS,
+               "items": {"type": "string", "minLength": 1,
+                         "maxLength": skills.MAX_BRAND_LENGTH}},
+    "categories": {"type": "array", "maxItems": skills.MAX_CATEGORIES,
+                   "items": {"type": "string", "enum": list(CATEGORIES)}},
+    "max_price_paise": {"type": "integer", "minimum": 1, "nullable": True},
 }}
 
 
@@ -123,10 +132,8 @@ def queue():
     name = request.args.get("queue", "review")
     s = db.session()
     claims.require_queue_access(g.staff, name)
-    counts = dict(s.execute(select(AuthenticationRequest.state, func.count())
-                            .group_by(AuthenticationRequest.state)).all())
     return jsonify({
-        "queue": name, "counts": counts,
+        "queue": name, "counts": workspace.state_counts(s),
         "items": [request_json(r) for r in claims.visible_items(s, g.staff, name)],
         "held": [request_json(r) for r in claims.held_by(s, g.staff)],
     })
@@ -143,19 +150,36 @@ def authentication_metrics():
     return jsonify(metrics.summary(db.session(), int(raw)))
 
 
+@bp.get("/skills/<int:staff_id>")
+@staff_api_auth(Permission.AUTHENTICATION_LEAD)
+def reviewer_skills(staff_id: int):
+    found = skills.skills_of(db.session(), staff_id)
+    return jsonify({"staff_id": staff_id, **found.as_dict()})
+
+
+@bp.put("/skills/<int:staff_id>")
+@staff_api_auth(Permission.AUTHENTICATION_LEAD)
+def set_reviewer_skills(staff_id: int):
+    data = validate(SKILLS, json_body())
+    saved = skills.set_skills(db.session(), g.staff, staff_id, brands=data["brands"],
+                              categories=data["categories"],
+                              max_price_paise=data.get("max_price_paise"))
+    return jsonify({"staff_id": staff_id, **saved.as_dict()})
+
+
 @bp.get("/<int:request_id>")
 @staff_api_auth(REVIEW)
 def show(request_id: int):
     s = db.session()
     found = claims.get_request(s, request_id)
-    history = s.scalars(select(RequestEvent).where(RequestEvent.request_id == found.id)
-                        .order_by(RequestEvent.id))
-    verdicts = s.scalars(select(ReviewDecision).where(ReviewDecision.request_id == found.id)
-                         .order_by(ReviewDecision.id))
+    history = workspace.events_of(s, found.id)
+    verdicts = workspace.decisions_on(s, found.id)
     return jsonify({
         "request": request_json(found),
         "checklist": {"points": list(checklist_for(found.category)),
                       "all_points": list(CHECK_POINTS), "results": list(CHECK_RESULTS)},
+        "reason_codes": {verdict.value: list(decisions.reason_codes(verdict))
+                         for verdict in decisions.REASON_CODES},
         "decisions": [{"reviewer_id": d.reviewer_id, "verdict": d.verdict,
                        "reason": d.reason_code, "note": d.note, "checklist": d.checklist,
                        "angles": d.angles, "stage": d.stage,

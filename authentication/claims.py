@@ -1,4 +1,4 @@
-"""The review queues and exclusive claims under a lease.
+"""The review queues: who may claim what, in which order, under foundation.leases.
 
 Three queues, each a set of states a reviewer may claim from:
 - "review": queued items (any authenticator; items above SENIOR_REVIEW_PRICE_PAISE or
@@ -8,19 +8,13 @@ Three queues, each a set of states a reviewer may claim from:
 - "lead": requests whose two reviewers disagreed; a lead decides, finally.
 "Senior" means holding AUTHENTICATION_SECOND_REVIEW.
 
-Exclusivity is the conditional UPDATE in `machine.try_transition`: a claim matches only
-while the row is still in the state (and version) it was read in, or claimed under a
-lease that has expired.  On PostgreSQL the candidates are read FOR UPDATE SKIP LOCKED so
-that concurrent reviewers fan out over different rows instead of all racing for the
-first; SQLite serialises writers, and a lost race just moves on to the next candidate.
+The claim itself (exclusive, under a lease with a token; extend, release, skip; the
+per-reviewer limit; FOR UPDATE SKIP LOCKED on PostgreSQL) is foundation.leases, shared
+with every other staff queue; this module adds authentication's routing and ordering.
 """
 from __future__ import annotations
 
-import hmac
-import secrets
-from datetime import datetime, timedelta
-
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
 from authentication import machine
@@ -30,10 +24,9 @@ from authentication.models import (
     ReviewerSkill,
 )
 from authentication.models import RequestState as S
-from foundation import clock
-from foundation.audit.services import record
+from foundation import clock, leases
 from foundation.config import current as settings
-from foundation.errors import Conflict, NotFound, PermissionDenied
+from foundation.errors import NotFound, PermissionDenied
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
 
@@ -49,8 +42,25 @@ QUEUE_PERMISSION = {"review": Permission.AUTHENTICATION_REVIEW,
 QUEUE_OF_STATE = {state: name for name, states in QUEUES.items() for state in states}
 QUEUE_ORDER = (R.sla_due_at.asc(), R.price_paise.desc(), R.risk_score.desc().nulls_last(),
                R.id.asc())
-CANDIDATES_PER_ROUND = 10
-ROUNDS = 5
+# Exactly the order of ix_authentication_requests_claim_order, so PostgreSQL walks the
+# index and stops at the first free row.
+CLAIM_ORDER = (R.priority.desc(), *QUEUE_ORDER)
+
+LEASES = leases.Leases(
+    model=R, claimed_state=S.CLAIMED, transition=machine.try_transition,
+    lease_minutes=lambda: settings().AUTHENTICATION_LEASE_MINUTES,
+    max_claims=lambda: settings().AUTHENTICATION_MAX_CLAIMS,
+    audit_prefix="authentication", object_type="authentication_request", noun="request",
+    skips=leases.SkipTable(RequestSkip,
+                           minutes=lambda: settings().AUTHENTICATION_SKIP_MINUTES))
+
+# The lease, as every caller in authentication uses it.
+held_by = LEASES.held_by
+require_lease = LEASES.require_lease
+lease_conditions = LEASES.lease_conditions
+extend = LEASES.extend
+release = LEASES.release
+unclaimed = leases.unclaimed
 
 
 def is_senior(staff: StaffUser) -> bool:
@@ -76,62 +86,23 @@ def require_queue_access(staff: StaffUser, queue: str) -> None:
 def claim_next(s: Session, staff: StaffUser, queue: str = "review") -> AuthenticationRequest | None:
     """The best item this reviewer may take from `queue`, claimed for them; None if none."""
     require_queue_access(staff, queue)
-    _require_claim_room(s, staff)
-    # Waiting items first (an index walk in queue order), then leases that expired: one
-    # query with an OR of the two would make PostgreSQL sort the whole queue every claim.
-    for expired_leases in (False, True):
-        for _ in range(ROUNDS):
-            now = clock.now()
-            candidates = list(s.scalars(_candidates(s, staff, queue, now, expired_leases)))
-            if not candidates:
-                break
-            for candidate in candidates:
-                if _try_claim(s, staff, candidate, now):
-                    return candidate
-    return None
+    skill = reviewer_skill(s, staff)
+    return LEASES.claim(s, staff, QUEUES[queue], conditions=routing(staff, queue, skill),
+                        find=candidate_finder(skill))
 
 
 def visible_items(s: Session, staff: StaffUser, queue: str, limit: int = 50) -> list[R]:
     """What `claim_next` would hand this reviewer, in order (without claiming)."""
-    query = select(R).where(*_claimable(s, staff, queue, clock.now(), expired_leases=None)) \
-        .order_by(*_ordering(s, staff)).limit(limit)
+    skill = reviewer_skill(s, staff)
+    query = select(R).where(*LEASES.claimable(staff, QUEUES[queue], clock.now(), expired=None),
+                            *routing(staff, queue, skill)) \
+        .order_by(R.priority.desc(), *skill_rank(skill), *QUEUE_ORDER).limit(limit)
     return list(s.scalars(query))
 
 
-def held_by(s: Session, staff: StaffUser) -> list[R]:
-    return list(s.scalars(select(R).where(
-        R.state == S.CLAIMED, R.claimed_by == staff.id, R.lease_expires_at > clock.now())
-        .order_by(R.lease_expires_at)))
-
-
-def _require_claim_room(s: Session, staff: StaffUser) -> None:
-    limit = settings().AUTHENTICATION_MAX_CLAIMS
-    held = s.scalar(select(func.count()).where(
-        R.state == S.CLAIMED, R.claimed_by == staff.id, R.lease_expires_at > clock.now()))
-    if held >= limit:
-        raise Conflict(f"You already hold {held} request(s); decide or release first "
-                       f"(at most {limit}).", code="claim_limit")
-
-
-def _candidates(s: Session, staff: StaffUser, queue: str, now: datetime,
-                expired_leases: bool):
-    query = select(R).where(*_claimable(s, staff, queue, now, expired_leases)) \
-        .order_by(*_ordering(s, staff))
-    if s.get_bind().dialect.name == "postgresql":
-        # Lock only the row we mean to take: every other locked row would be hidden from
-        # concurrent reviewers until we commit, though we never claim it.
-        return query.limit(1).with_for_update(skip_locked=True, of=R)
-    return query.limit(CANDIDATES_PER_ROUND)
-
-
-def _claimable(s: Session, staff: StaffUser, queue: str, now: datetime,
-               expired_leases: bool | None) -> list:
-    """What this reviewer may take: waiting items (False), items whose lease expired
-    (True), or both (None, for showing the queue)."""
-    states = QUEUES[queue]
-    waiting = R.state.in_(states)
-    lapsed = and_(R.state == S.CLAIMED, R.claimed_from.in_(states), R.lease_expires_at <= now)
-    conditions = [{False: waiting, True: lapsed, None: or_(waiting, lapsed)}[expired_leases]]
+def routing(staff: StaffUser, queue: str, skill: ReviewerSkill | None) -> list:
+    """Which of the queue's items this reviewer may take, beyond the lease's own rules."""
+    conditions = []
     if queue == "review" and not is_senior(staff):
         conditions += [R.price_paise <= settings().SENIOR_REVIEW_PRICE_PAISE,
                        R.senior_only.is_(False),
@@ -140,10 +111,6 @@ def _claimable(s: Session, staff: StaffUser, queue: str, now: datetime,
         conditions.append(_not_reviewed_by(R.first_reviewer_id, staff))
     if queue == "lead":
         conditions.append(_not_reviewed_by(R.second_reviewer_id, staff))
-    conditions.append(~exists().where(RequestSkip.request_id == R.id,
-                                      RequestSkip.staff_id == staff.id,
-                                      RequestSkip.until > now))
-    skill = _skill(s, staff)
     if skill is not None and skill.max_price_paise is not None:
         conditions.append(R.price_paise <= skill.max_price_paise)
     return conditions
@@ -153,93 +120,45 @@ def _not_reviewed_by(column, staff: StaffUser):
     return or_(column.is_(None), column != staff.id)
 
 
-def _ordering(s: Session, staff: StaffUser) -> list:
-    skill = _skill(s, staff)
-    if skill is None or not (skill.brands or skill.categories):
-        # Exactly the order of ix_authentication_requests_claim_order, so PostgreSQL
-        # walks the index and stops at the first free row.
-        return [R.priority.desc(), *QUEUE_ORDER]
-    match = case((or_(R.brand_key.in_(skill.brands or ["-"]),
-                      R.category.in_(skill.categories or ["-"])), 1), else_=0)
-    return [R.priority.desc(), match.desc(), *QUEUE_ORDER]
-
-
-def _skill(s: Session, staff: StaffUser) -> ReviewerSkill | None:
+def reviewer_skill(s: Session, staff: StaffUser) -> ReviewerSkill | None:
     return s.scalar(select(ReviewerSkill).where(ReviewerSkill.staff_id == staff.id))
 
 
-def _try_claim(s: Session, staff: StaffUser, candidate: R, now: datetime) -> bool:
-    taking_over = candidate.state == S.CLAIMED
-    origin = candidate.claimed_from if taking_over else candidate.state
-    conditions = (R.lease_expires_at <= now,) if taking_over else ()
-    before = {"state": candidate.state, "claimed_by": candidate.claimed_by}
-    won = machine.try_transition(
-        s, candidate, S.CLAIMED, actor=f"staff:{staff.id}",
-        reason="claimed_after_lease_expired" if taking_over else "claimed",
-        conditions=conditions,
-        values={"claimed_by": staff.id, "claimed_from": origin, "claimed_at": now,
-                "lease_token": secrets.token_urlsafe(24),
-                "lease_expires_at": now + _lease()})
-    if won:
-        record(s, staff, "authentication.claim", "authentication_request", candidate.id,
-               before=before, after={"state": candidate.state, "claimed_from": origin,
-                                     "lease_expires_at": candidate.lease_expires_at})
-    return won
+def skill_match(skill: ReviewerSkill | None):
+    """Items of the reviewer's brands or categories; None when they named none."""
+    if skill is None or not (skill.brands or skill.categories):
+        return None
+    return or_(R.brand_key.in_(skill.brands or ["-"]),
+               R.category.in_(skill.categories or ["-"]))
 
 
-def _lease() -> timedelta:
-    return timedelta(minutes=settings().AUTHENTICATION_LEASE_MINUTES)
+def skill_rank(skill: ReviewerSkill | None) -> list:
+    match = skill_match(skill)
+    return [] if match is None else [case((match, 1), else_=0).desc()]
 
 
-# --- the lease ------------------------------------------------------------------------
+def candidate_finder(skill: ReviewerSkill | None) -> leases.CandidateFinder:
+    """The queue's order is priority, then (for a reviewer with skills) items matching
+    them, then CLAIM_ORDER's SLA, price and risk.  A CASE in ORDER BY cannot be read
+    from the index, so PostgreSQL would sort every waiting item of the top priority on
+    each claim; instead two index walks: the best matching item, and the best item of
+    a higher priority than it, if any (which then comes first)."""
+    match = skill_match(skill)
+    if match is None:
+        return LEASES.ordered_finder(CLAIM_ORDER)
 
-def require_lease(request: R, staff: StaffUser, token: str | None) -> None:
-    """The caller holds the request under a live lease with this token, or 409 stale_lease."""
-    holds = (request.state == S.CLAIMED and request.claimed_by == staff.id
-             and request.lease_token is not None and token is not None
-             and hmac.compare_digest(request.lease_token, token)
-             and request.lease_expires_at > clock.now())
-    if not holds:
-        raise Conflict("Your claim on this request has expired or is not yours; claim "
-                       "again.", code="stale_lease")
+    def matching_first(s: Session, where: list) -> list[R]:
+        matching = _walk(s, [*where, match])
+        # Rows above the best match's priority cannot match (it is the best match), so
+        # they all come before it.  On PostgreSQL both walks lock their row: when the
+        # higher one wins, the match stays locked (hidden from others) until we commit.
+        higher = [R.priority > matching[0].priority] if matching else []
+        others = _walk(s, [*where, *higher])
+        return others + [row for row in matching if row not in others]
 
-
-def lease_conditions(token: str) -> tuple:
-    return (R.lease_token == token, R.lease_expires_at > clock.now())
-
-
-def extend(s: Session, staff: StaffUser, request: R, token: str) -> R:
-    require_lease(request, staff, token)
-    before = {"lease_expires_at": request.lease_expires_at}
-    if not machine.try_transition(s, request, S.CLAIMED, actor=f"staff:{staff.id}",
-                                  reason="lease_extended", conditions=lease_conditions(token),
-                                  values={"lease_expires_at": clock.now() + _lease()}):
-        raise Conflict("Your claim changed meanwhile; claim again.", code="stale_lease")
-    record(s, staff, "authentication.extend", "authentication_request", request.id,
-           before=before, after={"lease_expires_at": request.lease_expires_at})
-    return request
+    return matching_first
 
 
-def release(s: Session, staff: StaffUser, request: R, token: str, *,
-            skip: bool = False) -> R:
-    """Give the request back to its queue; a skip also keeps it away from this reviewer."""
-    require_lease(request, staff, token)
-    back_to = S(request.claimed_from)
-    if not machine.try_transition(s, request, back_to, actor=f"staff:{staff.id}",
-                                  reason="skipped" if skip else "released",
-                                  conditions=lease_conditions(token), values=unclaimed()):
-        raise Conflict("Your claim changed meanwhile; claim again.", code="stale_lease")
-    if skip:
-        s.add(RequestSkip(request_id=request.id, staff_id=staff.id,
-                          until=clock.now() + timedelta(
-                              minutes=settings().AUTHENTICATION_SKIP_MINUTES)))
-        s.flush()
-    record(s, staff, "authentication.skip" if skip else "authentication.release",
-           "authentication_request", request.id, before={"state": S.CLAIMED},
-           after={"state": request.state})
-    return request
-
-
-def unclaimed() -> dict:
-    return {"claimed_by": None, "claimed_from": None, "claimed_at": None,
-            "lease_token": None, "lease_expires_at": None}
+def _walk(s: Session, where: list) -> list[R]:
+    query = select(R).where(*where).order_by(*CLAIM_ORDER)
+    return list(s.scalars(LEASES.candidate_window(s, query)))

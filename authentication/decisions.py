@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from authentication import claims, machine
+from authentication import claims, intake, machine
 from authentication.models import (
     CHECK_RESULTS,
     AuthenticationRequest,
     KnownCounterfeitPhoto,
+    Reason,
     ReviewDecision,
     Stage,
     Strike,
@@ -36,6 +37,7 @@ from foundation.config import current as settings
 from foundation.errors import Conflict, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
+from marketplace_core import events
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatus
 from marketplace_core.members import services as members
@@ -50,6 +52,22 @@ VERDICTS_BY_STAGE = {
     Stage.LEAD: (Verdict.AUTHENTIC, Verdict.COUNTERFEIT),
 }
 FINAL_VERDICTS = (Verdict.AUTHENTIC, Verdict.COUNTERFEIT)
+# The reason codes a reviewer may give with each verdict, and how forms label them; the
+# metrics and later accuracy checks group by them, so free text is refused.
+REASON_CODES: dict[Verdict, tuple[tuple[str, str], ...]] = {
+    Verdict.AUTHENTIC: (("all_points_consistent", "All points consistent"),
+                        ("matches_references", "Matches the reference photos")),
+    Verdict.COUNTERFEIT: (("logo_mismatch", "Logo does not match"),
+                          ("stitching_mismatch", "Stitching does not match"),
+                          ("hardware_mismatch", "Hardware does not match"),
+                          ("serial_invalid", "Serial or date code invalid"),
+                          ("materials_mismatch", "Materials do not match")),
+    Verdict.NEEDS_MORE_PHOTOS: (("photos_unclear", "Photos unclear"),
+                                ("detail_missing", "A needed detail is not shown")),
+    Verdict.ESCALATE: (("outside_expertise", "Outside my expertise"),
+                       ("uncertain", "Uncertain; a senior should look")),
+}
+ALL_REASON_CODES = frozenset(code for options in REASON_CODES.values() for code, _ in options)
 NO_PHOTOS_REASON = "no_photos_provided"
 COUNTERFEIT_REMOVAL_REASON = "counterfeit"
 
@@ -109,7 +127,21 @@ def _require_role(staff: StaffUser, request: R, stage: Stage) -> None:
                                    code="own_decision")
 
 
+def reason_codes(verdict: Verdict) -> tuple[str, ...]:
+    return tuple(code for code, _ in REASON_CODES.get(verdict, ()))
+
+
+def _check_reason(decision: Decision) -> None:
+    allowed = reason_codes(decision.verdict)
+    if decision.reason not in allowed:
+        raise ValidationFailed(f"{decision.reason!r} is not one of the reasons for the "
+                               f"verdict {decision.verdict.replace('_', ' ')}.",
+                               code="bad_reason",
+                               fields={"reason": "one of: " + ", ".join(allowed)})
+
+
 def _check_decision(request: R, decision: Decision) -> None:
+    _check_reason(decision)
     points = checklist_for(request.category)
     problems: dict[str, str] = {}
     for point, result in decision.checklist.items():
@@ -123,6 +155,9 @@ def _check_decision(request: R, decision: Decision) -> None:
                 problems[f"checklist.{point}"] = "required for a final verdict"
     if decision.verdict == Verdict.AUTHENTIC and "fail" in decision.checklist.values():
         problems["checklist"] = "an authentic verdict cannot have a failed point"
+    if decision.verdict == Verdict.NEEDS_MORE_PHOTOS and request.reason == Reason.DISPUTE:
+        raise Conflict("The item is with the buyer: judge it from the listing's and the "
+                       "buyer's photos, or escalate.", code="not_for_dispute")
     if decision.verdict == Verdict.NEEDS_MORE_PHOTOS and not decision.angles:
         problems["angles"] = "name the angles the seller must photograph"
     if problems:
@@ -194,6 +229,9 @@ def _arm_photo_timer(request_id: int, due: datetime) -> None:
 
 def _close(s: Session, staff: StaffUser, request: R, token: str, verdict: Verdict) -> None:
     listing = s.get(Listing, request.listing_id)
+    if request.reason == Reason.DISPUTE:
+        _close_dispute_review(s, staff, request, token, verdict, listing)
+        return
     if verdict == Verdict.AUTHENTIC:
         _move(s, staff, request, token, S.CLOSED_AUTHENTIC, "authentic")
         listings.approve_authentication(s, listing, actor=staff,
@@ -204,6 +242,21 @@ def _close(s: Session, staff: StaffUser, request: R, token: str, verdict: Verdic
     if listing.status not in (ListingStatus.REMOVED, ListingStatus.SOLD):
         listings.remove_by_staff(s, listing, actor=staff, reason=COUNTERFEIT_REMOVAL_REASON)
     _strike(s, staff, request)
+
+
+def _close_dispute_review(s: Session, staff: StaffUser, request: R, token: str,
+                          verdict: Verdict, listing: Listing) -> None:
+    """A sold item a buyer called not authentic: the listing stays sold either way; a
+    counterfeit still strikes the seller and banks the photos.  The case hears the
+    verdict through the DISPUTE_VERDICT event and decides the money."""
+    if verdict == Verdict.AUTHENTIC:
+        _move(s, staff, request, token, S.CLOSED_AUTHENTIC, "authentic_after_dispute")
+    else:
+        _move(s, staff, request, token, S.CLOSED_COUNTERFEIT, "counterfeit_after_dispute")
+        _bank_photos(s, request, listing)
+        _strike(s, staff, request)
+    events.emit(s, intake.DISPUTE_VERDICT, request_id=request.id,
+                listing_id=request.listing_id, verdict=str(verdict))
 
 
 def _bank_photos(s: Session, request: R, listing: Listing) -> None:

@@ -18,6 +18,9 @@ LISTING_REASONS = {"published": Reason.PUBLISHED, "price_changed": Reason.PRICE_
                    "photos_changed": Reason.PHOTOS_CHANGED, "relisted": Reason.RELISTED}
 # Photos uploaded after a photo request put the item ahead of everything not breached.
 REQUEUED_PRIORITY = 1
+# Announced (marketplace_core.events registry) when a dispute's review closes, with
+# request_id, listing_id and verdict: the disputes package listens.
+DISPUTE_VERDICT = "authentication.dispute_verdict"
 
 
 def active_request_for(s: Session, listing_id: int) -> AuthenticationRequest | None:
@@ -37,6 +40,20 @@ def listing_needs_review(s: Session, listing_id: int, reason: str) -> Authentica
         request = _open(s, listing, our_reason)
     else:
         _refresh_from_listing(s, request, listing, our_reason)
+    return request
+
+
+def open_for_dispute(s: Session, listing_id: int, case_id: int) -> AuthenticationRequest:
+    """A buyer says a sold item is not authentic: seniors judge it from the listing's
+    photos and the buyer's evidence, ahead of routine first reviews."""
+    listing = s.get(Listing, listing_id)
+    request = active_request_for(s, listing_id) or _open(s, listing, Reason.DISPUTE)
+    if request.reason == Reason.DISPUTE and not request.senior_only:
+        request.senior_only = True
+        request.priority = max(request.priority, REQUEUED_PRIORITY)
+        s.flush()
+        machine.log(s, request, request.state, machine.SYSTEM, "dispute_case",
+                    {"case_id": case_id})
     return request
 
 

@@ -1,43 +1,34 @@
 """The guarded transition every state change goes through, and the SLA clock.
 
-A transition is one conditional UPDATE ... WHERE id = ? AND state = ? [AND more], so two
-reviewers (or a reviewer and a timer) racing on the same request cannot both win: the
-loser matches no row.  Each successful transition bumps `version` and writes a
-RequestEvent.
+A transition is foundation.transitions' conditional UPDATE ... WHERE id = ? AND state = ?
+AND version = ? [AND more], so two reviewers (or a reviewer and a timer) racing on the
+same request cannot both win: the loser matches no row.  Each successful transition
+bumps `version` and writes a RequestEvent.  The SLA clock (active time only) is the one
+disputes use too, with this queue's budget.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from authentication.models import CLOSED_STATES, AuthenticationRequest, RequestEvent
 from authentication.models import RequestState as S
-from foundation import clock
+from foundation import clock, transitions
 from foundation.config import current as settings
 from foundation.errors import Conflict
 
 SYSTEM = "system"
-R = AuthenticationRequest
 
 
 def try_transition(s: Session, request: AuthenticationRequest, to: S, *, actor: str,
                    reason: str, conditions: tuple = (), values: dict[str, Any] | None = None,
                    details: dict[str, Any] | None = None) -> bool:
     """Move `request` from the state it was read in to `to`; False if someone moved it."""
-    now = clock.now()
-    before = request.state
-    changes: dict[str, Any] = {"state": to, "updated_at": now, "version": R.version + 1,
-                               **(values or {})}
-    if to in CLOSED_STATES:
-        changes["closed_at"] = now
-    result = s.execute(update(R).where(R.id == request.id, R.state == before,
-                                       R.version == request.version, *conditions)
-                       .values(**changes).execution_options(synchronize_session=False))
-    s.refresh(request)
-    if result.rowcount != 1:
+    before = transitions.try_move(s, request, to, closed_states=CLOSED_STATES,
+                                  conditions=conditions, values=values)
+    if before is None:
         return False
     log(s, request, before, actor, reason, details)
     return True
@@ -63,29 +54,23 @@ def sla_budget() -> timedelta:
 
 
 def clock_started(now: datetime) -> dict[str, Any]:
-    return {"sla_used_seconds": 0, "sla_running_since": now, "paused_at": None,
-            "sla_due_at": now + sla_budget()}
+    return {**transitions.clock_started(sla_budget(), now), "paused_at": None}
 
 
 def clock_paused(request: AuthenticationRequest, now: datetime) -> dict[str, Any]:
-    return {"sla_used_seconds": used_seconds(request, now), "sla_running_since": None,
-            "paused_at": now}
+    return {**transitions.clock_paused(request, now), "paused_at": now}
 
 
 def clock_resumed(request: AuthenticationRequest, now: datetime) -> dict[str, Any]:
-    remaining = sla_budget() - timedelta(seconds=request.sla_used_seconds)
-    return {"sla_running_since": now, "paused_at": None, "sla_due_at": now + remaining}
+    return {**transitions.clock_resumed(request, sla_budget(), now), "paused_at": None}
 
 
 def used_seconds(request: AuthenticationRequest, now: datetime) -> int:
-    running = 0
-    if request.sla_running_since is not None:
-        running = int((now - request.sla_running_since).total_seconds())
-    return request.sla_used_seconds + max(running, 0)
+    return transitions.used_seconds(request, now)
 
 
 def seconds_left(request: AuthenticationRequest, now: datetime) -> int | None:
     """Active time left before the SLA is breached (negative once it is); None when closed."""
     if request.state in CLOSED_STATES:
         return None
-    return int(sla_budget().total_seconds()) - used_seconds(request, now)
+    return transitions.seconds_left(request, sla_budget(), now)

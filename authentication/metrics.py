@@ -8,12 +8,11 @@ the handful of aggregated rows.
 Windows are half-open, [start, end): an event exactly at `end` belongs to the next one.
 
 Reviewer accuracy is built from *outcome sources*: functions that say, per reviewer, how
-many of their first verdicts were checked by a later outcome and how many of those went
-against them.  Today the only source is `overturned_by_later_review` (a second review or
-a lead decision that closed the request the other way).  `OUTCOME_SOURCES` is the hook
-for later evidence: the disputes package, once it exists, should add a source such as
-"items this reviewer passed as authentic whose dispute found them not authentic" with the
-same signature, and `reviewer_accuracy` will fold it in unchanged.
+many of their verdicts were checked by a later outcome and how many of those went
+against them: `overturned_by_later_review` (a second review or a lead decision that
+closed the request the other way) and `passed_then_disputed` (an item passed as authentic
+that a buyer later called not authentic, judged again on the dispute).  More evidence
+joins `OUTCOME_SOURCES` with the same signature.
 """
 from __future__ import annotations
 
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from authentication.models import (
     QUEUE_STATES,
     AuthenticationRequest,
+    Reason,
     ReviewDecision,
     Stage,
     Verdict,
@@ -211,9 +211,30 @@ def overturned_by_later_review(s: Session, window: Window) -> dict[int, tuple[in
     return {rid: (int(checked), int(against or 0)) for rid, checked, against in rows}
 
 
-# The hook for more evidence: each source maps reviewer id -> (checked, against).
-# Disputes will add e.g. `passed_then_found_not_authentic(s, window)` here.
-OUTCOME_SOURCES: tuple[OutcomeSource, ...] = (overturned_by_later_review,)
+def passed_then_disputed(s: Session, window: Window) -> dict[int, tuple[int, int]]:
+    """Per reviewer who passed an item as authentic: (items whose buyer later said "not
+    authentic" and whose dispute review closed in the window, those found counterfeit).
+
+    The dispute review is a later request on the same listing with reason "dispute";
+    every reviewer whose authentic verdict let the item go live is checked by it."""
+    dispute = aliased(R)
+    found_fake = case((dispute.state == S.CLOSED_COUNTERFEIT, 1), else_=0)
+    rows = s.execute(
+        select(D.reviewer_id, func.count(), func.sum(found_fake)).select_from(D)
+        .join(R, R.id == D.request_id)
+        .join(dispute, and_(dispute.listing_id == R.listing_id, dispute.id > R.id,
+                            dispute.reason == Reason.DISPUTE))
+        .where(D.verdict == Verdict.AUTHENTIC, R.state == S.CLOSED_AUTHENTIC,
+               R.reason != Reason.DISPUTE,
+               dispute.state.in_((S.CLOSED_AUTHENTIC, S.CLOSED_COUNTERFEIT)),
+               window.covers(dispute.closed_at))
+        .group_by(D.reviewer_id)).all()
+    return {rid: (int(checked), int(against or 0)) for rid, checked, against in rows}
+
+
+# Each source maps reviewer id -> (checked, against); reviewer_accuracy adds them up.
+OUTCOME_SOURCES: tuple[OutcomeSource, ...] = (overturned_by_later_review,
+                                              passed_then_disputed)
 
 
 def reviewer_accuracy(s: Session, window: Window,

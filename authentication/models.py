@@ -37,6 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation import clock
 from foundation.db import Base, UTCDateTime
+from foundation.leases import LeaseColumns
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -69,6 +70,7 @@ class Reason(enum.StrEnum):
     PRICE_RAISED = "price_raised"
     PHOTOS_CHANGED = "photos_changed"
     RELISTED = "relisted"
+    DISPUTE = "dispute"        # a buyer's "not authentic" case on a sold item
 
 
 class Verdict(enum.StrEnum):
@@ -107,7 +109,7 @@ def checklist_for(category: str) -> tuple[str, ...]:
     return CHECKLISTS.get(category, CHECK_POINTS)
 
 
-class AuthenticationRequest(Base):
+class AuthenticationRequest(LeaseColumns, Base):
     __tablename__ = "authentication_requests"
     __table_args__ = (
         # One active review per listing, even when two announcements race.
@@ -116,7 +118,7 @@ class AuthenticationRequest(Base):
         Index("ix_authentication_requests_queue", "state", "priority", "sla_due_at"),
         Index("ix_authentication_requests_claimed_by", "claimed_by", "state"),
         # "Claim next" walks this in order and stops at the first row it may take (see
-        # authentication.claims._ordering); without it every claim sorts the whole queue.
+        # authentication.claims.CLAIM_ORDER); without it every claim sorts the whole queue.
         Index("ix_authentication_requests_claim_order", text("priority DESC"),
               "sla_due_at", text("price_paise DESC"), text("risk_score DESC NULLS LAST"),
               "id", postgresql_where=text(_WAITING_SQL)).ddl_if(dialect="postgresql"),
@@ -142,12 +144,8 @@ class AuthenticationRequest(Base):
     sla_running_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The claim.
-    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
-    claimed_from: Mapped[str | None] = mapped_column(String(24))
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    lease_token: Mapped[str | None] = mapped_column(String(64))
-    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The claim: claimed_by, claimed_from, claimed_at, lease_token, lease_expires_at
+    # come from LeaseColumns (foundation.leases).
     # Four eyes: who said what before the second review or the lead.
     first_reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     first_verdict: Mapped[str | None] = mapped_column(String(20))

@@ -58,6 +58,6 @@ def _review(s, rng, reviewer, request, outcome) -> None:
     if counterfeit:
         checklist[points[0]] = "fail"
     decisions.decide(s, reviewer, request, request.lease_token, decisions.Decision(
-        verdict=verdict, reason="logo_mismatch" if counterfeit else "all_points_pass",
+        verdict=verdict, reason="logo_mismatch" if counterfeit else "all_points_consistent",
         note="Demo review.", checklist=checklist))
     outcome[verdict.value] += 1

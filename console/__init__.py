@@ -53,6 +53,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from authentication.api import bp as authentication_api_bp
     security.csrf.exempt(authentication_api_bp)
     app.register_blueprint(authentication_api_bp)
+    from disputes.staff_api import bp as disputes_api_bp
+    security.csrf.exempt(disputes_api_bp)
+    app.register_blueprint(disputes_api_bp)
+    # The members' disputes routes join the /api/v1 blueprint before it is registered.
+    import disputes.views  # noqa: F401
     public_api = marketplace_api()
     security.csrf.exempt(public_api)  # bearer tokens only, no cookies: no CSRF surface
     app.register_blueprint(public_api)

@@ -170,7 +170,9 @@ def seed(listings_count: int, seed_value: int, workers: int):
     report = seed_demo(listings_count=listings_count, seed=seed_value, progress=progress,
                        workers=workers)
     from authentication.seed import work_demo_backlog
+    from disputes.seed import open_demo_cases
 
     reviews = work_demo_backlog(seed_value, clock.now())
-    click.echo(json.dumps({**report.__dict__, "authentication_reviews": reviews}, indent=2,
-                          default=str))
+    cases = open_demo_cases(seed_value, clock.now())
+    click.echo(json.dumps({**report.__dict__, "authentication_reviews": reviews,
+                           "dispute_cases": cases}, indent=2, default=str))

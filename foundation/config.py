@@ -102,6 +102,24 @@ class Settings:
     AUTHENTICATION_SLA_HOURS: int = 24
     AUTHENTICATION_PHOTOS_DEADLINE_HOURS: int = 72
     AUTHENTICATION_SKIP_MINUTES: int = 60
+    # "Item not as described" cases (../shared/domain.md): the buyer's window after
+    # delivery, the seller's answer, an information request, the return and the
+    # seller's inspection (days); the agents' decision SLA (active hours); stale-case
+    # alert and escalation (days); refunds above the approval amount need a support
+    # lead (four eyes); claim leases; evidence limits.
+    DISPUTE_WINDOW_DAYS: int = 3
+    DISPUTE_SELLER_RESPONSE_DAYS: int = 2
+    DISPUTE_INFO_RESPONSE_DAYS: int = 2
+    DISPUTE_RETURN_SHIP_DAYS: int = 5
+    DISPUTE_INSPECTION_DAYS: int = 3
+    DISPUTE_SLA_HOURS: int = 48
+    DISPUTE_STALE_ALERT_DAYS: int = 14
+    DISPUTE_STALE_ESCALATE_DAYS: int = 30
+    DISPUTE_REFUND_APPROVAL_PAISE: int = 2_500_000         # Rs 25,000
+    DISPUTE_LEASE_MINUTES: int = 20
+    DISPUTE_MAX_CLAIMS: int = 1
+    DISPUTE_MAX_PHOTOS: int = 8
+    DISPUTE_TEXT_MAX_LENGTH: int = 2000
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -183,11 +201,27 @@ class Settings:
         problems.extend(self._offer_problems())
         problems.extend(self._order_problems())
         problems.extend(self._shipping_problems())
+        problems.extend(self._dispute_problems())
         if self.PASSWORD_MIN_LENGTH < 8:
             problems.append("PASSWORD_MIN_LENGTH must be at least 8")
         if problems:
             raise ConfigError("; ".join(problems))
         return self
+
+    def _dispute_problems(self) -> list[str]:
+        problems = [f"{name} must be a positive number" for name in (
+            "DISPUTE_WINDOW_DAYS", "DISPUTE_SELLER_RESPONSE_DAYS", "DISPUTE_INFO_RESPONSE_DAYS",
+            "DISPUTE_RETURN_SHIP_DAYS", "DISPUTE_INSPECTION_DAYS", "DISPUTE_SLA_HOURS",
+            "DISPUTE_STALE_ALERT_DAYS", "DISPUTE_STALE_ESCALATE_DAYS",
+            "DISPUTE_REFUND_APPROVAL_PAISE", "DISPUTE_LEASE_MINUTES", "DISPUTE_MAX_CLAIMS",
+            "DISPUTE_MAX_PHOTOS", "DISPUTE_TEXT_MAX_LENGTH") if getattr(self, name) <= 0]
+        if self.DISPUTE_WINDOW_DAYS > self.ORDER_AUTO_ACCEPT_DAYS:
+            problems.append("DISPUTE_WINDOW_DAYS cannot outlast ORDER_AUTO_ACCEPT_DAYS: a "
+                            "case needs the funds still held")
+        if self.DISPUTE_STALE_ESCALATE_DAYS <= self.DISPUTE_STALE_ALERT_DAYS:
+            problems.append("DISPUTE_STALE_ESCALATE_DAYS must come after "
+                            "DISPUTE_STALE_ALERT_DAYS")
+        return problems
 
     def _offer_problems(self) -> list[str]:
         problems = []

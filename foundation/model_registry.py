@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "marketplace_core.shipping.models",
     "marketplace_core.seed.models",
     "authentication.models",
+    "disputes.models",
 )
 
 

@@ -10,6 +10,7 @@ TASK_MODULES: tuple[str, ...] = (
     "marketplace_core.social.tasks",
     "marketplace_core.shipping.tasks",
     "authentication.tasks",
+    "disputes.tasks",
 )
 
 

@@ -27,6 +27,8 @@ ORDER_PLACED = "order.placed"                                  # order_id
 ORDER_DELIVERED = "order.delivered"                            # order_id
 ORDER_COMPLETED = "order.completed"                            # order_id
 ORDER_CANCELLED = "order.cancelled"                            # order_id, reason
+RETURN_SHIPPED = "order.return_shipped"                        # order_id, shipment_id
+RETURN_DELIVERED = "order.return_delivered"                    # order_id, shipment_id
 
 
 def subscribe(event: str, handler: Handler) -> Handler:

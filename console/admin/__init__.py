@@ -14,6 +14,9 @@ def init_admin(app: Flask) -> Admin:
     from console.admin.audit import AuditLogView
     from console.admin.authentication import AuthenticationQueueView
     from console.admin.authentication_metrics import AuthenticationMetricsView
+    from console.admin.authentication_skills import AuthenticationSkillsView
+    from console.admin.disputes import DisputesQueueView
+    from console.admin.disputes_metrics import DisputesMetricsView
     from console.admin.home import HomeView
     from console.admin.jobs import JobsView
     from console.admin.marketplace import ListingAdminView, MemberAdminView
@@ -44,6 +47,12 @@ def init_admin(app: Flask) -> Admin:
                                            category="Authentication"))
     admin.add_view(AuthenticationMetricsView(name="Metrics", endpoint="authentication_metrics",
                                              category="Authentication"))
+    admin.add_view(AuthenticationSkillsView(name="Reviewers' skills",
+                                            endpoint="authentication_skills",
+                                            category="Authentication"))
+    admin.add_view(DisputesQueueView(name="Queue", endpoint="disputes", category="Disputes"))
+    admin.add_view(DisputesMetricsView(name="Metrics", endpoint="disputes_metrics",
+                                       category="Disputes"))
     admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit", category="Admin"))
     admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))

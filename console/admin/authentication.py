@@ -10,54 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from statistics import median
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
 
 from authentication import claims, decisions, machine
-from authentication.models import (
-    CHECK_RESULTS,
-    CLOSED_STATES,
-    AuthenticationRequest,
-    ReviewDecision,
-    Verdict,
-    checklist_for,
-)
+from authentication import workspace as reading
+from authentication.models import CHECK_RESULTS, AuthenticationRequest, Verdict, checklist_for
 from authentication.models import RequestState as S
 from console.admin.base import StaffView
 from console.security import current_staff, settings
 from foundation import clock, db
 from foundation.errors import Conflict, DomainError, ValidationFailed
-from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
-from marketplace_core.listings.models import Listing, ListingStatus
-from marketplace_core.members.models import Member
 
 R = AuthenticationRequest
 QUEUE_LABELS = {"review": "Review", "second_review": "Second review", "lead": "Lead"}
-REFERENCE_LIMIT = 6
-MEDIAN_SAMPLE = 500
-HISTORY_LIMIT = 20
 MAX_NOTE = 2000
 MAX_ANGLES = 12
-# Reason codes offered in the decision form, per verdict.
-REASON_CODES: dict[str, tuple[tuple[str, str], ...]] = {
-    Verdict.AUTHENTIC: (("all_points_consistent", "All points consistent"),
-                        ("matches_references", "Matches the reference photos")),
-    Verdict.COUNTERFEIT: (("logo_mismatch", "Logo does not match"),
-                          ("stitching_mismatch", "Stitching does not match"),
-                          ("hardware_mismatch", "Hardware does not match"),
-                          ("serial_invalid", "Serial or date code invalid"),
-                          ("materials_mismatch", "Materials do not match")),
-    Verdict.NEEDS_MORE_PHOTOS: (("photos_unclear", "Photos unclear"),
-                                ("detail_missing", "A needed detail is not shown")),
-    Verdict.ESCALATE: (("outside_expertise", "Outside my expertise"),
-                       ("uncertain", "Uncertain; a senior should look")),
-}
-REASON_CODE_VALUES = {code for options in REASON_CODES.values() for code, _ in options}
 
 
 @dataclass
@@ -77,20 +47,15 @@ class AuthenticationQueueView(StaffView):
 
     @expose("/")
     def index(self):
-        s = db.session()
-        staff = current_staff()
-        queues = usable_queues(staff)
-        items = {name: claims.visible_items(s, staff, name) for name in queues}
-        held = claims.held_by(s, staff)
-        shown = [r for rows in items.values() for r in rows] + held
-        return self.render("console/authentication_queue.html", counts=state_counts(s),
-                           queues=queues, queue_labels=QUEUE_LABELS, items=items, held=held,
-                           listings=listings_by_id(s, [r.listing_id for r in shown]))
+        overview = reading.queue_overview(db.session(), current_staff())
+        return self.render("console/authentication_queue.html", counts=overview.counts,
+                           queues=overview.queues, queue_labels=QUEUE_LABELS,
+                           items=overview.items, held=overview.held,
+                           listings=overview.listings)
 
     @expose("/<int:request_id>")
     def workspace(self, request_id: int):
-        s = db.session()
-        return self._workspace(s, claims.get_request(s, request_id), DecisionForm())
+        return self._workspace(request_id, DecisionForm())
 
     # --- actions --------------------------------------------------------------------
 
@@ -135,8 +100,7 @@ class AuthenticationQueueView(StaffView):
             decisions.decide(s, staff, held, request.form.get("lease_token", ""), decision)
         except DomainError as exc:
             s.rollback()
-            return self._workspace(s, claims.get_request(s, request_id), form,
-                                   error=exc, status=exc.status)
+            return self._workspace(request_id, form, error=exc, status=exc.status)
         flash(f"Request #{held.id}: {form.verdict.replace('_', ' ')} recorded; it is now "
               f"{held.state.replace('_', ' ')}.", "success")
         return redirect(url_for(".index"))
@@ -172,87 +136,19 @@ class AuthenticationQueueView(StaffView):
             return redirect(url_for(".workspace", request_id=request_id))
         return redirect(url_for(".index"))
 
-    def _workspace(self, s: Session, r: R, form: DecisionForm,
+    def _workspace(self, request_id: int, form: DecisionForm,
                    error: DomainError | None = None, status: int = 200):
-        staff = current_staff()
-        listing = s.get(Listing, r.listing_id)
+        seen = reading.workspace(db.session(), request_id, current_staff())
         return self.render(
-            "console/authentication_workspace.html", r=r, listing=listing, form=form,
-            error=error, field_errors=(error.fields if error else {}),
-            holds=holds_lease(r, staff), stage_verdicts=stage_verdicts(r),
-            points=checklist_for(r.category), results=CHECK_RESULTS,
-            reason_codes=REASON_CODES, references=reference_listings(s, listing),
-            seller=seller_history(s, r), price=price_comparison(s, listing),
-            decisions=earlier_decisions(s, r)), status
+            "console/authentication_workspace.html", r=seen.request, listing=seen.listing,
+            form=form, error=error, field_errors=(error.fields if error else {}),
+            holds=seen.holds_lease, stage_verdicts=seen.stage_verdicts,
+            points=seen.checklist, results=CHECK_RESULTS,
+            reason_codes=decisions.REASON_CODES, references=seen.references,
+            seller=seen.seller, price=seen.price, decisions=seen.decisions), status
 
 
-# --- reading what the pages show ----------------------------------------------------------
-
-def usable_queues(staff: StaffUser) -> list[str]:
-    return [name for name, permission in claims.QUEUE_PERMISSION.items()
-            if staff.can(permission)]
-
-
-def state_counts(s: Session) -> dict[str, int]:
-    counts = dict(s.execute(select(R.state, func.count()).where(R.state.not_in(CLOSED_STATES))
-                            .group_by(R.state)).all())
-    return {state.value: counts.get(state.value, 0) for state in S
-            if state not in CLOSED_STATES}
-
-
-def listings_by_id(s: Session, ids: list[int]) -> dict[int, Listing]:
-    if not ids:
-        return {}
-    return {listing.id: listing for listing in s.scalars(
-        select(Listing).where(Listing.id.in_(set(ids))).options(selectinload(Listing.photos)))}
-
-
-def holds_lease(r: R, staff: StaffUser) -> bool:
-    return (r.state == S.CLAIMED and r.claimed_by == staff.id
-            and r.lease_expires_at is not None and r.lease_expires_at > clock.now())
-
-
-def stage_verdicts(r: R) -> tuple[str, ...]:
-    if r.claimed_from is None:
-        return ()
-    stage = decisions.STAGE_OF_QUEUE_STATE.get(S(r.claimed_from))
-    return tuple(decisions.VERDICTS_BY_STAGE.get(stage, ()))
-
-
-def reference_listings(s: Session, listing: Listing) -> list[Listing]:
-    """Authenticated live listings of the same brand and category, newest first."""
-    return list(s.scalars(select(Listing).where(
-        Listing.status == ListingStatus.LIVE, Listing.authenticated_at.is_not(None),
-        Listing.brand_key == listing.brand_key, Listing.category == listing.category,
-        Listing.id != listing.id).order_by(Listing.authenticated_at.desc(), Listing.id.desc())
-        .options(selectinload(Listing.photos)).limit(REFERENCE_LIMIT)))
-
-
-def price_comparison(s: Session, listing: Listing) -> dict:
-    """The listing's price against the median of live listings of its brand and category."""
-    prices = list(s.scalars(select(Listing.price_paise).where(
-        Listing.status == ListingStatus.LIVE, Listing.brand_key == listing.brand_key,
-        Listing.category == listing.category, Listing.id != listing.id)
-        .order_by(Listing.id.desc()).limit(MEDIAN_SAMPLE)))
-    if not prices:
-        return {"median": None, "sample": 0, "ratio": None}
-    middle = int(median(prices))
-    return {"median": middle, "sample": len(prices),
-            "ratio": round(listing.price_paise / middle, 2) if middle else None}
-
-
-def seller_history(s: Session, r: R) -> dict:
-    earlier = list(s.scalars(select(R).where(R.seller_id == r.seller_id, R.id != r.id)
-                             .order_by(R.id.desc()).limit(HISTORY_LIMIT)))
-    return {"member": s.get(Member, r.seller_id), "requests": earlier,
-            "listings": listings_by_id(s, [e.listing_id for e in earlier]),
-            "strikes": decisions.strike_count(s, r.seller_id)}
-
-
-def earlier_decisions(s: Session, r: R) -> list[ReviewDecision]:
-    return list(s.scalars(select(ReviewDecision).where(ReviewDecision.request_id == r.id)
-                          .order_by(ReviewDecision.id)))
-
+# --- formatting -----------------------------------------------------------------------------
 
 def readable_duration(seconds: int | None) -> str:
     if seconds is None:
@@ -279,7 +175,7 @@ def parse_decision(form: DecisionForm, r: R) -> decisions.Decision:
     problems: dict[str, str] = {}
     if form.verdict not in {v.value for v in Verdict}:
         problems["verdict"] = "choose a verdict"
-    if form.reason not in REASON_CODE_VALUES:
+    if form.reason not in decisions.ALL_REASON_CODES:
         problems["reason"] = "choose a reason"
     if len(form.note) > MAX_NOTE:
         problems["note"] = f"at most {MAX_NOTE} characters"

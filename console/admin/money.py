@@ -6,15 +6,14 @@ services, which audit them; these pages let staff see exactly what happened.
 from __future__ import annotations
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
 
 from console.admin.base import StaffModelView
 from console.formatting import inr
 from foundation import db
 from foundation.staff.permissions import Permission
 from marketplace_core.ledger import queries as ledger_queries
-from marketplace_core.ledger.invariants import check_invariants
-from marketplace_core.ledger.models import Account, Entry, LedgerTransaction, Payout
+from marketplace_core.ledger.models import Account, LedgerTransaction, Payout
+from marketplace_core.orders import queries as order_queries
 from marketplace_core.orders.models import Order, OrderEvent
 
 
@@ -63,12 +62,10 @@ class OrderAdminView(StaffModelView):
         return ledger_queries.order_money(db.session(), order.id)
 
     def events(self, order: Order) -> list[OrderEvent]:
-        return list(db.session().scalars(select(OrderEvent).where(
-            OrderEvent.order_id == order.id).order_by(OrderEvent.id)))
+        return order_queries.order_events(db.session(), order.id)
 
     def transactions(self, order: Order) -> list[LedgerTransaction]:
-        return list(db.session().scalars(select(LedgerTransaction).where(
-            LedgerTransaction.order_id == order.id).order_by(LedgerTransaction.id)))
+        return ledger_queries.transactions_for_order(db.session(), order.id)
 
     def shipment(self, order: Order):
         from marketplace_core.shipping import services as shipping
@@ -90,11 +87,7 @@ class LedgerTransactionView(StaffModelView):
         super().__init__(LedgerTransaction, **kwargs)
 
     def health(self) -> dict:
-        s = db.session()
-        return {"problems": check_invariants(s),
-                "transactions": s.scalar(select(func.max(LedgerTransaction.id))) or 0,
-                "entries_sum": s.scalar(select(func.coalesce(func.sum(Entry.amount_paise),
-                                                             0)))}
+        return ledger_queries.ledger_health(db.session())
 
 
 class LedgerAccountView(StaffModelView):
@@ -103,17 +96,11 @@ class LedgerAccountView(StaffModelView):
     column_default_sort = ("id", True)
     column_filters = ("kind", "member_id", "order_id")
     column_searchable_list = ("key",)
-    column_formatters = {"balance": lambda v, c, m, n: inr(_balance(m))}
+    column_formatters = {"balance": lambda v, c, m, n: inr(
+        ledger_queries.account_balance(db.session(), m))}
 
     def __init__(self, **kwargs):
         super().__init__(Account, **kwargs)
-
-
-def _balance(account: Account) -> int:
-    """Shown on the account's normal side (what the platform owes is positive)."""
-    total = db.session().scalar(select(func.coalesce(func.sum(Entry.amount_paise), 0)).where(
-        Entry.account_id == account.id)) or 0
-    return total if account.kind == "platform_cash" else -total
 
 
 class PayoutView(StaffModelView):
@@ -130,13 +117,14 @@ class PayoutView(StaffModelView):
 
 class ShipmentAdminView(StaffModelView):
     required_permission = Permission.MARKETPLACE_VIEW
-    column_list = ("id", "order_id", "tracking_number", "tier", "weight_grams",
+    column_list = ("id", "order_id", "direction", "tracking_number", "tier", "weight_grams",
                    "surcharge_paise", "status", "label_created_at", "first_scan_at",
                    "delivered_at", "late_flagged_at")
     column_labels = {"surcharge_paise": "Surcharge", "late_flagged_at": "Late"}
     column_default_sort = ("id", True)
     column_searchable_list = ("tracking_number", "label_number")
-    column_filters = ("status", "tier", "order_id", "label_created_at", "late_flagged_at")
+    column_filters = ("direction", "status", "tier", "order_id", "label_created_at",
+                      "late_flagged_at")
     column_formatters = {"surcharge_paise": _money}
     details_template = "console/shipment_details.html"
 
@@ -145,7 +133,5 @@ class ShipmentAdminView(StaffModelView):
         super().__init__(Shipment, **kwargs)
 
     def events(self, shipment) -> list:
-        from marketplace_core.shipping.models import TrackingEvent
-        return list(db.session().scalars(select(TrackingEvent).where(
-            TrackingEvent.shipment_id == shipment.id).order_by(TrackingEvent.occurred_at,
-                                                                TrackingEvent.id)))
+        from marketplace_core.shipping import queries as shipping_queries
+        return shipping_queries.tracking_events(db.session(), shipment.id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from foundation.errors import NotFound
@@ -90,6 +90,28 @@ def get_payout(s: Session, payout_id: int) -> Payout:
     if payout is None:
         raise NotFound(f"no payout {payout_id}", code="payout_not_found")
     return payout
+
+
+def transactions_for_order(s: Session, order_id: int) -> list[LedgerTransaction]:
+    """The order's postings in the order they were made (entries load with them)."""
+    return list(s.scalars(select(LedgerTransaction).where(
+        LedgerTransaction.order_id == order_id).order_by(LedgerTransaction.id)))
+
+
+def account_balance(s: Session, account: Account) -> int:
+    """The account's balance on its normal side (what the platform owes is positive)."""
+    return accounts.balance(s, account)
+
+
+def ledger_health(s: Session) -> dict:
+    """What the console's ledger page shows: the invariant check's problems (none when the
+    books are right), the newest transaction id and the sum of every entry (zero)."""
+    # invariants reads this module's constants, so import it where it is used.
+    from marketplace_core.ledger.invariants import check_invariants
+
+    return {"problems": check_invariants(s),
+            "transactions": s.scalar(select(func.max(LedgerTransaction.id))) or 0,
+            "entries_sum": s.scalar(select(paise_sum(Entry.amount_paise)))}
 
 
 def _credits_where(condition):

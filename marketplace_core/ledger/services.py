@@ -30,7 +30,7 @@ from marketplace_core.ledger.models import (
     PayoutState,
     TransactionKind,
 )
-from marketplace_core.ledger.postings import Leg, credit, debit, post
+from marketplace_core.ledger.postings import credit, debit, post
 from marketplace_core.ledger.queries import (
     chargebacks_recovered,
     get_payout,
@@ -120,12 +120,10 @@ def release_to_seller(s: Session, order_id: int, commission_paise: int,
             raise ValidationFailed(
                 f"commission and label fee ({commission_paise + label_fee_paise} paise) "
                 f"exceed the {held} paise held", code="release_exceeds_held")
-        legs = [debit(held_account, held)] + _release_credits(
-            s, hold, held, commission_paise, label_fee_paise)
-        transaction = post(s, TransactionKind.RELEASE, legs, order_id=order_id,
-                           member_id=hold.seller_id)
-        _close_hold(hold, HoldState.RELEASED)
-        return transaction, None
+        return _post_settlement(s, hold, held_account, TransactionKind.RELEASE,
+                                HoldState.RELEASED, refund_paise=0, release_paise=held,
+                                commission_paise=commission_paise,
+                                label_fee_paise=label_fee_paise), None
 
     return idempotency.run_once(s, idempotency_key, "release_to_seller", params, perform)
 
@@ -185,13 +183,10 @@ def split(s: Session, order_id: int, refund_paise: int, release_paise: int,
         if commission_paise + label_fee_paise > release_paise:
             raise ValidationFailed("commission and label fee exceed the released part",
                                    code="release_exceeds_held")
-        cash = get_or_create_account(s, AccountKind.PLATFORM_CASH)
-        legs = [debit(held_account, held), credit(cash, refund_paise)] + _release_credits(
-            s, hold, release_paise, commission_paise, label_fee_paise)
-        transaction = post(s, TransactionKind.SPLIT, legs, order_id=order_id,
-                           member_id=hold.seller_id)
-        _close_hold(hold, HoldState.SPLIT)
-        return transaction, None
+        return _post_settlement(s, hold, held_account, TransactionKind.SPLIT, HoldState.SPLIT,
+                                refund_paise=refund_paise, release_paise=release_paise,
+                                commission_paise=commission_paise,
+                                label_fee_paise=label_fee_paise), None
 
     return idempotency.run_once(s, idempotency_key, "split", params, perform)
 
@@ -312,14 +307,25 @@ def fail_payout(s: Session, payout_id: int, idempotency_key: str, reason: str) -
 
 # ---------------------------------------------------------------- helpers
 
-def _release_credits(s: Session, hold: Hold, amount: int, commission_paise: int,
-                     label_fee_paise: int) -> list[Leg]:
+def _post_settlement(s: Session, hold: Hold, held_account: Account, kind: TransactionKind,
+                     closes_as: HoldState, *, refund_paise: int, release_paise: int,
+                     commission_paise: int, label_fee_paise: int) -> LedgerTransaction:
+    """Empty the held funds in one balanced transaction and close the hold: the refund
+    back through platform cash, the released part to the seller less the commission
+    and the label fee (zero legs are dropped by `post`).  Callers have checked that the
+    parts add up to what is held."""
+    cash = get_or_create_account(s, AccountKind.PLATFORM_CASH)
     seller = get_or_create_account(s, AccountKind.SELLER_AVAILABLE, member_id=hold.seller_id)
     commission = get_or_create_account(s, AccountKind.PLATFORM_COMMISSION)
     label_fees = get_or_create_account(s, AccountKind.SHIPPING_LABEL_FEES)
-    return [credit(seller, amount - commission_paise - label_fee_paise),
+    legs = [debit(held_account, refund_paise + release_paise),
+            credit(cash, refund_paise),
+            credit(seller, release_paise - commission_paise - label_fee_paise),
             credit(commission, commission_paise),
             credit(label_fees, label_fee_paise)]
+    transaction = post(s, kind, legs, order_id=hold.order_id, member_id=hold.seller_id)
+    _close_hold(hold, closes_as)
+    return transaction
 
 
 def _locked_hold(s: Session, order_id: int) -> Hold:

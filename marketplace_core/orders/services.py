@@ -304,12 +304,14 @@ def hold_for_case(s: Session, order: Order, case_ref: str) -> Order:
     return order
 
 
-def release_hold(s: Session, order: Order, case_ref: str) -> Order:
+def release_hold(s: Session, order: Order, case_ref: str, *,
+                 complete_now: bool = False) -> Order:
     """The case closed without a refund (refused or withdrawn): lift the hold.
 
-    A delivered order whose acceptance window has already passed completes now (funds
-    to the seller); otherwise the automatic acceptance is armed again.  Releasing a
-    hold that is already lifted is a no-op.
+    A delivered order completes now (funds to the seller) when the case says so
+    (`complete_now`, a decision in the seller's favour) or when its acceptance window
+    has already passed; otherwise the automatic acceptance is armed again.  Releasing
+    a hold that is already lifted is a no-op.
     """
     order = _locked(s, order)
     case_ref = _clean_case_ref(case_ref)
@@ -322,7 +324,7 @@ def release_hold(s: Session, order: Order, case_ref: str) -> Order:
     _log(s, order, "hold_released", order.status, f"case:{case_ref}")
     s.flush()
     if order.status == S.DELIVERED:
-        if clock.now() >= acceptance_deadline(order):
+        if complete_now or clock.now() >= acceptance_deadline(order):
             _complete(s, order, by="case", actor=f"case:{case_ref}")
         else:
             _arm_auto_accept(order)

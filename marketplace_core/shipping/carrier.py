@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from foundation import clock, db
 from foundation.config import current as settings
 from foundation.errors import Conflict, DomainError, NotFound
@@ -23,6 +25,8 @@ from marketplace_core.shipping.models import (
     PROGRESS,
     PROGRESS_STEPS,
     CarrierStatus,
+    Direction,
+    Shipment,
     ShipmentStatus,
 )
 
@@ -33,6 +37,8 @@ LOCATIONS = {
     CarrierStatus.DELIVERED: "Delivered to the buyer",
     CarrierStatus.EXCEPTION: "PoshPost sorting hub",
 }
+# A returned parcel ends its journey at the seller's door.
+RETURN_LOCATIONS = {**LOCATIONS, CarrierStatus.DELIVERED: "Delivered to the seller"}
 
 
 @dataclass(frozen=True)
@@ -107,37 +113,55 @@ class SimulatedCarrier:
     def scan(self, tracking_number: str, status: str, **kwargs) -> Delivery:
         return self.send(self.event(tracking_number, status, **kwargs))
 
-    def advance(self, order_id: int, to: str) -> list[tuple[str, Delivery]]:
-        """Send the scans that take the order's parcel from where it is to `to`, in
-        order; CarrierRefused if the webhook refuses one (the earlier ones stay)."""
-        tracking_number, steps = plan_steps(order_id, to)
+    def advance(self, order_id: int, to: str, *,
+                direction: Direction = Direction.OUTBOUND) -> list[tuple[str, Delivery]]:
+        """Send the scans that take the order's parcel (the seller's, or the buyer's
+        return with direction "return") from where it is to `to`, in order;
+        CarrierRefused if the webhook refuses one (the earlier ones stay)."""
+        tracking_number, steps = plan_steps(order_id, to, direction=direction)
+        locations = RETURN_LOCATIONS if direction == Direction.RETURN else LOCATIONS
         sent = []
         for step in steps:
-            delivery = self.scan(tracking_number, step)
+            delivery = self.scan(tracking_number, step,
+                                 location=locations[CarrierStatus(str(step))])
             if not delivery.ok:
                 raise CarrierRefused(step, delivery)
             sent.append((str(step), delivery))
         return sent
 
 
-def plan_steps(order_id: int, to: str) -> tuple[str, list[ShipmentStatus]]:
+def plan_steps(order_id: int, to: str, *, direction: Direction = Direction.OUTBOUND
+               ) -> tuple[str, list[ShipmentStatus]]:
     """The tracking number and the scans still needed to reach `to` (NotFound for an
-    unknown order or one without a label; Conflict for a voided label or a step back)."""
+    unknown order or one without such a label; Conflict for a voided label or a step
+    back)."""
     target = ShipmentStatus(to)
     if target not in PROGRESS_STEPS:
         raise Conflict(f"The carrier cannot take a parcel to {to}.", code="impossible_step")
     with db.unit_of_work() as s:
-        if s.get(Order, order_id) is None:
-            raise NotFound(f"There is no order #{order_id}.")
-        shipment = services.shipment_for_order(s, order_id)
-        if shipment is None:
-            raise NotFound(f"Order #{order_id} has no PoshPost label.", code="no_shipment")
-        if shipment.status == ShipmentStatus.VOIDED:
-            raise Conflict(f"Order #{order_id}'s label was voided (the order was cancelled).",
-                           code="label_voided")
+        shipment = _label_of(s, order_id, Direction(direction))
         here = PROGRESS[shipment.status]
         if PROGRESS[target] <= here:
-            raise Conflict(f"Order #{order_id}'s parcel is already {shipment.status}; it "
+            parcel = "return parcel" if shipment.direction == Direction.RETURN else "parcel"
+            raise Conflict(f"Order #{order_id}'s {parcel} is already {shipment.status}; it "
                            f"cannot go to {target}.", code="impossible_step")
         steps = [step for step in PROGRESS_STEPS if here < PROGRESS[step] <= PROGRESS[target]]
         return shipment.tracking_number, steps
+
+
+def _label_of(s: Session, order_id: int, direction: Direction) -> Shipment:
+    if s.get(Order, order_id) is None:
+        raise NotFound(f"There is no order #{order_id}.")
+    if direction == Direction.RETURN:
+        shipment = services.return_shipment_for_order(s, order_id)
+        missing = (f"Order #{order_id} has no return label.", "no_return_label")
+        voided = f"Order #{order_id}'s return label was voided (the return was called off)."
+    else:
+        shipment = services.shipment_for_order(s, order_id)
+        missing = (f"Order #{order_id} has no PoshPost label.", "no_shipment")
+        voided = f"Order #{order_id}'s label was voided (the order was cancelled)."
+    if shipment is None:
+        raise NotFound(missing[0], code=missing[1])
+    if shipment.status == ShipmentStatus.VOIDED:
+        raise Conflict(voided, code="label_voided")
+    return shipment

@@ -1,4 +1,5 @@
-"""`flask carrier advance ORDER_ID --to STEP`: the simulated PoshPost scans a parcel.
+"""`flask carrier advance ORDER_ID --to STEP [--return]`: the simulated PoshPost scans a
+parcel (the seller's, or with --return the buyer's return parcel).
 
 For development and demos: the events are signed with the shared secret and go through
 the real webhook handling, so the order ships and delivers exactly as it would with
@@ -12,7 +13,7 @@ from flask.cli import with_appcontext
 from foundation.config import current as settings
 from foundation.errors import DomainError
 from marketplace_core.shipping.carrier import CarrierRefused, SimulatedCarrier, in_process_transport
-from marketplace_core.shipping.models import PROGRESS_STEPS
+from marketplace_core.shipping.models import PROGRESS_STEPS, Direction
 
 
 @click.group("carrier", help="The simulated PoshPost carrier (development and demos).")
@@ -26,15 +27,19 @@ def carrier_group() -> None:
 @click.option("--to", "target", required=True,
               type=click.Choice([str(step) for step in PROGRESS_STEPS]),
               help="Where the parcel should be; the scans in between are sent too.")
-def advance(order_id: int, target: str) -> None:
+@click.option("--return", "returning", is_flag=True,
+              help="Scan the buyer's return parcel (a case's return label) instead.")
+def advance(order_id: int, target: str, returning: bool) -> None:
     """Send signed tracking events for ORDER_ID's parcel, step by step up to --to."""
     if settings().is_production:
         raise click.ClickException("The simulated carrier does not run in production.")
     carrier = SimulatedCarrier(in_process_transport)
+    direction = Direction.RETURN if returning else Direction.OUTBOUND
     try:
-        sent = carrier.advance(order_id, target)
+        sent = carrier.advance(order_id, target, direction=direction)
     except (DomainError, CarrierRefused) as exc:
         raise click.ClickException(getattr(exc, "message", str(exc))) from None
+    parcel = "return shipment" if returning else "shipment"
     for step, delivery in sent:
         click.echo(f"order #{order_id}: {step} scan accepted "
-                   f"(shipment {delivery.body['shipment_status']})")
+                   f"({parcel} {delivery.body['shipment_status']})")

@@ -1,17 +1,27 @@
 """PoshPost shipments and their tracking events.
 
-One `Shipment` per order: the prepaid label sent to the seller at the sale (label number,
-tracking number, weight tier) and where the parcel stands.  Every change to it writes a
-`TrackingEvent`: the carrier's scans (arriving on the signed webhook, identified by the
-carrier's event id) and the platform's own steps (label created, upgraded, voided,
-flagged late).
+At most two `Shipment`s per order, one per direction: the outbound label sent to the
+seller at the sale, and the return label a not-as-described case may give the buyer
+(label number, tracking number, weight tier, and where the parcel stands).  Every
+change to one writes a `TrackingEvent`: the carrier's scans (arriving on the signed
+webhook, identified by the carrier's event id) and the platform's own steps (label
+created, upgraded, voided, flagged late).
 """
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation import clock
@@ -24,6 +34,13 @@ class ShipmentStatus(enum.StrEnum):
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"                # the buyer's acceptance window is open
     VOIDED = "voided"                      # the order was cancelled before any scan
+
+
+class Direction(enum.StrEnum):
+    """Which way the parcel goes.  Outbound scans ship and deliver the order; return
+    scans leave the order's status alone and announce return events instead."""
+    OUTBOUND = "outbound"  # seller to buyer, the label sent at the sale
+    RETURN = "return"      # buyer back to seller, paid by the platform (a case's return)
 
 
 class CarrierStatus(enum.StrEnum):
@@ -57,12 +74,19 @@ class Shipment(Base):
     __table_args__ = (
         CheckConstraint("weight_grams > 0", name="weight_positive"),
         CheckConstraint("surcharge_paise >= 0", name="surcharge_not_negative"),
+        CheckConstraint("direction IN ('outbound', 'return')", name="direction_known"),
+        UniqueConstraint("order_id", "direction", name="uq_shipments_order_direction"),
         # The late-shipment sweep looks for labels still waiting for their first scan.
         Index("ix_shipments_status_created", "status", "label_created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    direction: Mapped[str] = mapped_column(String(10), default=Direction.OUTBOUND,
+                                           server_default=Direction.OUTBOUND.value)
+    # The not-as-described case a return label was issued for (None on outbound labels):
+    # issuing again for the same case returns the same label.
+    case_ref: Mapped[str | None] = mapped_column(String(64))
     tracking_number: Mapped[str] = mapped_column(String(13), unique=True)
     label_number: Mapped[str] = mapped_column(String(24), unique=True)
     tier: Mapped[str] = mapped_column(String(24))

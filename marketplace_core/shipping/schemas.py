@@ -67,3 +67,27 @@ def shipment_json(shipment: Shipment, events: list[TrackingEvent], *, for_seller
         body["late"] = shipment.late_flagged_at is not None
         body["upgrade_options"] = [tier_json(t) for t in upgrade_options]
     return body
+
+
+def return_shipment_json(shipment: Shipment, events: list[TrackingEvent], *, for_buyer: bool,
+                         expected_delivery: datetime | None) -> dict:
+    """A return parcel for the order's buyer (who ships it, and prints the label) and
+    seller (who receives it).  The platform pays it, so there are no costs to show."""
+    body = {
+        "order_id": shipment.order_id, "direction": shipment.direction,
+        "carrier": labels.CARRIER_NAME, "status": shipment.status,
+        "tracking_number": shipment.tracking_number,
+        "label": {"number": shipment.label_number, "tier": shipment.tier,
+                  "weight_grams": shipment.weight_grams,
+                  "created_at": _iso(shipment.label_created_at),
+                  "voided_at": _iso(shipment.voided_at)},
+        "first_scan_at": _iso(shipment.first_scan_at),
+        "expected_delivery_at": _iso(expected_delivery),
+        "delivered_at": _iso(shipment.delivered_at),
+        "exception": shipment.exception_at is not None,
+        "events": [event_json(e) for e in events],
+    }
+    if for_buyer:
+        body["label"]["document_url"] = url_for("api.shipping_return_label_document",
+                                                order_id=shipment.order_id)
+    return body

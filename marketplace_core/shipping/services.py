@@ -1,10 +1,15 @@
-"""Shipments: the label at the sale, upgrades, voiding, the late flag, and reading.
+"""Shipments: the label at the sale, return labels, upgrades, voiding, the late flag,
+and reading.
 
-The state machine (models.ShipmentStatus):
+The state machine (models.ShipmentStatus), the same in both directions:
 
     label_created -> in_transit -> out_for_delivery -> delivered    (carrier scans:
                                                                      tracking.py)
-    label_created -> voided                                          (order cancelled)
+    label_created -> voided                      (order cancelled; return not needed)
+
+An order has its outbound shipment (seller to buyer, from the sale) and at most one
+return shipment (buyer to seller, issued for a not-as-described case).  "The shipment
+of an order" always means the outbound one; return labels have their own functions.
 
 plus two facts that do not change the state: `late_flagged_at` (no scan within
 SHIPPING_LATE_SCAN_DAYS) and `exception_at` (the carrier reported a problem).  Every
@@ -26,6 +31,7 @@ from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order
 from marketplace_core.shipping import labels
 from marketplace_core.shipping.models import (
+    Direction,
     EventSource,
     Shipment,
     ShipmentStatus,
@@ -35,7 +41,9 @@ from marketplace_core.shipping.models import (
 S = ShipmentStatus
 SWEEP_BATCH = 500
 # What members see of the platform's own steps (the late flag is the seller's only).
-MEMBER_PLATFORM_KINDS = ("label_created", "label_upgraded", "label_voided")
+MEMBER_PLATFORM_KINDS = ("label_created", "label_upgraded", "label_voided",
+                         "return_label_created", "return_label_voided")
+CASE_REF_MAX = 64
 
 
 # --- the label -----------------------------------------------------------------------
@@ -114,6 +122,73 @@ def void_label(s: Session, order_id: int, reason: str) -> Shipment | None:
     return shipment
 
 
+# --- the return label (a not-as-described case) --------------------------------------
+
+def create_return_label(s: Session, order: Order, case_ref: str) -> Shipment:
+    """A prepaid label for the buyer to send the item back to the seller.
+
+    Only once the outbound parcel was delivered, and one per order.  The platform pays
+    it (no surcharge; the tier is the one the order's weight needs).  Asking again for
+    the same case returns the same label; another case, or a voided label, is refused.
+    """
+    case_ref = _checked_case_ref(case_ref)
+    order = lock_order(s, order.id)
+    existing = locked_shipment(s, order.id, missing_ok=True, direction=Direction.RETURN)
+    if existing is not None:
+        return _same_return_label(existing, case_ref)
+    outbound = shipment_for_order(s, order.id)
+    if outbound is None or outbound.status != S.DELIVERED:
+        raise Conflict("A return label is issued only once the parcel was delivered to "
+                       "the buyer.", code="not_delivered")
+    weight = order.total_weight_grams
+    tier = labels.tier_for_weight(weight)
+    shipment = Shipment(order_id=order.id, direction=Direction.RETURN, case_ref=case_ref,
+                        tracking_number=labels.new_tracking_number(s),
+                        label_number=labels.new_label_number(), tier=tier.name,
+                        weight_grams=weight, surcharge_paise=0, status=S.LABEL_CREATED,
+                        label_created_at=clock.now())
+    s.add(shipment)
+    s.flush()
+    _log(s, shipment, "return_label_created", None,
+         note=f"{tier.name} return label, {weight} g, for {case_ref}")
+    s.flush()
+    return shipment
+
+
+def void_return_label(s: Session, order_id: int, reason: str) -> Shipment | None:
+    """The return is no longer wanted: the label can no longer be used (scans are
+    refused).  No-op without a return label or when it is already voided; a parcel the
+    carrier already scanned is on its way and cannot be voided."""
+    lock_order(s, order_id)
+    shipment = locked_shipment(s, order_id, missing_ok=True, direction=Direction.RETURN)
+    if shipment is None or shipment.status == S.VOIDED:
+        return shipment
+    _require_status(shipment, S.LABEL_CREATED, "void the return label")
+    shipment.status = S.VOIDED
+    shipment.voided_at = clock.now()
+    _log(s, shipment, "return_label_voided", S.LABEL_CREATED, note=reason[:200])
+    s.flush()
+    return shipment
+
+
+def _checked_case_ref(case_ref: str) -> str:
+    if not isinstance(case_ref, str) or not case_ref.strip() or len(case_ref) > CASE_REF_MAX:
+        raise ValidationFailed("A return label needs the reference of its case.",
+                               code="bad_case_ref",
+                               fields={"case_ref": f"1 to {CASE_REF_MAX} characters"})
+    return case_ref.strip()
+
+
+def _same_return_label(existing: Shipment, case_ref: str) -> Shipment:
+    if existing.case_ref != case_ref:
+        raise Conflict(f"This order already has a return label (for {existing.case_ref}).",
+                       code="return_label_exists")
+    if existing.status == S.VOIDED:
+        raise Conflict("This order's return label was voided; it cannot be issued again.",
+                       code="return_label_voided")
+    return existing
+
+
 # --- the late flag -------------------------------------------------------------------
 
 def late_after() -> timedelta:
@@ -121,11 +196,13 @@ def late_after() -> timedelta:
 
 
 def flag_late_shipments(s: Session) -> list[int]:
-    """Flag every label still unscanned SHIPPING_LATE_SCAN_DAYS after it was created;
-    a flagged shipment is never flagged again, so repeated sweeps change nothing."""
+    """Flag every seller's label still unscanned SHIPPING_LATE_SCAN_DAYS after it was
+    created; a flagged shipment is never flagged again, so repeated sweeps change nothing.
+    Return labels are not the seller's to ship: their deadline belongs to the case."""
     cutoff = clock.now() - late_after()
     shipments = s.scalars(
-        select(Shipment).where(Shipment.status == S.LABEL_CREATED,
+        select(Shipment).where(Shipment.direction == Direction.OUTBOUND,
+                               Shipment.status == S.LABEL_CREATED,
                                Shipment.late_flagged_at.is_(None),
                                Shipment.label_created_at <= cutoff)
         .order_by(Shipment.id).limit(SWEEP_BATCH)
@@ -146,7 +223,12 @@ def flag_late(s: Session, shipment: Shipment, note: str) -> None:
 # --- reading -------------------------------------------------------------------------
 
 def shipment_for_order(s: Session, order_id: int) -> Shipment | None:
-    return s.scalar(select(Shipment).where(Shipment.order_id == order_id))
+    """The order's outbound shipment (the seller's label from the sale)."""
+    return s.scalar(_of_order(order_id, Direction.OUTBOUND))
+
+
+def return_shipment_for_order(s: Session, order_id: int) -> Shipment | None:
+    return s.scalar(_of_order(order_id, Direction.RETURN))
 
 
 def get_for_participant(s: Session, order_id: int, member: Member) -> tuple[Order, Shipment]:
@@ -155,6 +237,16 @@ def get_for_participant(s: Session, order_id: int, member: Member) -> tuple[Orde
     shipment = shipment_for_order(s, order.id)
     if shipment is None:
         raise NotFound("This order has no shipment.", code="no_shipment")
+    return order, shipment
+
+
+def get_return_for_participant(s: Session, order_id: int,
+                               member: Member) -> tuple[Order, Shipment]:
+    """The order and its return shipment if `member` bought or sold it; 404 otherwise."""
+    order = orders.get_for_participant(s, order_id, member)
+    shipment = return_shipment_for_order(s, order.id)
+    if shipment is None:
+        raise NotFound("This order has no return label.", code="no_return_label")
     return order, shipment
 
 
@@ -197,13 +289,20 @@ def lock_order(s: Session, order_id: int) -> Order:
     return order
 
 
-def locked_shipment(s: Session, order_id: int, *, missing_ok: bool = False):
-    shipment = s.execute(select(Shipment).where(Shipment.order_id == order_id)
-                         .with_for_update()
+def locked_shipment(s: Session, order_id: int, *, missing_ok: bool = False,
+                    direction: Direction = Direction.OUTBOUND) -> Shipment | None:
+    shipment = s.execute(_of_order(order_id, direction).with_for_update()
                          .execution_options(populate_existing=True)).scalar_one_or_none()
     if shipment is None and not missing_ok:
+        if direction == Direction.RETURN:
+            raise NotFound("This order has no return label.", code="no_return_label")
         raise NotFound("This order has no shipment.", code="no_shipment")
     return shipment
+
+
+def _of_order(order_id: int, direction: Direction):
+    return select(Shipment).where(Shipment.order_id == order_id,
+                                  Shipment.direction == direction)
 
 
 def _require_status(shipment: Shipment, expected: ShipmentStatus, action: str) -> None:

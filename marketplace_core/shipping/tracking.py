@@ -9,7 +9,11 @@
 - The first scan ships the order (orders.mark_shipped at the scan's time, with the
   label's surcharge); the delivered scan delivers it (orders.mark_delivered), which
   opens the buyer's acceptance window.
-- A voided label (cancelled order) refuses every scan (409 "label_voided").
+- A voided label (cancelled order, return no longer needed) refuses every scan
+  (409 "label_voided").
+- A return label's scans move its parcel the same way but never the order: the first
+  progress scan announces RETURN_SHIPPED and delivery RETURN_DELIVERED (events.py),
+  once each, after the scan is stored, for the disputes package to act on.
 """
 from __future__ import annotations
 
@@ -24,12 +28,14 @@ from sqlalchemy.orm import Session
 from foundation import clock
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, ValidationFailed
+from marketplace_core import events
 from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order, OrderStatus
 from marketplace_core.shipping import services
 from marketplace_core.shipping.models import (
     PROGRESS,
     CarrierStatus,
+    Direction,
     EventSource,
     Shipment,
     ShipmentStatus,
@@ -75,7 +81,7 @@ def record_carrier_event(s: Session, event: CarrierEvent) -> Outcome:
     if found is None:
         raise NotFound("No shipment has that tracking number.", code="unknown_tracking_number")
     order = services.lock_order(s, found.order_id)
-    shipment = services.locked_shipment(s, order.id)
+    shipment = services.locked_shipment(s, order.id, direction=Direction(found.direction))
     # The same event may have been recorded while we waited for the locks (a retry
     # racing the original delivery).
     earlier = _event_by_carrier_id(s, event.event_id)
@@ -94,6 +100,8 @@ def record_carrier_event(s: Session, event: CarrierEvent) -> Outcome:
                         description=event.description, occurred_at=at,
                         received_at=clock.now()))
     s.flush()
+    if shipment.direction == Direction.RETURN:
+        _announce_return(s, shipment, before)
     return Outcome(event.event_id, False, applied, shipment.status, order.id)
 
 
@@ -135,6 +143,11 @@ def _apply(s: Session, shipment: Shipment, order: Order, status: CarrierStatus,
     target = S(str(status))
     if PROGRESS[target] <= PROGRESS[shipment.status]:
         return False
+    if shipment.direction == Direction.RETURN:
+        shipment.status = target
+        if target == S.DELIVERED:
+            shipment.delivered_at = at
+        return True
     if shipment.status == S.LABEL_CREATED:
         _ship(s, shipment, order, at)
     shipment.status = target
@@ -164,3 +177,15 @@ def _deliver(s: Session, shipment: Shipment, order: Order, at: datetime) -> None
     # A case may already have refunded a shipped order; the parcel still arrives.
     if order.status == OrderStatus.SHIPPED:
         orders.mark_delivered(s, order, max(at, order.shipped_at))
+
+
+def _announce_return(s: Session, shipment: Shipment, before: str) -> None:
+    """Tell whoever asked for the return that it moved: shipped when it first left the
+    label_created state, delivered when it arrived (both at once for a delivered scan
+    that overtook the others).  Scans only move forward, so each is said once."""
+    if before == S.LABEL_CREATED and shipment.status != S.LABEL_CREATED:
+        events.emit(s, events.RETURN_SHIPPED, order_id=shipment.order_id,
+                    shipment_id=shipment.id)
+    if before != S.DELIVERED and shipment.status == S.DELIVERED:
+        events.emit(s, events.RETURN_DELIVERED, order_id=shipment.order_id,
+                    shipment_id=shipment.id)

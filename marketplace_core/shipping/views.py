@@ -1,4 +1,5 @@
-"""Shipping API: the carrier's signed webhook, and a shipment for its buyer and seller."""
+"""Shipping API: the carrier's signed webhook, and an order's shipment and return
+shipment for its buyer and seller."""
 from __future__ import annotations
 
 from flask import Response, jsonify, request
@@ -81,6 +82,42 @@ def label_document(order_id: int):
                        code="label_voided")
     svg = document.label_svg(shipment, s.get(Member, order.seller_id),
                              s.get(Member, order.buyer_id))
+    return _svg_response(svg, shipment)
+
+
+@api_route("/orders/<int:order_id>/return-shipment", "GET", summary="An order's return "
+           "parcel (the prepaid label a not-as-described case gives the buyer) for its "
+           "buyer or seller: tracking number, timeline, expected delivery", tag=TAG,
+           responses={404: "no such order, not yours, or no return label "
+                           "(code no_return_label)"})
+def get_return_shipment(order_id: int):
+    order, shipment = services.get_return_for_participant(db.session(), order_id,
+                                                           current_member())
+    for_buyer = current_member().id == order.buyer_id
+    body = schemas.return_shipment_json(
+        shipment, services.timeline(db.session(), shipment, for_seller=not for_buyer),
+        for_buyer=for_buyer, expected_delivery=services.expected_delivery(shipment))
+    return jsonify({"shipment": body})
+
+
+@api_route("/orders/<int:order_id>/return-label", "GET", summary="Buyer: the printable "
+           "prepaid return label (SVG, 4 x 6 inches)", tag=TAG,
+           responses={200: "image/svg+xml", 403: "not the buyer",
+                      404: "no such order, not yours, or no return label",
+                      409: "the return label was voided"})
+def return_label_document(order_id: int):
+    s = db.session()
+    order, shipment = services.get_return_for_participant(s, order_id, current_member())
+    if current_member().id != order.buyer_id:
+        raise PermissionDenied("Only the buyer prints the return label.", code="not_buyer")
+    if shipment.status == ShipmentStatus.VOIDED:
+        raise Conflict("This return label was voided.", code="label_voided")
+    svg = document.label_svg(shipment, s.get(Member, order.seller_id),
+                             s.get(Member, order.buyer_id))
+    return _svg_response(svg, shipment)
+
+
+def _svg_response(svg: str, shipment: Shipment) -> Response:
     return Response(svg, mimetype="image/svg+xml", headers={
         "Content-Disposition": f'inline; filename="poshpost-{shipment.tracking_number}.svg"',
         "Cache-Control": "private, no-store"})

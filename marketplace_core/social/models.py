@@ -151,6 +151,7 @@ class NotificationKind(enum.StrEnum):
     ORDER_DELIVERED = "order_delivered"    # to the buyer: accept or report a problem
     ORDER_COMPLETED = "order_completed"    # to the seller: the money is released
     ORDER_CANCELLED = "order_cancelled"    # to both sides
+    CASE_UPDATE = "case_update"            # a not-as-described case moved (disputes)
 
 
 class Notification(Base):

@@ -5,7 +5,8 @@ import itertools
 
 from sqlalchemy import select
 
-from authentication.models import CHECKLISTS, AuthenticationRequest
+from authentication import decisions
+from authentication.models import CHECKLISTS, AuthenticationRequest, Verdict
 from foundation import db
 from marketplace_core.listings.models import Listing
 from tests.helpers import STRONG_PASSWORD
@@ -41,7 +42,7 @@ class Reviewer:
                                 headers=self.headers)
 
     def decide(self, claim: dict, verdict: str, **extra):
-        body = {"verdict": verdict, "reason": extra.pop("reason", "checked"),
+        body = {"verdict": verdict, "reason": extra.pop("reason", usual_reason(verdict)),
                 "lease_token": claim["lease_token"], **extra}
         if verdict in ("authentic", "counterfeit") and "checklist" not in body:
             body["checklist"] = full_checklist(claim["request"]["category"],
@@ -51,6 +52,13 @@ class Reviewer:
     def queue(self, name: str = "review"):
         return self.client.get(f"{BASE}/queue", query_string={"queue": name},
                                headers=self.headers)
+
+
+def usual_reason(verdict: str) -> str:
+    """The first reason code offered for the verdict (any valid code for a bad verdict,
+    whose refusal is then about the verdict alone)."""
+    codes = decisions.REASON_CODES.get(verdict, decisions.REASON_CODES[Verdict.AUTHENTIC])
+    return codes[0][0]
 
 
 def full_checklist(category: str, result: str = "pass") -> dict:

@@ -79,7 +79,7 @@ def test_claim_then_decide_loops_decide_every_request_exactly_once(client, staff
                         return decided
                     decisions.decide(s, reviewer, request, request.lease_token,
                                      decisions.Decision(
-                                         verdict=Verdict.AUTHENTIC, reason="all_points_pass",
+                                         verdict=Verdict.AUTHENTIC, reason="all_points_consistent",
                                          checklist=full_checklist(request.category)))
                     decided.append(request.id)
             except DomainError as refused:
@@ -95,3 +95,37 @@ def test_claim_then_decide_loops_decide_every_request_exactly_once(client, staff
         db.session.remove()
     assert decided == all_ids
     assert states == {"closed_authentic"}
+
+
+def test_reviewers_with_skills_claim_each_request_once(client, staff, roomy_claims):
+    """The skill finder's two walks may each lock a row; exclusivity still holds."""
+    from authentication import skills
+
+    owner = seller(client)
+    for i in range(REQUESTS):
+        brand = "Titan" if i % 2 else "Kalinga Loom"
+        extra = {"category": "watches", "size": "One size"} if i % 2 else {}
+        pending_listing(client, owner, brand=brand, **extra)
+    with db.unit_of_work() as s:
+        all_ids = sorted(s.scalars(select(AuthenticationRequest.id)))
+    lead_id = staff("senior_authenticator")[0]
+    reviewer_ids = [staff("authenticator")[0] for _ in range(REVIEWERS)]
+    with db.unit_of_work() as s:
+        lead = s.get(StaffUser, lead_id)
+        for i, staff_id in enumerate(reviewer_ids):
+            skills.set_skills(s, lead, staff_id, brands=["titan"] if i % 2 else [],
+                              categories=[] if i % 2 else ["sarees"], max_price_paise=None)
+    start = threading.Barrier(REVIEWERS)
+
+    def reviewer_work(staff_id: int) -> list[int]:
+        start.wait()
+        won = []
+        for _ in range(ATTEMPTS_EACH):
+            with db.unit_of_work() as s:
+                claimed = claims.claim_next(s, s.get(StaffUser, staff_id))
+                if claimed is not None:
+                    won.append(claimed.id)
+        return won
+
+    results = results_in_threads([lambda i=i: reviewer_work(i) for i in reviewer_ids])
+    assert sorted(request_id for won in results for request_id in won) == all_ids

@@ -315,6 +315,20 @@ def test_an_unknown_reason_code_is_refused(client, staff, pending):
     assert request_for(pending["id"]).state == "claimed"
 
 
+def test_a_reason_of_another_verdict_is_refused_by_the_domain(client, staff, pending):
+    signed_in(client, staff, "authenticator")
+    html = client.get(claim_from_console(client).headers["Location"]).get_data(as_text=True)
+    request_id = request_for(pending["id"]).id
+    response = client.post(f"{QUEUE}{request_id}/decide",
+                           data={**authentic_form(html), "reason": "logo_mismatch"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "is not one of the reasons for the verdict authentic" in page
+    assert "reason: one of: all_points_consistent, matches_references" in page
+    assert request_for(pending["id"]).state == "claimed"
+    assert decision_count() == 0
+
+
 def test_needs_more_photos_takes_the_angles_from_the_form(client, staff, pending):
     signed_in(client, staff, "authenticator")
     html = client.get(claim_from_console(client).headers["Location"]).get_data(as_text=True)

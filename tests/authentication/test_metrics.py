@@ -111,7 +111,7 @@ def scenario(client, staff):
     at(2, 8)
     listed["r6"] = pending_listing(client, owner, price_paise=HIGH)
     at(2, 8, 30)
-    assert a.decides("needs_more_photos", reason="missing_angles",
+    assert a.decides("needs_more_photos", reason="detail_missing",
                      angles=["logo"])["state"] == "awaiting_photos"
     at(2, 8, 45)
     listed["r7"] = pending_listing(client, owner, price_paise=HIGH)
@@ -205,7 +205,7 @@ def test_time_paused_for_photos_does_not_count_against_the_sla(client, staff):
     pending_listing(client, owner, price_paise=HIGH)
     reviewer = Staff(client, staff, "authenticator")
     at(0, 10)
-    asked = reviewer.decides("needs_more_photos", reason="missing_angles", angles=["logo"])
+    asked = reviewer.decides("needs_more_photos", reason="detail_missing", angles=["logo"])
     at(3, 10, 1)  # the seller never answered: rejected 74 wall-clock hours on, 2 active
     with db.unit_of_work() as s:
         assert decisions.reject_for_missing_photos(s, asked["id"])

@@ -41,7 +41,7 @@ def test_photo_request_pauses_the_clock_and_an_upload_requeues_at_the_front(
     clock.freeze(start + timedelta(hours=2))
     claim = reviewer.claimed()
     assert claim["request"]["listing_id"] == asked["id"]
-    response = reviewer.decide(claim, "needs_more_photos", reason="missing_angles",
+    response = reviewer.decide(claim, "needs_more_photos", reason="detail_missing",
                                angles=["serial_date_code", "logo"])
     assert response.status_code == 200, response.json
     body = response.json["request"]
@@ -70,7 +70,7 @@ def test_no_upload_before_the_deadline_rejects_and_removes_the_listing(client, s
     clock.freeze(past)
     listing = pending_listing(client, owner)
     reviewer = Reviewer(client, staff, "authenticator")
-    reviewer.decide(reviewer.claimed(), "needs_more_photos", reason="unclear_photos",
+    reviewer.decide(reviewer.claimed(), "needs_more_photos", reason="photos_unclear",
                     angles=["hardware"])
     clock.freeze(past + timedelta(hours=71))
     # The timer is due in real time but, by our clock, an hour early: it does nothing.
@@ -119,7 +119,7 @@ def test_a_paused_clock_is_not_breached(client, staff):
     clock.freeze(start)
     listing = pending_listing(client, owner)
     reviewer = Reviewer(client, staff, "authenticator")
-    reviewer.decide(reviewer.claimed(), "needs_more_photos", reason="unclear_photos",
+    reviewer.decide(reviewer.claimed(), "needs_more_photos", reason="photos_unclear",
                     angles=["lining"])
     clock.freeze(start + timedelta(hours=30))
     sweep_authentication_sla.enqueue_now()
@@ -133,7 +133,7 @@ def test_the_deadline_timer_itself_rejects(client, staff):
     clock.freeze(past)
     listing = pending_listing(client, owner)
     reviewer = Reviewer(client, staff, "authenticator")
-    reviewer.decide(reviewer.claimed(), "needs_more_photos", reason="unclear_photos",
+    reviewer.decide(reviewer.claimed(), "needs_more_photos", reason="photos_unclear",
                     angles=["hardware"])
     clock.freeze(None)
     jobs.run_pending()

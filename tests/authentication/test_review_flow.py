@@ -202,7 +202,7 @@ def test_counterfeit_needs_a_different_senior_and_then_removes_and_strikes(
 def test_nobody_seconds_their_own_counterfeit_verdict(client, owner, senior, staff):
     pending_listing(client, owner)
     claim = senior.claimed()
-    senior.decide(claim, "counterfeit", reason="stitching")
+    senior.decide(claim, "counterfeit", reason="stitching_mismatch")
     assert senior.claim("second_review").status_code == 204
     assert Reviewer(client, staff, "senior_authenticator").claim("second_review") \
         .status_code == 200
@@ -211,7 +211,7 @@ def test_nobody_seconds_their_own_counterfeit_verdict(client, owner, senior, sta
 def test_disagreement_goes_to_a_lead_whose_word_is_final(client, owner, reviewer, senior,
                                                          staff):
     listing = pending_listing(client, owner)
-    reviewer.decide(reviewer.claimed(), "counterfeit", reason="hardware")
+    reviewer.decide(reviewer.claimed(), "counterfeit", reason="hardware_mismatch")
     second = senior.claimed("second_review")
     assert senior.decide(second, "authentic").json["request"]["state"] == "awaiting_lead"
     assert senior.claim("lead").status_code == 204        # reviewed it already
@@ -255,7 +255,7 @@ def test_a_very_high_value_authentic_verdict_needs_a_second_reviewer(
 
 def test_escalated_items_go_to_seniors_only(client, owner, reviewer, senior):
     listing = pending_listing(client, owner)
-    escalated = reviewer.decide(reviewer.claimed(), "escalate", reason="unfamiliar_model")
+    escalated = reviewer.decide(reviewer.claimed(), "escalate", reason="outside_expertise")
     assert escalated.json["request"]["state"] == "escalated"
     assert reviewer.claim().status_code == 204
     claim = senior.claimed()
@@ -339,7 +339,7 @@ def test_queue_shows_counts_items_and_time_left(client, owner, reviewer, senior)
 def test_a_request_shows_its_checklist_decisions_and_history(client, owner, reviewer):
     pending_listing(client, owner)
     claim = reviewer.claimed()
-    reviewer.decide(claim, "authentic", reason="all_points_pass", note="Fine weave.")
+    reviewer.decide(claim, "authentic", reason="all_points_consistent", note="Fine weave.")
     response = client.get(f"{BASE}/{claim['request']['id']}", headers=reviewer.headers)
     assert response.status_code == 200, response.json
     body = response.json
@@ -351,3 +351,34 @@ def test_a_request_shows_its_checklist_decisions_and_history(client, owner, revi
     assert [(e["from"], e["to"]) for e in body["events"]] == [
         (None, "queued"), ("queued", "claimed"), ("claimed", "closed_authentic")]
     assert_error(client.get(f"{BASE}/424242", headers=reviewer.headers), 404, "not_found")
+
+
+# --- reason codes -----------------------------------------------------------------------
+
+def test_a_reason_outside_the_verdicts_codes_is_refused_and_changes_nothing(client, owner,
+                                                                         reviewer):
+    from authentication.decisions import reason_codes
+    from authentication.models import Verdict
+
+    pending_listing(client, owner)
+    claim = reviewer.claimed()
+    for reason in ("looks_fine", "logo_mismatch"):      # free text; a counterfeit reason
+        response = reviewer.decide(claim, "authentic", reason=reason)
+        assert_error(response, 422, "bad_reason")
+        assert response.json["error"]["fields"]["reason"] == \
+            "one of: " + ", ".join(reason_codes(Verdict.AUTHENTIC))
+    assert count(ReviewDecision) == 0
+    request = request_for(claim["request"]["listing_id"])
+    assert (request.state, request.version) == ("claimed", 2)
+    assert reviewer.decide(claim, "authentic", reason="matches_references").status_code == 200
+
+
+def test_a_request_lists_the_reason_codes_of_each_verdict(client, owner, reviewer):
+    from authentication.decisions import REASON_CODES
+
+    pending_listing(client, owner)
+    claim = reviewer.claimed()
+    body = client.get(f"{BASE}/{claim['request']['id']}", headers=reviewer.headers).json
+    assert body["reason_codes"] == {verdict.value: [code for code, _ in options]
+                                    for verdict, options in REASON_CODES.items()}
+    assert body["reason_codes"]["counterfeit"][0] == "logo_mismatch"

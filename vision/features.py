@@ -1,0 +1,156 @@
+"""Local features and the two checks that make a duplicate call near-certain.
+
+1. Geometric: ORB keypoints matched by descriptor (Lowe's ratio test), then a RANSAC fit of
+   a similarity transform (rotation, uniform scale, translation: what resizing, cropping,
+   padding, straightening and screenshots do to a photo) and its inlier count.
+2. Photometric: the candidate's small grey thumbnail warped onto the query's through that
+   transform (or through the identity, for edits that keep the frame), and the normalised
+   cross-correlation of the two over their overlap. A copy correlates at 0.9 and above
+   whatever was done to its colours; a different photo of a similar product, even one
+   with many consistent keypoints (the same print on the same bag model), does not,
+   because its background, folds and light differ.
+
+Coordinates are those of the "working image": the trimmed photo scaled so its long side is
+WORK_SIDE pixels, so features of the same photo at any resolution are comparable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from marketplace_core.media._opencv import cv2
+
+WORK_SIDE = 512
+THUMB_SIDE = 96
+# Zero-variance (flat) regions say nothing about identity; under this standard deviation
+# (grey levels) the correlation is not computed.
+_MIN_STD = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFeatures:
+    points: np.ndarray        # float32 (n, 2): x, y in working-image pixels
+    descriptors: np.ndarray   # uint8 (n, 32): ORB
+    size: tuple[int, int]     # (width, height) of the working image
+
+    @classmethod
+    def empty(cls, size: tuple[int, int]) -> LocalFeatures:
+        return cls(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), size)
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """A query-to-candidate transform: 2x3 matrix mapping query working-image points
+    onto the candidate's, and the keypoint matches that agree with it."""
+    matrix: np.ndarray
+    inliers: int
+    matches: int
+
+
+def working_grey(image: np.ndarray) -> np.ndarray:
+    """The grey working image: long side WORK_SIDE, area-averaged when shrinking."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    h, w = grey.shape
+    scale = WORK_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(grey, size, interpolation=interpolation)
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """uint8 grey thumbnail, long side THUMB_SIDE, same aspect as the image.
+
+    Grey on purpose: a per-channel colour correlation was tried and lost recall (chroma
+    subsampling and colour edits make channels noisier) without removing the hardest
+    false matches (the same drawn model in another colour)."""
+    h, w = image.shape[:2]
+    scale = THUMB_SIDE / max(h, w)
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def orb_features(grey_work: np.ndarray, max_features: int = 500) -> LocalFeatures:
+    """At most max_features ORB keypoints of the working image, strongest first."""
+    size = (grey_work.shape[1], grey_work.shape[0])
+    orb = cv2.ORB_create(nfeatures=max_features, scaleFactor=1.2, nlevels=8,
+                         edgeThreshold=15, patchSize=31, fastThreshold=10)
+    keypoints, descriptors = orb.detectAndCompute(grey_work, None)
+    if descriptors is None or not keypoints:
+        return LocalFeatures.empty(size)
+    points = np.array([kp.pt for kp in keypoints], np.float32)
+    return LocalFeatures(points, descriptors, size)
+
+
+def mirrored_orb_features(grey_work: np.ndarray, max_features: int = 500) -> LocalFeatures:
+    """Features of the left-right mirror image (ORB descriptors are not mirror-invariant,
+    so they are computed again on the flipped pixels)."""
+    return orb_features(cv2.flip(grey_work, 1), max_features)
+
+
+def align(query: LocalFeatures, candidate: LocalFeatures, *, ratio: float = 0.8,
+          reprojection_px: float = 6.0) -> Alignment | None:
+    """The similarity transform from query to candidate supported by the most keypoint
+    matches, or None when there are too few matches to fit one."""
+    if len(query.descriptors) < 3 or len(candidate.descriptors) < 3:
+        return None
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(query.descriptors, candidate.descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < ratio * p[1].distance]
+    if len(good) < 3:
+        return None
+    src = query.points[[m.queryIdx for m in good]]
+    dst = candidate.points[[m.trainIdx for m in good]]
+    matrix, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=reprojection_px,
+        maxIters=2000, confidence=0.995)
+    if matrix is None or not _plausible(matrix):
+        return None
+    return Alignment(matrix=matrix, inliers=int(mask.sum()), matches=len(good))
+
+
+def _plausible(matrix: np.ndarray) -> bool:
+    """RANSAC on a few chance matches can return a degenerate or absurd transform: no
+    edit shrinks or enlarges the photo's content more than 8x between working images."""
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    return bool(np.isfinite(matrix).all()) and 1 / 8 <= scale <= 8
+
+
+def identity_alignment(query_size: tuple[int, int], candidate_size: tuple[int, int]
+                       ) -> np.ndarray:
+    """The transform that maps frame onto frame (for edits that keep the whole photo)."""
+    sx = candidate_size[0] / query_size[0]
+    sy = candidate_size[1] / query_size[1]
+    return np.array([[sx, 0, 0], [0, sy, 0]], np.float64)
+
+
+def correlation(query_thumb: np.ndarray, query_size: tuple[int, int],
+                candidate_thumb: np.ndarray, candidate_size: tuple[int, int],
+                matrix: np.ndarray, *, min_overlap: float = 0.3) -> float:
+    """Normalised cross-correlation of the query thumbnail with the candidate thumbnail
+    warped through `matrix` (query working coordinates -> candidate working coordinates),
+    over the part of the query the candidate covers; -1.0 when that part is under
+    min_overlap of either photo or is flat."""
+    to_query_thumb = np.diag([query_thumb.shape[1] / query_size[0],
+                              query_thumb.shape[0] / query_size[1], 1.0])
+    from_candidate_thumb = np.diag([candidate_size[0] / candidate_thumb.shape[1],
+                                    candidate_size[1] / candidate_thumb.shape[0], 1.0])
+    full = to_query_thumb @ np.linalg.inv(np.vstack([matrix, [0, 0, 1]])) @ from_candidate_thumb
+    out_size = (query_thumb.shape[1], query_thumb.shape[0])
+    warped = cv2.warpAffine(candidate_thumb, full[:2], out_size, flags=cv2.INTER_LINEAR)
+    valid = cv2.warpAffine(np.full(candidate_thumb.shape[:2], 255, np.uint8), full[:2], out_size,
+                           flags=cv2.INTER_NEAREST)
+    # Shrink the mask so interpolated edge pixels (half candidate, half black) don't count.
+    valid = cv2.erode(valid, np.ones((3, 3), np.uint8)) > 0
+    covered = int(valid.sum())
+    scale = abs(np.linalg.det(full[:2, :2]))
+    if covered < min_overlap * valid.size or \
+             covered < min_overlap * candidate_thumb.shape[0] * candidate_thumb.shape[1] * scale:
+        return -1.0
+    a = query_thumb[valid].astype(np.float32)
+    b = warped[valid].astype(np.float32)
+    if a.std() < _MIN_STD or b.std() < _MIN_STD:
+        return -1.0
+    a -= a.mean()
+    b -= b.mean()
+    return float((a * b).mean() / (a.std() * b.std()))
