@@ -319,6 +319,11 @@ def run(args) -> dict:
     for result in methods.values():
         result["groups"] = {group: group_recall(result["per_edit"], names)
                             for group, names in EDIT_GROUPS.items()}
+    for hashed in ("pdq", "phash"):
+        # Hash scores are negated Hamming distances, so that higher is closer everywhere.
+        threshold = methods[hashed]["threshold"]
+        methods[hashed]["max_hamming_distance"] = (int(-threshold) if np.isfinite(threshold)
+                                                   else None)
     throughput = hashing_throughput(sources[:20], seconds=args.throughput_seconds)
     positives = int((query_source_arr >= 0).sum())
     return {
@@ -347,13 +352,19 @@ def run(args) -> dict:
     }
 
 
+def _threshold_words(method: dict) -> str:
+    if "max_hamming_distance" in method:
+        return f"ham<={method['max_hamming_distance']}"
+    return f"s>={method['threshold']:.3f}"
+
+
 def print_table(result: dict) -> None:
     methods = result["methods"]
     print(f"\n{'edit':<14}" + "".join(f"{m:>9}" for m in methods))
     for name in EDIT_NAMES:
         print(f"{name:<14}" + "".join(f"{methods[m]['per_edit'][name]:>9.4f}" for m in methods))
     print(f"{'pooled':<14}" + "".join(f"{methods[m]['pooled_recall']:>9.4f}" for m in methods))
-    print(f"{'threshold':<14}" + "".join(f"{methods[m]['threshold']:>9.3f}" for m in methods))
+    print(f"{'threshold':<14}" + "".join(f"{_threshold_words(methods[m]):>9}" for m in methods))
     print(f"\nhashing {result['images_per_second']} images/s per core; "
           f"PDQ query p99 {result['query_latency_ms']['faiss_binary_flat']['p99']} ms at "
           f"{result['query_latency_ms']['faiss_binary_flat']['indexed']} hashes")

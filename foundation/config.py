@@ -42,6 +42,11 @@ class Settings:
     LOGIN_LOCKOUT_MINUTES: int = 15
     LOGIN_IP_ATTEMPTS_PER_MINUTE: int = 30
     PASSWORD_MIN_LENGTH: int = 12
+    # argon2id costs for new password hashes (argon2-cffi's recommended defaults); the
+    # test settings lower them, since the suite creates thousands of accounts.
+    PASSWORD_HASH_TIME_COST: int = 3
+    PASSWORD_HASH_MEMORY_KIB: int = 65536
+    PASSWORD_HASH_PARALLELISM: int = 4
     # Jobs.
     JOB_TIMEOUT_SECONDS: int = 600
     PERIODIC_BEAT_SECONDS: int = 15
@@ -204,9 +209,23 @@ class Settings:
         problems.extend(self._dispute_problems())
         if self.PASSWORD_MIN_LENGTH < 8:
             problems.append("PASSWORD_MIN_LENGTH must be at least 8")
+        problems.extend(self._password_hash_problems())
         if problems:
             raise ConfigError("; ".join(problems))
         return self
+
+    def _password_hash_problems(self) -> list[str]:
+        problems = [f"{name} must be a positive number" for name in (
+            "PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM")
+            if getattr(self, name) <= 0]
+        if self.PASSWORD_HASH_MEMORY_KIB < 8 * max(self.PASSWORD_HASH_PARALLELISM, 1):
+            problems.append("PASSWORD_HASH_MEMORY_KIB must be at least 8 KiB per lane")
+        # OWASP's floor for argon2id: 19 MiB of memory and two passes.
+        if self.is_production and (self.PASSWORD_HASH_MEMORY_KIB < 19_456
+                                   or self.PASSWORD_HASH_TIME_COST < 2):
+            problems.append("production password hashing needs at least 19456 KiB of "
+                            "memory and a time cost of 2")
+        return problems
 
     def _dispute_problems(self) -> list[str]:
         problems = [f"{name} must be a positive number" for name in (

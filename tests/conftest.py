@@ -77,7 +77,10 @@ def settings(database_url, backing_services, tmp_path) -> Settings:
     return Settings.from_env(
         environ={}, APP_ENV="test", INSTANCE_PATH=str(tmp_path / "instance"),
         DATABASE_URL=database_url, REDIS_URL=backing_services["redis_url"],
-        SECRET_KEY="test-secret-key-" + "x" * 40)
+        SECRET_KEY="test-secret-key-" + "x" * 40,
+        # Cheap argon2 costs: the suite hashes thousands of passwords (still argon2id).
+        PASSWORD_HASH_TIME_COST=1, PASSWORD_HASH_MEMORY_KIB=1024,
+        PASSWORD_HASH_PARALLELISM=1)
 
 
 @pytest.fixture

@@ -19,9 +19,10 @@ from authentication import workspace as reading
 from authentication.models import CHECK_RESULTS, AuthenticationRequest, Verdict, checklist_for
 from authentication.models import RequestState as S
 from console.admin.base import StaffView
+from console.admin.queues import LeasedQueueActions
 from console.security import current_staff, settings
 from foundation import clock, db
-from foundation.errors import Conflict, DomainError, ValidationFailed
+from foundation.errors import DomainError, ValidationFailed
 from foundation.staff.permissions import Permission
 
 R = AuthenticationRequest
@@ -40,8 +41,9 @@ class DecisionForm:
     checklist: dict[str, str] | None = None
 
 
-class AuthenticationQueueView(StaffView):
+class AuthenticationQueueView(LeasedQueueActions, StaffView):
     required_permission = Permission.AUTHENTICATION_REVIEW
+    queue_labels = QUEUE_LABELS
 
     # --- pages ----------------------------------------------------------------------
 
@@ -59,21 +61,14 @@ class AuthenticationQueueView(StaffView):
 
     # --- actions --------------------------------------------------------------------
 
-    @expose("/claim", methods=["POST"])
-    def claim(self):
-        queue = request.form.get("queue", "review")
-        s = db.session()
-        try:
-            claimed = claims.claim_next(s, current_staff(), queue)
-        except Conflict as exc:  # already holding as many as allowed: a message, no change
-            s.rollback()
-            flash(exc.message, "warning")
-            return redirect(url_for(".index"))
-        if claimed is None:
-            flash(f"Nothing in the {QUEUE_LABELS.get(queue, queue)} queue for you now.",
-                  "info")
-            return redirect(url_for(".index"))
-        return redirect(url_for(".workspace", request_id=claimed.id))
+    def claim_next(self, s, staff, queue: str):
+        return claims.claim_next(s, staff, queue)
+
+    def load_row(self, s, row_id: int):
+        return claims.get_request(s, row_id)
+
+    def workspace_url(self, row_id: int) -> str:
+        return url_for(".workspace", request_id=row_id)
 
     @expose("/<int:request_id>/extend", methods=["POST"])
     def extend(self, request_id: int):
@@ -120,21 +115,6 @@ class AuthenticationQueueView(StaffView):
         return readable_duration(int((r.lease_expires_at - clock.now()).total_seconds()))
 
     # --- internals --------------------------------------------------------------------
-
-    def _lease_action(self, request_id: int, action, done: str, *,
-                      back_to_workspace: bool = False):
-        s = db.session()
-        try:
-            action(s, current_staff(), claims.get_request(s, request_id),
-                   request.form.get("lease_token", ""))
-        except DomainError as exc:
-            s.rollback()
-            flash(exc.message, "danger")
-            return redirect(url_for(".index"))
-        flash(done, "success")
-        if back_to_workspace:
-            return redirect(url_for(".workspace", request_id=request_id))
-        return redirect(url_for(".index"))
 
     def _workspace(self, request_id: int, form: DecisionForm,
                    error: DomainError | None = None, status: int = 200):

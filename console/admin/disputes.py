@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from console.admin.authentication import readable_duration
 from console.admin.base import StaffView
+from console.admin.queues import LeasedQueueActions
 from console.security import current_staff
 from disputes import claims, decisions, workspace
 from disputes.models import DECISION_REASONS, DisputeCase, Outcome, Party
 from disputes.models import CaseState as S
 from foundation import clock, db
-from foundation.errors import Conflict, DomainError, ValidationFailed
+from foundation.errors import DomainError, ValidationFailed
 from foundation.staff.permissions import Permission
 
 QUEUE_LABELS = {"review": "Review", "approval": "Approval"}
@@ -87,8 +88,9 @@ def new_idempotency_key() -> str:
     return "console-" + secrets.token_urlsafe(KEY_BYTES)
 
 
-class DisputesQueueView(StaffView):
+class DisputesQueueView(LeasedQueueActions, StaffView):
     required_permission = Permission.DISPUTES_HANDLE
+    queue_labels = QUEUE_LABELS
 
     # --- pages ----------------------------------------------------------------------
 
@@ -119,21 +121,14 @@ class DisputesQueueView(StaffView):
 
     # --- actions --------------------------------------------------------------------
 
-    @expose("/claim", methods=["POST"])
-    def claim(self):
-        queue = request.form.get("queue", "review")
-        s = db.session()
-        try:
-            claimed = claims.claim_next(s, current_staff(), queue)
-        except Conflict as exc:  # already holding as many as allowed: a message, no change
-            s.rollback()
-            flash(exc.message, "warning")
-            return redirect(url_for(".index"))
-        if claimed is None:
-            flash(f"Nothing in the {QUEUE_LABELS.get(queue, queue)} queue for you now.",
-                  "info")
-            return redirect(url_for(".index"))
-        return redirect(url_for(".workspace", case_id=claimed.id))
+    def claim_next(self, s, staff, queue: str):
+        return claims.claim_next(s, staff, queue)
+
+    def load_row(self, s, row_id: int):
+        return decisions.get_case(s, row_id)
+
+    def workspace_url(self, row_id: int) -> str:
+        return url_for(".workspace", case_id=row_id)
 
     @expose("/<int:case_id>/extend", methods=["POST"])
     def extend(self, case_id: int):
@@ -207,21 +202,6 @@ class DisputesQueueView(StaffView):
         return readable_duration(int((case.lease_expires_at - clock.now()).total_seconds()))
 
     # --- internals --------------------------------------------------------------------
-
-    def _lease_action(self, case_id: int, action, done: str, *,
-                      back_to_workspace: bool = False):
-        s = db.session()
-        case = decisions.get_case(s, case_id)
-        try:
-            action(s, current_staff(), case, request.form.get("lease_token", ""))
-        except DomainError as exc:
-            s.rollback()
-            flash(exc.message, "danger")
-            return redirect(url_for(".index"))
-        flash(done, "success")
-        if back_to_workspace:
-            return redirect(url_for(".workspace", case_id=case_id))
-        return redirect(url_for(".index"))
 
     def _workspace(self, s: Session, case_id: int, form: DecisionForm,
                    error: DomainError | None = None, status: int = 200,

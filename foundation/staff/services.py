@@ -13,21 +13,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, passwords
 from foundation.audit.services import record, snapshot
 from foundation.config import Settings
 from foundation.errors import Conflict, NotFound, ValidationFailed
 from foundation.staff.models import StaffSession, StaffUser
 from foundation.staff.permissions import Role
 
-_hasher = PasswordHasher()
 # Verified against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SEEN_WRITE_INTERVAL = timedelta(seconds=60)
 TOTP_ISSUER = "Posh Trust Console"
@@ -70,7 +66,7 @@ def create_staff(s: Session, settings: Settings, *, email: str, role: str, passw
     if s.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise Conflict("A staff account with this email exists.", code="email_taken",
                        fields={"email": "already in use"})
-    staff = StaffUser(email=email, role=role, password_hash=_hasher.hash(password),
+    staff = StaffUser(email=email, role=role, password_hash=passwords.hash_password(password),
                       display_name=display_name or email.split("@")[0], is_active=True,
                       failed_logins=0)
     s.add(staff)
@@ -113,7 +109,7 @@ def set_active(s: Session, actor: StaffUser, staff: StaffUser, active: bool) -> 
 def reset_password(s: Session, settings: Settings, actor: StaffUser, staff: StaffUser,
                    password: str) -> None:
     validate_password(password, settings)
-    staff.password_hash = _hasher.hash(password)
+    staff.password_hash = passwords.hash_password(password)
     staff.failed_logins = 0
     staff.locked_until = None
     revoke_all_sessions(s, staff)
@@ -128,7 +124,7 @@ def sign_in(s: Session, settings: Settings, email: str, password: str,
     email = normalise_email(email)
     staff = s.scalar(select(StaffUser).where(StaffUser.email == email)) if email else None
     if staff is None:
-        _verify(_DUMMY_HASH, password)
+        passwords.verify(None, password)  # the same time as a known account
         record(s, None, "staff.sign_in_failed", "staff_user", None,
                after={"email": email[:254], "reason": "unknown_email"},
                actor_label=email[:254] or "?")
@@ -155,10 +151,7 @@ def sign_in(s: Session, settings: Settings, email: str, password: str,
 
 
 def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password or "")
-    except (VerificationError, InvalidHashError):
-        return False
+    return passwords.verify(password_hash, password)
 
 
 def _count_failure(s: Session, settings: Settings, staff: StaffUser, reason: str) -> None:

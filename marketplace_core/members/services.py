@@ -6,13 +6,11 @@ import re
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, passwords
 from foundation.audit.services import record
 from foundation.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from marketplace_core import events
@@ -22,8 +20,6 @@ TOKEN_LIFETIME = timedelta(days=30)
 PASSWORD_MIN_LENGTH = 8
 USERNAME_RE = re.compile(r"^[a-z0-9_.]{3,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("dummy-" + secrets.token_hex(8))
 
 
 def register(s: Session, *, email: str, username: str, password: str,
@@ -47,7 +43,7 @@ def register(s: Session, *, email: str, username: str, password: str,
     if taken:
         raise Conflict("That email or username is taken.", code="already_registered",
                        fields=taken)
-    member = Member(email=email, username=username, password_hash=_hasher.hash(password),
+    member = Member(email=email, username=username, password_hash=passwords.hash_password(password),
                     display_name=(display_name or username)[:80], city=city[:80], bio="",
                     is_active=True, selling_restricted=False)
     s.add(member)
@@ -61,11 +57,7 @@ def register(s: Session, *, email: str, username: str, password: str,
 
 def sign_in(s: Session, email: str, password: str) -> Member:
     member = s.scalar(select(Member).where(Member.email == email.strip().lower()))
-    candidate_hash = member.password_hash if member else _DUMMY_HASH
-    try:
-        ok = _hasher.verify(candidate_hash, password)
-    except (VerificationError, InvalidHashError):
-        ok = False
+    ok = passwords.verify(member.password_hash if member else None, password)
     if not ok or member is None or not member.is_active:
         raise NotAuthenticated("Email or password is wrong.", code="bad_credentials")
     return member
@@ -197,4 +189,4 @@ def import_member(s: Session, *, email: str, username: str, password_hash: str,
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return passwords.hash_password(password)
