@@ -32,6 +32,7 @@ from disputes.models import (
     DECISION_REASONS,
     REFUNDING_OUTCOMES,
     CaseDecision,
+    CaseMessage,
     DecisionStatus,
     DisputeCase,
     MessageKind,
@@ -182,12 +183,13 @@ def review_approval(s: Session, lead: StaffUser, case_id: int, *, approve: Any, 
     return DecisionResult(decision, case, replayed=False)
 
 
-def add_staff_note(s: Session, staff: StaffUser, case_id: int, body: Any) -> DisputeCase:
+def add_staff_note(s: Session, staff: StaffUser, case_id: int, body: Any) -> CaseMessage:
+    """A note only staff see; returns it (its case is `note.case_id`)."""
     case = get_case(s, case_id)
     text = evidence.clean_text(body, "body")
-    evidence.add_message(s, case, MessageKind.STAFF_NOTE, text, staff=staff)
+    note = evidence.add_message(s, case, MessageKind.STAFF_NOTE, text, staff=staff)
     record(s, staff, "disputes.note", "dispute_case", case.id, after={"length": len(text)})
-    return case
+    return note
 
 
 def get_case(s: Session, case_id: Any) -> DisputeCase:

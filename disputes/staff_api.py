@@ -23,12 +23,10 @@ unit of work rolls back on any 4xx).
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.staff_api import staff_api_auth
-from disputes import claims, decisions, evidence, schemas, workspace
-from disputes.models import CaseEvent, CaseMessage, MessageKind
+from disputes import claims, decisions, schemas, workspace
 from foundation import clock, db
 from foundation.schema import validate
 from foundation.staff.permissions import Permission
@@ -93,10 +91,10 @@ def approval(case_id: int):
 def add_note(case_id: int):
     data = validate(schemas.NOTE, json_body())
     s = db.session()
-    case = decisions.add_staff_note(s, g.staff, case_id, data["body"])
-    note = _latest_note_by(s, case.id, g.staff.id)
+    note = decisions.add_staff_note(s, g.staff, case_id, data["body"])
     return jsonify({"message": schemas.message_json(note, [], for_staff=True),
-                    "case": schemas.staff_case_json(case, clock.now())}), 201
+                    "case": schemas.staff_case_json(decisions.get_case(s, case_id),
+                                                    clock.now())}), 201
 
 
 @bp.get("/queue")
@@ -149,19 +147,12 @@ def _summary_json(item: workspace.CaseSummary, now) -> dict:
     return {**schemas.staff_case_json(item.case, now), "title": item.title}
 
 
-def _latest_note_by(s: Session, case_id: int, staff_id: int) -> CaseMessage:
-    notes = [m for m in evidence.messages_of(s, case_id, include_staff_notes=True)
-             if m.kind == MessageKind.STAFF_NOTE and m.author_staff_id == staff_id]
-    return notes[-1]
-
-
 def _workspace_json(s: Session, found: workspace.CaseWorkspace) -> dict:
     case = found.case
     messages = sorted((e for group in (found.buyer_evidence, found.seller_evidence,
                                        found.staff_messages) for e in group),
                       key=lambda e: e.message.id)
-    events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                       .order_by(CaseEvent.id))
+    events = workspace.events_of(s, case.id)
     return {
         "case": schemas.staff_case_json(case, clock.now()),
         "holds_lease": found.holds_lease,

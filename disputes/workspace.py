@@ -192,6 +192,11 @@ def workspace(s: Session, case_id: Any, staff: StaffUser) -> CaseWorkspace:
         staff_names=staff_names(s, _staff_ids(case, case_decisions, by_author)))
 
 
+def events_of(s: Session, case_id: int) -> list[CaseEvent]:
+    return list(s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                          .order_by(CaseEvent.id)))
+
+
 def require_reader(staff: StaffUser) -> None:
     if not staff.can(Permission.DISPUTES_HANDLE):
         raise PermissionDenied("Your role does not handle disputes.", code="wrong_role")
@@ -280,11 +285,9 @@ def _order_entries(s: Session, order_id: int) -> list[TimelineEntry]:
 
 
 def _case_entries(s: Session, case_id: int) -> list[TimelineEntry]:
-    rows = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                     .order_by(CaseEvent.id))
     return [TimelineEntry(row.occurred_at, "case", _words(row.reason),
                           _arrow(row.from_state, row.to_state, row.actor))
-            for row in rows]
+            for row in events_of(s, case_id)]
 
 
 def _tracking_entries(s: Session, shipment: Shipment | None,

@@ -12,9 +12,9 @@ holds its order.
 As in tests/marketplace/test_ledger_stateful.py the database is created once per test,
 not once per example: the members and staff are made once, each example makes its own
 orders and cases, its clock starts after the previous example's ended, and its teardown
-closes the cases it left open (through the services), so that the next example's queues hold only its own cases and
-an example plays out the same way each time Hypothesis runs it.  The invariants cover
-every row, earlier examples' too.
+closes the cases it left open (through the services), so that the next example's queues
+hold only its own cases and an example plays out the same way each time Hypothesis runs
+it.  The invariants cover every row, earlier examples' too.
 
 HYPOTHESIS_MAX_EXAMPLES and HYPOTHESIS_STEPS raise the defaults (25 examples of up to
 30 steps) for a longer run.
