@@ -261,15 +261,9 @@ def complete_payout(s: Session, payout_id: int, idempotency_key: str,
     payout = _locked_payout(s, payout_id)
 
     def perform():
-        _move_payout(payout, PayoutState.PAID)
-        in_flight = get_or_create_account(s, AccountKind.SELLER_PAYOUT_IN_FLIGHT,
-                                          member_id=payout.member_id)
-        cash = get_or_create_account(s, AccountKind.PLATFORM_CASH)
-        transaction = post(s, TransactionKind.PAYOUT_PAID,
-                           [debit(in_flight, payout.amount_paise),
-                            credit(cash, payout.amount_paise)],
-                           member_id=payout.member_id, memo=provider_ref)
-        payout.settle_transaction_id = transaction.id
+        transaction = _settle_payout(s, payout, PayoutState.PAID, TransactionKind.PAYOUT_PAID,
+                                     get_or_create_account(s, AccountKind.PLATFORM_CASH),
+                                     memo=provider_ref)
         payout.provider_ref = provider_ref
         s.flush()
         return transaction, payout
@@ -287,16 +281,10 @@ def fail_payout(s: Session, payout_id: int, idempotency_key: str, reason: str) -
     payout = _locked_payout(s, payout_id)
 
     def perform():
-        _move_payout(payout, PayoutState.FAILED)
-        in_flight = get_or_create_account(s, AccountKind.SELLER_PAYOUT_IN_FLIGHT,
-                                          member_id=payout.member_id)
         available = get_or_create_account(s, AccountKind.SELLER_AVAILABLE,
                                           member_id=payout.member_id)
-        transaction = post(s, TransactionKind.PAYOUT_FAILED,
-                           [debit(in_flight, payout.amount_paise),
-                            credit(available, payout.amount_paise)],
-                           member_id=payout.member_id, memo=reason)
-        payout.settle_transaction_id = transaction.id
+        transaction = _settle_payout(s, payout, PayoutState.FAILED,
+                                     TransactionKind.PAYOUT_FAILED, available, memo=reason)
         payout.failure_reason = reason
         s.flush()
         return transaction, payout
@@ -306,6 +294,20 @@ def fail_payout(s: Session, payout_id: int, idempotency_key: str, reason: str) -
 
 
 # ---------------------------------------------------------------- helpers
+
+def _settle_payout(s: Session, payout: Payout, state: PayoutState, kind: TransactionKind,
+                   destination: Account, *, memo: str) -> LedgerTransaction:
+    """Move the payout's in-flight money to where it ended: out of the platform's cash
+    when paid, back to the seller's available balance when the transfer failed."""
+    _move_payout(payout, state)
+    in_flight = get_or_create_account(s, AccountKind.SELLER_PAYOUT_IN_FLIGHT,
+                                      member_id=payout.member_id)
+    transaction = post(s, kind, [debit(in_flight, payout.amount_paise),
+                                 credit(destination, payout.amount_paise)],
+                       member_id=payout.member_id, memo=memo)
+    payout.settle_transaction_id = transaction.id
+    return transaction
+
 
 def _post_settlement(s: Session, hold: Hold, held_account: Account, kind: TransactionKind,
                      closes_as: HoldState, *, refund_paise: int, release_paise: int,
