@@ -22,7 +22,7 @@ def try_move(s: Session, row: Any, to: str, *, closed_states: tuple[str, ...],
     """Move `row` from the state (and version) it was read in to `to`.
 
     Returns the state it left, or None when someone else moved it first.  The row is
-    refreshed either way, so the caller sees what won.
+    up to date either way, so the caller sees what won.
     """
     model = type(row)
     now = clock.now()
@@ -31,11 +31,17 @@ def try_move(s: Session, row: Any, to: str, *, closed_states: tuple[str, ...],
                                **(values or {})}
     if to in closed_states:
         changes["closed_at"] = now
-    result = s.execute(update(model).where(model.id == row.id, model.state == before,
-                                           model.version == row.version, *conditions)
-                       .values(**changes).execution_options(synchronize_session=False))
-    s.refresh(row)
-    return before if result.rowcount == 1 else None
+    # RETURNING hands the winner's row back in the same round trip; populate_existing
+    # writes it into `row` itself.  A loser's UPDATE returns nothing, so it reads the row.
+    won = s.execute(update(model).where(model.id == row.id, model.state == before,
+                                        model.version == row.version, *conditions)
+                    .values(**changes).returning(model)
+                    .execution_options(synchronize_session=False, populate_existing=True)
+                    ).scalar_one_or_none()
+    if won is None:
+        s.refresh(row)
+        return None
+    return before
 
 
 # --- the SLA clock (active time only) ------------------------------------------------
