@@ -15,6 +15,7 @@ import hashlib
 import importlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -483,3 +484,67 @@ def _move(s: Session, version: ModelVersion, frm: VersionStatus, to: VersionStat
         raise Conflict(f"{version.label} changed meanwhile; reload and try again.",
                        code=stale_code)
     s.refresh(version)
+
+
+# --- what the console and the staff API read ----------------------------------------------
+
+@dataclass(frozen=True)
+class KindOverview:
+    name: str
+    subject: str
+    default_params: dict[str, Any]
+    champion: ModelVersion | None
+    shadow: ModelVersion | None
+    threshold: ThresholdSetting | None
+    versions: list[ModelVersion]
+
+
+@dataclass(frozen=True)
+class Registry:
+    kinds: list[KindOverview]
+    runs: list[TrainingRun]
+
+    @property
+    def training(self) -> bool:
+        return any(r.state in (RunState.PENDING, RunState.RUNNING) for r in self.runs)
+
+
+def registry_overview(s: Session) -> Registry:
+    kinds = [KindOverview(name=k.name, subject=k.subject, default_params=k.default_params(),
+                          champion=champion(s, k.name), shadow=shadow(s, k.name),
+                          threshold=latest_threshold(s, k.name), versions=versions(s, k.name))
+             for k in sorted(load_kinds().values(), key=lambda k: k.name)]
+    return Registry(kinds=kinds, runs=recent_runs(s))
+
+
+@dataclass(frozen=True)
+class VersionDetail:
+    version: ModelVersion
+    run: TrainingRun | None
+    champion: ModelVersion | None
+    shadow: ModelVersion | None
+    threshold: float                       # the one flags are raised at for this version
+    history: list[ThresholdSetting]
+    edit_types: list[str]
+    choice: evaluation.ThresholdChoice | None   # the chooser's answer, when asked
+    can_rollback: bool
+    confusion: dict[str, int]              # on the held-out items, at `threshold`
+
+
+def version_detail(s: Session, version_id: Any, target_precision: Any = None,
+                   edit_type: str | None = None) -> VersionDetail:
+    version = get_version(s, version_id)
+    current = champion(s, version.kind)
+    threshold = threshold_of_version(s, version)
+    choice = (preview_threshold(s, version.id, target_precision, edit_type or None)
+              if target_precision not in (None, "") else None)
+    return VersionDetail(
+        version=version,
+        run=s.get(TrainingRun, version.training_run_id) if version.training_run_id else None,
+        champion=current, shadow=shadow(s, version.kind),
+        threshold=threshold, history=threshold_history(s, version.kind),
+        edit_types=sorted(set(version.held_out.get("edit_types") or [])),
+        choice=choice,
+        can_rollback=current is not None and current.replaced_version_id is not None,
+        confusion=evaluation.confusion(version.held_out["scores"], version.held_out["labels"],
+                                       threshold))

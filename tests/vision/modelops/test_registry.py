@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from foundation import db, jobs
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
+from tests.vision.modelops.support import SMALL, audit_actions, count, train_version
 from vision.modelops import scoring, services, tasks
 from vision.modelops.kinds import HeldOut, Trained, register_kind
 from vision.modelops.models import (
@@ -20,7 +21,6 @@ from vision.modelops.models import (
     ThresholdSetting,
     TrainingRun,
 )
-from tests.vision.modelops.support import SMALL, audit_actions, count, train_version
 
 
 class ProgressProbe:
@@ -78,10 +78,11 @@ def test_training_runs_in_the_worker_and_leaves_an_evaluated_candidate(app, anal
         assert set(version.metrics["by_edit_type"]) == set(SMALL["edits"])
         held = version.held_out
         assert len(held["scores"]) == len(held["labels"]) == len(held["edit_types"]) \
-            == version.data_snapshot["held_out_pairs"] == 54
+            == version.data_snapshot["held_out_pairs"] > 20
+        assert version.data_snapshot["pairs"] == 75
         # Edited copies against their own photo score far above other products.
         assert version.metrics["auc"] > 0.95
-        assert sum(version.metrics["confusion"].values()) == 54
+        assert sum(version.metrics["confusion"].values()) == len(held["scores"])
         losses = version.curves["train_loss"]
         assert len(losses) == SMALL["epochs"] and losses[-1] < losses[0] / 2
         artifact = json.loads(version.artifact)
@@ -246,14 +247,14 @@ def test_thresholds_are_chosen_on_held_out_items_and_kept_as_history(app, analys
     assert audit_actions().count("vision.threshold.set") == 3
 
 
-@pytest.mark.parametrize(("target", "edit_type", "code"), [
-    ("high", None, "bad_target"), (0, None, "bad_target"), (1.5, None, "bad_target"),
-    (0.9, "crop_20", "unknown_edit_type"),
-])
-def test_bad_threshold_requests_are_refused_and_write_nothing(app, analyst, target,
-                                                              edit_type, code):
+def test_bad_threshold_requests_are_refused_and_write_nothing(app, analyst):
     version = train_version(analyst)
-    with pytest.raises(ValidationFailed) as raised:
-        _act(services.set_threshold, analyst, version.id, target, edit_type)
-    assert raised.value.code == code and raised.value.status == 422
-    assert count(ThresholdSetting) == 0
+    for target, edit_type, code in [("high", None, "bad_target"), (0, None, "bad_target"),
+                                    (1.5, None, "bad_target"),
+                                    (0.9, "crop_20", "unknown_edit_type")]:
+        with pytest.raises(ValidationFailed) as raised:
+            _act(services.set_threshold, analyst, version.id, target, edit_type)
+        assert raised.value.code == code and raised.value.status == 422
+    with pytest.raises(NotFound):
+        _act(services.set_threshold, analyst, version.id + 1, 0.9)
+    assert count(ThresholdSetting) == 0 and audit_actions() == ["vision.training.start"]
