@@ -189,6 +189,10 @@ class DuplicateKind:
                 "negatives_per_query": 2, "held_out_fraction": 0.5, "epochs": 300,
                 "learning_rate": 2.0, "l2": 0.001, "target_precision": 0.99}
 
+    def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Optional beyond the contract: the registry calls it before queueing a run."""
+        return checked_params({**self.default_params(), **params})
+
     def train(self, s: Session, params: dict[str, Any], progress: Progress) -> Trained:
         params = checked_params({**self.default_params(), **params})
         recipe = recipe_of(params)

@@ -113,7 +113,11 @@ def checked_params(kind: ModelKind, params: Any) -> dict[str, Any]:
     if errors:
         raise ValidationFailed("The training parameters are not valid.", code="bad_params",
                                fields=errors)
-    return {**defaults, **params}
+    merged = {**defaults, **params}
+    # Optional beyond the contract: a kind that can check ranges up front spares the
+    # analyst a queued run that fails at once.
+    check = getattr(kind, "check_params", None)
+    return check(merged) if check else merged
 
 
 def _same_json_type(default: Any, value: Any) -> bool:
@@ -182,6 +186,23 @@ def train_run(s: Session, run_id: int,
     run.done = run.total = max(run.total, 1)
     s.flush()
     return version
+
+
+def fail_stale_runs(s: Session, older_than: timedelta) -> list[int]:
+    """Runs still pending or running long after their job's hard timeout: the worker died
+    or the job was lost. They are failed, so the kind can be trained again."""
+    cutoff = clock.now() - older_than
+    stale = list(s.scalars(select(TrainingRun).where(
+        TrainingRun.state.in_((RunState.PENDING.value, RunState.RUNNING.value)),
+        TrainingRun.created_at < cutoff)))
+    for run in stale:
+        run.state = RunState.FAILED.value
+        run.error = (f"no result after {older_than}: the worker stopped or the job was "
+                     f"lost; train again")
+        run.message = "failed"
+        run.finished_at = clock.now()
+    s.flush()
+    return [run.id for run in stale]
 
 
 def fail_run(s: Session, run_id: int, exc: BaseException) -> None:

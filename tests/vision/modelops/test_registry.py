@@ -3,13 +3,14 @@ drawn photos, the database's own rules, the audit trail."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import numpy as np
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from foundation import db, jobs
+from foundation import clock, db, jobs
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
 from tests.vision.modelops.support import SMALL, audit_actions, count, train_version
@@ -100,13 +101,16 @@ def test_progress_is_committed_while_training_runs(app, analyst):
 
 def test_a_failing_training_ends_failed_with_its_error_and_writes_no_version(app, analyst):
     with db.unit_of_work() as s:
-        run_id = services.start_training(s, "duplicate", {**SMALL, "photos": 1000},
+        # Four photos, 90% held out: all four are, which only drawing the set finds out.
+        run_id = services.start_training(s, "duplicate", {**SMALL, "photos": 4,
+                                                          "held_out_fraction": 0.9},
                                          _staff(s, analyst)).id
     jobs.run_pending(["vision"])
     with db.unit_of_work() as s:
         run = s.get(TrainingRun, run_id)
         assert run.state == "failed" and run.finished_at is not None
-        assert "photos: a whole number from 4 to 64" in run.error
+        assert run.error == ("ValidationFailed: the held-out fraction leaves no photos on "
+                             "one side")
     assert count(ModelVersion) == 0
     # A failed run no longer blocks the next one.
     assert train_version(analyst).number == 1
@@ -120,7 +124,8 @@ def test_a_job_delivered_twice_trains_once(app, analyst):
 
 @pytest.mark.parametrize(("params", "field"), [
     ({"photoz": 3}, "photoz"), ({"photos": "six"}, "photos"), ({"edits": "flip"}, "edits"),
-    ({"learning_rate": True}, "learning_rate"),
+    ({"learning_rate": True}, "learning_rate"), ({"photos": 1000}, "photos"),
+    ({"edits": ["flip", "sepia"]}, "edits"),
 ])
 def test_bad_parameters_are_refused_before_anything_is_written(app, analyst, params, field):
     with pytest.raises(ValidationFailed) as raised, db.unit_of_work() as s:
@@ -258,3 +263,17 @@ def test_bad_threshold_requests_are_refused_and_write_nothing(app, analyst):
     with pytest.raises(NotFound):
         _act(services.set_threshold, analyst, version.id + 1, 0.9)
     assert count(ThresholdSetting) == 0 and audit_actions() == ["vision.training.start"]
+
+
+def test_a_run_the_worker_never_finished_is_failed_by_the_sweep(app, analyst):
+    with db.unit_of_work() as s:
+        run_id = services.start_training(s, "duplicate", SMALL, _staff(s, analyst)).id
+    jobs.queue("vision").empty()                   # the job is lost
+    assert tasks.sweep_stale_training_runs() == []
+    clock.freeze(clock.now() + timedelta(hours=2))
+    with db.unit_of_work():
+        assert tasks.sweep_stale_training_runs() == [run_id]
+    with db.unit_of_work() as s:
+        run = s.get(TrainingRun, run_id)
+        assert run.state == "failed" and "the worker stopped" in run.error
+    assert train_version(analyst).number == 1      # the kind can be trained again
