@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -141,6 +140,13 @@ def progress_writer(run_id: int) -> Progress:
     return write
 
 
+def _both(first: Progress, second: Progress) -> Progress:
+    def report(done: int, total: int, message: str) -> None:
+        first(done, total, message)
+        second(done, total, message)
+    return report
+
+
 def _update_run_now(run_id: int, **values: Any) -> None:
     with db.SessionFactory() as side:
         side.execute(update(TrainingRun).where(TrainingRun.id == run_id).values(**values))
@@ -162,18 +168,20 @@ def claim_run(s: Session, run_id: int) -> TrainingRun | None:
     return run
 
 
-def train_run(s: Session, run_id: int,
-              train: Callable[[ModelKind, TrainingRun], Trained] | None = None
+def train_run(s: Session, run_id: int, also_report: Progress | None = None
               ) -> ModelVersion | None:
     """The training job's body: the run ends succeeded with a candidate version and its
-    evaluation, or failed with the error and nothing else written."""
+    evaluation, or failed with the error and nothing else written. `also_report` gets
+    the progress too (the CLI's progress bar)."""
     run = claim_run(s, run_id)
     if run is None:
         return None
-    train = train or (lambda kind, r: kind.train(s, dict(r.params), progress_writer(r.id)))
+    progress = progress_writer(run.id)
+    if also_report is not None:
+        progress = _both(progress, also_report)
     try:
         kind = kind_named(run.kind)
-        trained = train(kind, run)
+        trained = kind.train(s, dict(run.params), progress)
         version = record_version(s, run, trained)
     except Exception as exc:  # noqa: BLE001 - any failure of a kind ends the run, visibly
         log.exception("training run %s failed", run_id)
