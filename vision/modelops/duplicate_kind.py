@@ -197,6 +197,10 @@ class DuplicateKind:
         params = checked_params({**self.default_params(), **params})
         recipe = recipe_of(params)
         pairs = pair_set(recipe)
+        held = held_out_mask(pairs, params["held_out_fraction"], recipe.seed)
+        if held.all() or not held.any():
+            raise ValidationFailed("the held-out fraction leaves no photos on one side",
+                                   code="bad_params")
         progress(0, len(pairs.queries), "drawing and editing photos")
         pairs.signatures(progress)
         raw = np.empty(len(pairs.pairs))
@@ -205,10 +209,6 @@ class DuplicateKind:
             if (i + 1) % 50 == 0 or i + 1 == len(pairs.pairs):
                 progress(i + 1, len(pairs.pairs), "verifying pairs")
         labels = np.array([p.label for p in pairs.pairs], dtype=np.float64)
-        held = held_out_mask(pairs, params["held_out_fraction"], recipe.seed)
-        if held.all() or not held.any():
-            raise ValidationFailed("the held-out fraction leaves no photos on one side",
-                                   code="bad_params")
         calibration, losses = fit_calibration(
             raw[~held], labels[~held], epochs=params["epochs"],
             learning_rate=params["learning_rate"], l2=params["l2"], progress=progress)
