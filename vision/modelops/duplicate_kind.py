@@ -131,12 +131,19 @@ def log_loss(p: np.ndarray, y: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Calibration:
-    """P(duplicate) = sigmoid(slope * correlation + intercept)."""
+    """P(duplicate) = sigmoid(slope * (correlation - center) / scale + intercept)."""
     slope: float
     intercept: float
+    center: float = 0.0
+    scale: float = 1.0
 
     def __call__(self, raw: np.ndarray | float) -> np.ndarray:
-        return sigmoid(self.slope * np.asarray(raw, dtype=np.float64) + self.intercept)
+        z = (np.asarray(raw, dtype=np.float64) - self.center) / self.scale
+        return sigmoid(self.slope * z + self.intercept)
+
+    def as_dict(self) -> dict[str, float]:
+        return {"slope": self.slope, "intercept": self.intercept, "center": self.center,
+                "scale": self.scale}
 
 
 def fit_calibration(raw: np.ndarray, labels: np.ndarray, *, epochs: int, learning_rate: float,
@@ -144,18 +151,23 @@ def fit_calibration(raw: np.ndarray, labels: np.ndarray, *, epochs: int, learnin
                     ) -> tuple[Calibration, list[float]]:
     """Logistic regression on one feature by gradient descent; the loss of every epoch.
 
-    The L2 penalty keeps the slope finite when the training pairs separate perfectly."""
+    The feature is standardised first (duplicates crowd just under 1.0, so a raw slope
+    would need to be large and slow to reach); the L2 penalty keeps the slope finite when
+    the training pairs separate perfectly."""
+    center = float(np.mean(raw))
+    scale = float(np.std(raw)) or 1.0
+    z = (raw - center) / scale
     slope, intercept = 1.0, 0.0
     losses = []
     for epoch in range(epochs):
-        p = sigmoid(slope * raw + intercept)
+        p = sigmoid(slope * z + intercept)
         losses.append(log_loss(p, labels) + l2 * slope ** 2 / 2)
         error = p - labels
-        slope -= learning_rate * (float(np.mean(error * raw)) + l2 * slope)
+        slope -= learning_rate * (float(np.mean(error * z)) + l2 * slope)
         intercept -= learning_rate * float(np.mean(error))
         if progress and (epoch + 1) % max(epochs // 10, 1) == 0:
             progress(epoch + 1, epochs, "fitting the calibration")
-    return Calibration(slope, intercept), losses
+    return Calibration(slope, intercept, center, scale), losses
 
 
 class DuplicateScorer:
@@ -216,8 +228,7 @@ class DuplicateKind:
         thresholds = per_edit_thresholds(pairs, calibrated, labels, ~held,
                                          params["target_precision"])
         artifact = {"format": ARTIFACT_FORMAT, "recipe": recipe.as_dict(),
-                    "calibration": {"slope": calibration.slope,
-                                    "intercept": calibration.intercept},
+                    "calibration": calibration.as_dict(),
                     "thresholds": thresholds}
         held_pairs = [p for p, h in zip(pairs.pairs, held, strict=True) if h]
         return Trained(
@@ -235,8 +246,11 @@ class DuplicateKind:
             data = json.loads(artifact)
             if data["format"] != ARTIFACT_FORMAT:
                 raise ValueError(f"artifact format {data['format']}")
-            calibration = Calibration(float(data["calibration"]["slope"]),
-                                      float(data["calibration"]["intercept"]))
+            calibration = Calibration(**{name: float(data["calibration"][name])
+                                         for name in ("slope", "intercept", "center",
+                                                      "scale")})
+            if calibration.scale <= 0:
+                raise ValueError("the calibration's scale must be positive")
             recipe = recipe_of(checked_params({**self.default_params(), **data["recipe"]}))
             thresholds = {str(k): float(v) for k, v in data["thresholds"].items()}
         except (ValueError, KeyError, TypeError) as exc:

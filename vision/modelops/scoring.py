@@ -3,7 +3,7 @@
     scores = score_subjects(s, "duplicate", [12, 13])   # {id: Score} from the champion
     comparison = compare_shadow(s, shadow_version_id)   # agreement, deltas, flags each
 
-Loaded scorers are cached by the artifact's SHA-256, so a version is loaded once per
+Loaded scorers are cached by (kind, the artifact's SHA-256), so a version is loaded once per
 process however often it scores, and a new champion is picked up on the next call.
 """
 from __future__ import annotations
@@ -26,11 +26,11 @@ from vision.modelops.models import ModelVersion, ShadowScore, VersionStatus
 log = logging.getLogger(__name__)
 CACHE_SIZE = 8
 MAX_SUBJECTS = 1000
-_scorers: OrderedDict[str, Scorer] = OrderedDict()
+_scorers: OrderedDict[tuple[str, str], Scorer] = OrderedDict()
 
 
 def scorer_of(version: ModelVersion) -> Scorer:
-    key = version.artifact_sha256
+    key = (version.kind, version.artifact_sha256)
     if key in _scorers:
         _scorers.move_to_end(key)
         return _scorers[key]

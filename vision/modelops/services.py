@@ -188,6 +188,7 @@ def train_run(s: Session, run_id: int, also_report: Progress | None = None
         s.rollback()
         fail_run(s, run_id, exc)
         return None
+    s.refresh(run)  # the progress the side sessions committed
     run.state = RunState.SUCCEEDED.value
     run.finished_at = clock.now()
     run.message = f"{version.label} is a candidate"
