@@ -277,3 +277,20 @@ def test_a_run_the_worker_never_finished_is_failed_by_the_sweep(app, analyst):
         run = s.get(TrainingRun, run_id)
         assert run.state == "failed" and "the worker stopped" in run.error
     assert train_version(analyst).number == 1      # the kind can be trained again
+
+
+def test_a_shadow_that_cannot_score_never_costs_the_champions_answer(app, analyst):
+    champion, challenger = train_version(analyst), train_version(analyst, epochs=5)
+    _act(services.promote, analyst, champion.id)
+    _act(services.start_shadow, analyst, challenger.id)
+    with db.unit_of_work() as s:   # the challenger's artifact is damaged on disk
+        s.execute(update(ModelVersion).where(ModelVersion.id == challenger.id).values(
+            artifact=b'{"format": 1}', artifact_sha256="0" * 64))
+    ids = champion.held_out["subject_ids"][:4]
+    with db.unit_of_work() as s:
+        scores = scoring.score_subjects(s, "duplicate", ids)
+    assert [scores[i].value for i in ids] == pytest.approx(champion.held_out["scores"][:4])
+    assert count(ShadowScore) == 0
+    with pytest.raises(ValidationFailed) as raised:
+        services.kind_named("duplicate").load(b"not json")
+    assert raised.value.code == "bad_artifact"
