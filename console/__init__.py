@@ -56,6 +56,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from disputes.staff_api import bp as disputes_api_bp
     security.csrf.exempt(disputes_api_bp)
     app.register_blueprint(disputes_api_bp)
+    from vision.modelops.staff_api import bp as vision_models_api_bp
+    security.csrf.exempt(vision_models_api_bp)
+    app.register_blueprint(vision_models_api_bp)
     # The members' disputes routes join the /api/v1 blueprint before it is registered.
     import disputes.views  # noqa: F401
     public_api = marketplace_api()

@@ -93,3 +93,58 @@ def share_bars(rows: list[tuple[str, float | None, str]], *, title: str, width: 
                      f'font-size="12">{escape(shown)} {escape(detail)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def xy_chart(series: list[tuple[str, list[tuple[float, float]]]], *, title: str,
+             x_label: str, y_label: str, x_range: tuple[float, float] | None = (0.0, 1.0),
+             y_range: tuple[float, float] | None = (0.0, 1.0), diagonal: bool = False,
+             markers: bool = False, width: int = 360, height: int = 300) -> Markup:
+    """Lines (or dots) over numeric axes: PR and ROC curves, reliability diagrams, losses.
+
+    A range of None fits the data; `diagonal` draws y = x (chance on a ROC curve, perfect
+    calibration on a reliability diagram)."""
+    left, top, right, bottom = 44, 10, 10, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    xs = [x for _, pts in series for x, _ in pts] or [0.0, 1.0]
+    ys = [y for _, pts in series for _, y in pts] or [0.0, 1.0]
+    x0, x1 = x_range or (min(xs), max(xs))
+    y0, y1 = y_range or (min(0.0, min(ys)), max(ys))
+    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (left + plot_w * (x - x0) / (x1 - x0), top + plot_h - plot_h * (y - y0) / (y1 - y0))
+
+    legend_h = 14 * len(series)
+    parts = [_svg_open("xy-chart", title, width, height + legend_h),
+             f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
+             f'stroke="#999"></rect>',
+             f'<text x="{left}" y="{top + plot_h + 14}" font-size="10">{x0:g}</text>',
+             f'<text x="{left + plot_w}" y="{top + plot_h + 14}" font-size="10" '
+             f'text-anchor="end">{x1:.3g}</text>',
+             f'<text x="{left + plot_w / 2}" y="{top + plot_h + 28}" font-size="11" '
+             f'text-anchor="middle">{escape(x_label)}</text>',
+             f'<text x="{left - 4}" y="{top + plot_h}" font-size="10" '
+             f'text-anchor="end">{y0:g}</text>',
+             f'<text x="{left - 4}" y="{top + 10}" font-size="10" text-anchor="end">'
+             f'{y1:.3g}</text>',
+             f'<text x="10" y="{top + plot_h / 2}" font-size="11" text-anchor="middle" '
+             f'transform="rotate(-90 10 {top + plot_h / 2})">{escape(y_label)}</text>']
+    if diagonal:
+        (ax, ay), (bx, by) = at(x0, x0), at(x1, x1)
+        parts.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" '
+                     f'stroke="#bbb" stroke-dasharray="4 3"></line>')
+    for si, (name, points) in enumerate(series):
+        colour = PALETTE[si % len(PALETTE)]
+        coords = [at(x, y) for x, y in points]
+        if markers:
+            parts += [f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{colour}"></circle>'
+                      for cx, cy in coords]
+        if len(coords) > 1:
+            path = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                         f'points="{path}"></polyline>')
+        y = height + 14 * si
+        parts.append(f'<rect x="{left}" y="{y}" width="10" height="10" fill="{colour}"></rect>'
+                     f'<text x="{left + 14}" y="{y + 9}" font-size="11">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

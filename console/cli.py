@@ -7,6 +7,7 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from foundation import clock, db, jobs
 from foundation.errors import DomainError
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(run_pending_jobs)
     app.cli.add_command(seed)
     app.cli.add_command(carrier_group)
+    app.cli.add_command(train_model)
 
 
 def _settings():
@@ -138,6 +140,23 @@ def import_task_modules() -> None:
     load_all_tasks()
 
 
+def staged_progress_bars():
+    """progress(stage, done, total): one terminal progress bar per stage, in turn."""
+    bars: dict[str, object] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = click.progressbar(length=total, label=f"{stage[:28]:<28}",
+                                                  show_pos=True)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return progress
+
+
 @click.command("seed")
 @click.option("--listings", "listings_count", default=2000, show_default=True,
               type=click.IntRange(10, 1_000_000))
@@ -155,20 +174,8 @@ def seed(listings_count: int, seed_value: int, workers: int):
         from marketplace_core.members.models import Member
         if s.scalar(select(func.count()).select_from(Member)):
             raise click.ClickException("The database already has members; seed an empty one.")
-    bars: dict[str, object] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = click.progressbar(length=total, label=f"{stage:<28}",
-                                                  show_pos=True)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-        if done >= total:
-            bar.__exit__(None, None, None)
-
-    report = seed_demo(listings_count=listings_count, seed=seed_value, progress=progress,
-                       workers=workers)
+    report = seed_demo(listings_count=listings_count, seed=seed_value,
+                       progress=staged_progress_bars(), workers=workers)
     from authentication.seed import work_demo_backlog
     from disputes.seed import open_demo_cases
 
@@ -176,3 +183,44 @@ def seed(listings_count: int, seed_value: int, workers: int):
     cases = open_demo_cases(seed_value, clock.now())
     click.echo(json.dumps({**report.__dict__, "authentication_reviews": reviews,
                            "dispute_cases": cases}, indent=2, default=str))
+
+
+@click.command("train-model")
+@click.argument("kind")
+@click.option("--staff", "email", required=True,
+              help="The analyst the run is recorded and audited for (vision.manage_models).")
+@click.option("--params", default="{}", show_default=True,
+              help="A JSON object over the kind's default parameters.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Train in this process with a progress bar, or leave it to a worker.")
+@with_appcontext
+def train_model(kind: str, email: str, params: str, wait: bool):
+    """Train a new candidate version of a vision model (the same run the console starts)."""
+    from foundation.staff.models import StaffUser
+    from vision.modelops import services
+
+    try:
+        parsed = json.loads(params)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"--params is not valid JSON: {exc.msg}") from exc
+    try:
+        with db.unit_of_work() as s:
+            staff = s.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+            if staff is None:
+                raise click.ClickException(f"no staff account {email}")
+            run_id = services.start_training(s, kind, parsed, staff).id
+    except DomainError as exc:
+        fields = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        raise click.ClickException(f"{exc.message} {fields}".strip()) from exc
+    if not wait:
+        click.echo(f"training run {run_id} queued for a worker")
+        return
+    bars = staged_progress_bars()
+    # The job a worker may pick up later finds the run taken and does nothing.
+    with db.unit_of_work() as s:
+        version = services.train_run(s, run_id, also_report=lambda d, t, m: bars(m, d, t))
+    with db.unit_of_work() as s:
+        run = services.get_run(s, run_id)
+        if version is None:
+            raise click.ClickException(f"training run {run_id} {run.state}: {run.error}")
+        click.echo(f"training run {run_id} succeeded: {run.message}")
