@@ -124,7 +124,7 @@ def forget_photo(s: Session, photo_id: int) -> bool:
 def _photos_to_sign(s: Session, photo_ids: list[int], *, recompute: bool) -> list[ListingPhoto]:
     if not photo_ids:
         return []
-    photos = list(s.scalars(select(ListingPhoto).where(ListingPhoto.id.in_(set(photo_ids)))
+    photos = list(s.scalars(select(ListingPhoto).where(ListingPhoto.id.in_(sorted(set(photo_ids))))
                             .order_by(ListingPhoto.id)))
     rows = {r.photo_id: r for r in s.scalars(select(PhotoSignature).where(
         PhotoSignature.photo_id.in_([p.id for p in photos])))}
@@ -187,8 +187,9 @@ def _sign_one(image: np.ndarray) -> Signature | _Failure:
 
 def _store_rows(s: Session, photos: list[ListingPhoto], signatures: dict[int, Signature],
                 failures: dict[int, _Failure]) -> None:
-    sellers = dict(s.execute(select(Listing.id, Listing.seller_id).where(
-        Listing.id.in_({p.listing_id for p in photos}))).tuples())
+    sellers = {row.id: row.seller_id for row in s.execute(
+        select(Listing.id, Listing.seller_id).where(
+            Listing.id.in_(sorted({p.listing_id for p in photos}))))}
     for photo in photos:
         row = s.get(PhotoSignature, photo.id) or PhotoSignature(photo_id=photo.id)
         row.listing_id = photo.listing_id
