@@ -7,18 +7,21 @@ whatever order a re-index visits them in, so a pair always gives the same flag.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from foundation import clock
 from foundation.audit.services import record
-from foundation.errors import Conflict, NotFound, ValidationFailed
+from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
+from foundation.staff.permissions import Permission
 from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatus
-from vision.index import Match
-from vision.models import DuplicateFlag, FlagKind, FlagStatus
-from vision.signature_rows import ENGINE_VERSION
+from vision.models import ENGINE_VERSION, DuplicateFlag, FlagKind, FlagStatus
+
+if TYPE_CHECKING:  # the image stack (FAISS, torch) stays out of the web process
+    from vision.index import Match
 
 # A seller taking their own listing down and putting the item up again is not fraud.
 SELLER_WITHDRAWAL = "withdrawn_by_seller"
@@ -140,7 +143,11 @@ def flag_json(flag: DuplicateFlag) -> dict:
 
 def review_flag(s: Session, actor: StaffUser, flag_id: int, decision: str,
                 note: str = "") -> DuplicateFlag:
-    """An analyst confirms or dismisses an open flag, audited as vision.flag_<decision>."""
+    """An analyst confirms or dismisses an open flag, audited as vision.flag_<decision>.
+    Deciding is moderation: seeing flags (VISION_VIEW) is not enough."""
+    if not actor.can(Permission.MARKETPLACE_MODERATE):
+        raise PermissionDenied("Only moderators decide duplicate flags.",
+                               code="not_a_moderator")
     targets = {"confirm": FlagStatus.CONFIRMED, "dismiss": FlagStatus.DISMISSED}
     if decision not in targets:
         raise ValidationFailed("Choose confirm or dismiss.", code="invalid_decision",

@@ -29,6 +29,9 @@ from foundation import clock
 from foundation.db import Base, UTCDateTime
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Bump when hashing, the embedding model or the local features change: a re-index then
+# recomputes every signature made by an older engine.
+ENGINE_VERSION = "pdq+phash+effnet-lite0+orb/1"
 
 
 class SignatureState(enum.StrEnum):

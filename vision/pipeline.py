@@ -31,8 +31,8 @@ from marketplace_core.media import ImageRejected, MediaNotFound, inspect_and_nor
 from vision import duplicates
 from vision.index_store import locked_index
 from vision.matching import Signature, signatures_of
-from vision.models import PhotoSignature, SignatureState
-from vision.signature_rows import ENGINE_VERSION, fill_row
+from vision.models import ENGINE_VERSION, PhotoSignature, SignatureState
+from vision.signature_rows import fill_row
 
 log = logging.getLogger(__name__)
 MATCHES_PER_PHOTO = 10

@@ -8,11 +8,7 @@ import numpy as np
 
 from vision.features import LocalFeatures
 from vision.matching import Signature, View
-from vision.models import PhotoSignature
-
-# Bump when hashing, the embedding model or the local features change: a re-index then
-# recomputes every signature made by an older engine.
-ENGINE_VERSION = "pdq+phash+effnet-lite0+orb/1"
+from vision.models import ENGINE_VERSION, PhotoSignature
 
 
 def fill_row(row: PhotoSignature, signature: Signature) -> None:

@@ -39,9 +39,11 @@ def upload(client, seller: dict, listing_id: int, data: bytes):
                        content_type="multipart/form-data")
 
 
-def post_listing(client, seller: dict, *photos: bytes, publish: bool = True) -> dict:
-    """A listing (below the authentication threshold, so it goes live) with these photos."""
-    listing = create_listing(client, seller, title=f"Listing {next(_listing_seed)}")
+def post_listing(client, seller: dict, *photos: bytes, publish: bool = True,
+                 **fields) -> dict:
+    """A listing with these photos (by default below the authentication threshold, so it
+    goes live when published)."""
+    listing = create_listing(client, seller, title=f"Listing {next(_listing_seed)}", **fields)
     for data in photos:
         response = upload(client, seller, listing["id"], data)
         assert response.status_code == 201, response.json
