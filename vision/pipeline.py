@@ -29,6 +29,7 @@ from marketplace_core.listings.models import Listing, ListingPhoto
 from marketplace_core.listings.photos import store
 from marketplace_core.media import ImageRejected, MediaNotFound, inspect_and_normalise, to_bgr_array
 from vision import duplicates
+from vision.catalogue import is_current
 from vision.index_store import locked_index
 from vision.matching import Signature, signatures_of
 from vision.models import ENGINE_VERSION, PhotoSignature, SignatureState
@@ -95,18 +96,6 @@ def sign_photos(s: Session, photo_ids: list[int], *, recompute: bool = False) ->
     return outcome
 
 
-def unsigned_photo_ids(s: Session, *, first: int | None = None, limit: int = 32) -> list[int]:
-    """`first` (if given) and then the oldest photos with no signature row yet, so that one
-    job catches up on a burst of uploads and the jobs after it find nothing to do."""
-    found = list(s.scalars(
-        select(ListingPhoto.id).outerjoin(PhotoSignature,
-                                          PhotoSignature.photo_id == ListingPhoto.id)
-        .where(PhotoSignature.photo_id.is_(None)).order_by(ListingPhoto.id).limit(limit)))
-    if first is not None:
-        found = [first] + [i for i in found if i != first][:limit - 1]
-    return found
-
-
 def forget_photo(s: Session, photo_id: int) -> bool:
     """Take a deleted photo out of the index; False when it is still a listing photo or
     was never indexed (the job may run twice)."""
@@ -128,12 +117,7 @@ def _photos_to_sign(s: Session, photo_ids: list[int], *, recompute: bool) -> lis
                             .order_by(ListingPhoto.id)))
     rows = {r.photo_id: r for r in s.scalars(select(PhotoSignature).where(
         PhotoSignature.photo_id.in_([p.id for p in photos])))}
-    return [p for p in photos if recompute or not _is_current(rows.get(p.id), p)]
-
-
-def _is_current(row: PhotoSignature | None, photo: ListingPhoto) -> bool:
-    return (row is not None and row.media_key == photo.media_key
-            and row.engine_version == ENGINE_VERSION)
+    return [p for p in photos if recompute or not is_current(rows.get(p.id), p)]
 
 
 def _compute(photos: list[ListingPhoto]) -> tuple[dict[int, Signature], dict[int, _Failure]]:

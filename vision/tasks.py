@@ -18,6 +18,7 @@ from foundation.config import current as settings
 from foundation.db import session
 from foundation.jobs import job
 from marketplace_core import events
+from vision import catalogue
 
 log = logging.getLogger(__name__)
 CATCH_UP_BATCH = 32
@@ -26,11 +27,14 @@ CATCH_UP_BATCH = 32
 @job(queue="vision", timeout=900)
 def sign_stored_photo(photo_id: int) -> dict:
     """Sign this photo, and catch up on other unsigned ones in the same batch (a burst of
-    uploads costs one index save per batch, not per photo)."""
+    uploads costs one index save per batch, not per photo). When an earlier job's batch
+    already signed it, this returns before loading the image stack."""
+    s = session()
+    if catalogue.is_signed_and_current(s, photo_id):
+        return {"signed": 0, "failed": 0, "flags": 0, "skipped": 1}
     from vision import pipeline
 
-    s = session()
-    ids = pipeline.unsigned_photo_ids(s, first=photo_id, limit=CATCH_UP_BATCH)
+    ids = catalogue.unsigned_photo_ids(s, first=photo_id, limit=CATCH_UP_BATCH)
     outcome = pipeline.sign_photos(s, ids)
     return {"signed": outcome.signed, "failed": outcome.failed, "flags": outcome.flags,
             "skipped": outcome.skipped}
@@ -49,6 +53,16 @@ def run_reindex(run_id: int) -> str:
     from vision import reindex
 
     return reindex.advance(run_id).state
+
+
+def preload_image_stack() -> None:
+    """Load the image libraries and the embedding weights once, in a worker's main
+    process, so that the work horse RQ forks for each job starts with them (shared
+    copy-on-write) instead of spending seconds loading them per job."""
+    from vision import embedding, pipeline  # noqa: F401
+
+    embedding._load_model()  # noqa: SLF001 - loads the weights without running them: a
+    # forward pass here would start torch's thread pool, which must not cross a fork
 
 
 @events.on(events.PHOTO_STORED)
