@@ -103,9 +103,6 @@ def worker(queues: str, burst: bool):
     if unknown:
         raise click.BadParameter(f"unknown queues: {', '.join(unknown)}")
     import_task_modules()
-    if "vision" in names:
-        from vision.tasks import preload_image_stack
-        preload_image_stack()
     jobs.run_worker(names, burst=burst, beat_seconds=_settings().PERIODIC_BEAT_SECONDS)
 
 

@@ -55,16 +55,6 @@ def run_reindex(run_id: int) -> str:
     return reindex.advance(run_id).state
 
 
-def preload_image_stack() -> None:
-    """Load the image libraries and the embedding weights once, in a worker's main
-    process, so that the work horse RQ forks for each job starts with them (shared
-    copy-on-write) instead of spending seconds loading them per job."""
-    from vision import embedding, pipeline  # noqa: F401
-
-    embedding._load_model()  # noqa: SLF001 - loads the weights without running them: a
-    # forward pass here would start torch's thread pool, which must not cross a fork
-
-
 @events.on(events.PHOTO_STORED)
 def sign_after_commit(s: Session, *, listing_id: int, photo_id: int) -> None:
     if settings().VISION_SIGN_ON_UPLOAD:
