@@ -21,7 +21,7 @@ from marketplace_core import events
 from vision import catalogue
 
 log = logging.getLogger(__name__)
-CATCH_UP_BATCH = 32
+CATCH_UP_BATCH = 64  # one model load and one index save per batch in a forked job
 
 
 @job(queue="vision", timeout=900)
