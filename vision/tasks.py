@@ -3,7 +3,8 @@
 photo.stored -> sign_stored_photo(photo_id), enqueued after the upload commits (the
 event's handler runs inside the upload's transaction; `Task.enqueue` defers the enqueue
 to its commit and drops it on rollback). photo.removed -> forget_removed_photo(photo_id).
-Both re-check the database first, so a second delivery changes nothing.
+Both re-check the database first, so a second delivery changes nothing. A periodic
+sweep signs photos whose job was lost.
 
 The image stack (torch, FAISS) is imported inside the jobs: this module is imported with
 the models (to subscribe to the events) by every process, web included.
@@ -11,12 +12,13 @@ the models (to subscribe to the events) by every process, web included.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from foundation.config import current as settings
 from foundation.db import session
-from foundation.jobs import job
+from foundation.jobs import job, periodic
 from marketplace_core import events
 from vision import catalogue
 
@@ -38,6 +40,20 @@ def sign_stored_photo(photo_id: int) -> dict:
     outcome = pipeline.sign_photos(s, ids)
     return {"signed": outcome.signed, "failed": outcome.failed, "flags": outcome.flags,
             "skipped": outcome.skipped}
+
+
+@periodic(every=timedelta(minutes=10), queue="vision", timeout=900)
+def sign_forgotten_photos() -> dict:
+    """The sweep for photos whose job was lost (a worker killed mid-batch leaves them
+    unsigned, claimed until the claim lapses): sign the oldest unsigned batch."""
+    s = session()
+    ids = catalogue.unsigned_photo_ids(s, limit=CATCH_UP_BATCH)
+    if not ids:
+        return {"signed": 0, "failed": 0, "flags": 0}
+    from vision import pipeline
+
+    outcome = pipeline.sign_photos(s, ids)
+    return {"signed": outcome.signed, "failed": outcome.failed, "flags": outcome.flags}
 
 
 @job(queue="vision")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from foundation import db
+from foundation import db, jobs
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingPhoto
 from marketplace_core.listings.photos import store
@@ -147,3 +147,24 @@ def test_a_removed_photo_leaves_the_index(client):
     assert photo_id not in DuplicateIndex.load(index_directory())
     assert [r.photo_id for r in signature_rows()] == [photo_id + 1]   # the row cascaded
     assert tasks.forget_removed_photo(photo_id) is False               # twice: a no-op
+
+
+def test_photos_of_a_killed_job_are_signed_by_the_sweep(client):
+    """A worker killed mid-batch leaves its photos unsigned and claimed; once the claim
+    lapses the periodic sweep signs them."""
+    seller = new_seller(client)
+    post_listing(client, seller, photo_bytes(0))
+    [photo_id] = [p for p in _photo_ids()]
+    jobs.connection().set(f"vision:signing:{photo_id}", 1, ex=900)   # the dead job's claim
+    run_vision_jobs()
+    assert signature_rows() == []
+    assert tasks.sign_forgotten_photos.spec.name in jobs.periodic_tasks()
+    jobs.connection().delete(f"vision:signing:{photo_id}")            # the claim lapsed
+    tasks.sign_forgotten_photos.enqueue_now()
+    run_vision_jobs()
+    assert [r.photo_id for r in signature_rows()] == [photo_id]
+
+
+def _photo_ids() -> list[int]:
+    with db.unit_of_work() as s:
+        return list(s.scalars(select(ListingPhoto.id).order_by(ListingPhoto.id)))
