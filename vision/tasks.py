@@ -45,7 +45,10 @@ def sign_stored_photo(photo_id: int) -> dict:
 @periodic(every=timedelta(minutes=10), queue="vision", timeout=900)
 def sign_forgotten_photos() -> dict:
     """The sweep for photos whose job was lost (a worker killed mid-batch leaves them
-    unsigned, claimed until the claim lapses): sign the oldest unsigned batch."""
+    unsigned, claimed until the claim lapses): sign the oldest unsigned batch. Off with
+    automatic signing (VISION_SIGN_ON_UPLOAD); a re-index does it by hand then."""
+    if not settings().VISION_SIGN_ON_UPLOAD:
+        return {"signed": 0, "failed": 0, "flags": 0}
     s = session()
     ids = catalogue.unsigned_photo_ids(s, limit=CATCH_UP_BATCH)
     if not ids:
