@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from foundation import clock
@@ -59,8 +60,11 @@ def record_match(s: Session, photo: ListingPhoto, match: Match) -> DuplicateFlag
         evidence={"alignment": match.alignment, "fired": list(match.fired),
                   "signals": match.signals, "engine_version": ENGINE_VERSION},
         created_at=clock.now())
-    s.add(flag)
-    s.flush()
+    try:
+        with s.begin_nested():   # another worker may record the same pair at once
+            s.add(flag)
+    except IntegrityError:
+        return None
     return flag
 
 
