@@ -37,6 +37,7 @@ from foundation.schema import validate
 from foundation.staff.permissions import Permission
 from foundation.web import json_body, register_json_errors
 from marketplace_core.listings.taxonomy import CATEGORIES
+from vision import duplicates
 
 bp = Blueprint("staff_authentication_api", __name__,
                url_prefix="/api/v1/staff/authentication")
@@ -186,6 +187,8 @@ def show(request_id: int):
                        "created_at": _iso(d.created_at)} for d in verdicts],
         "events": [{"from": e.from_state, "to": e.to_state, "actor": e.actor,
                     "reason": e.reason, "at": _iso(e.occurred_at)} for e in history],
+        "duplicate_flags": [duplicates.flag_json(f)
+                            for f in duplicates.flags_for_listing(s, found.listing_id)],
     })
 
 

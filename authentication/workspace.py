@@ -23,6 +23,8 @@ from authentication.models import RequestState as S
 from foundation.staff.models import StaffUser
 from marketplace_core.listings.models import Listing, ListingStatus
 from marketplace_core.members.models import Member
+from vision import duplicates
+from vision.models import DuplicateFlag
 
 R = AuthenticationRequest
 REFERENCE_LIMIT = 6
@@ -65,6 +67,7 @@ class Workspace:
     seller: SellerHistory
     price: PriceComparison
     decisions: list[ReviewDecision]
+    duplicate_flags: list[DuplicateFlag]   # the vision pipeline's flags on this listing
 
 
 def queue_overview(s: Session, staff: StaffUser) -> QueueOverview:
@@ -83,7 +86,8 @@ def workspace(s: Session, request_id: int, staff: StaffUser) -> Workspace:
         request=request, listing=listing, holds_lease=claims.LEASES.holds(request, staff),
         stage_verdicts=stage_verdicts(request), checklist=checklist_for(request.category),
         references=reference_listings(s, listing), seller=seller_history(s, request),
-        price=price_comparison(s, listing), decisions=decisions_on(s, request.id))
+        price=price_comparison(s, listing), decisions=decisions_on(s, request.id),
+        duplicate_flags=duplicates.flags_for_listing(s, listing.id))
 
 
 def usable_queues(staff: StaffUser) -> list[str]:

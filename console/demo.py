@@ -91,6 +91,9 @@ def _print_sign_ins() -> None:
     from marketplace_core.seed.demo import DEMO_MEMBER_PASSWORD
     print(f"Demo members sign in to the API (POST /api/v1/auth/token) with any member's "
           f"email from /console/members/ and the password {DEMO_MEMBER_PASSWORD}.")
+    print("The worker signs the seeded photos in the background (vision queue); "
+          "Vision > Duplicates fills with groups as it goes (`flask rq-status` shows the "
+          "backlog, `flask vision reindex` does it in the foreground with a progress bar).")
     print("Stop with Ctrl-C.\n", flush=True)
 
 

@@ -125,6 +125,10 @@ class Settings:
     DISPUTE_MAX_CLAIMS: int = 1
     DISPUTE_MAX_PHOTOS: int = 8
     DISPUTE_TEXT_MAX_LENGTH: int = 2000
+    # Vision pipeline: sign every stored listing photo (and flag duplicates) in a job on
+    # the "vision" queue, and sweep for photos whose job was lost. The test settings turn
+    # it off; the pipeline's tests turn it on. `flask vision reindex` works either way.
+    VISION_SIGN_ON_UPLOAD: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "authentication.models",
     "disputes.models",
     "vision.modelops.models",
+    "vision.models",
 )
 
 

@@ -12,6 +12,7 @@ TASK_MODULES: tuple[str, ...] = (
     "authentication.tasks",
     "disputes.tasks",
     "vision.modelops.tasks",
+    "vision.tasks",
 )
 
 

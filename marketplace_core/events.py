@@ -22,6 +22,7 @@ LISTING_WENT_LIVE = "listing.went_live"                        # listing_id
 LISTING_REMOVED = "listing.removed"                            # listing_id, reason
 LISTING_PRICE_DROPPED = "listing.price_dropped"                # listing_id, old, new
 PHOTO_STORED = "photo.stored"                                  # listing_id, photo_id
+PHOTO_REMOVED = "photo.removed"                                # listing_id, photo_id
 MEMBER_FOLLOWED = "member.followed"                            # follower_id, followee_id
 ORDER_PLACED = "order.placed"                                  # order_id
 ORDER_DELIVERED = "order.delivered"                            # order_id

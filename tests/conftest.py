@@ -80,7 +80,10 @@ def settings(database_url, backing_services, tmp_path) -> Settings:
         SECRET_KEY="test-secret-key-" + "x" * 40,
         # Cheap argon2 costs: the suite hashes thousands of passwords (still argon2id).
         PASSWORD_HASH_TIME_COST=1, PASSWORD_HASH_MEMORY_KIB=1024,
-        PASSWORD_HASH_PARALLELISM=1)
+        PASSWORD_HASH_PARALLELISM=1,
+        # Photo uploads all over the suite would otherwise each run the image pipeline;
+        # tests/vision turn it on where it is the subject.
+        VISION_SIGN_ON_UPLOAD=False)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ def init_admin(app: Flask) -> Admin:
         ShipmentAdminView,
     )
     from console.admin.staff import StaffManagementView
+    from console.admin.vision_duplicates import DuplicatesView
     from console.admin.vision_models import VisionModelsView
 
     admin = Admin(app, name="Posh Trust Console", url="/console",
@@ -55,6 +56,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(DisputesMetricsView(name="Metrics", endpoint="disputes_metrics",
                                        category="Disputes"))
     admin.add_view(VisionModelsView(name="Models", endpoint="vision_models", category="Vision"))
+    admin.add_view(DuplicatesView(name="Duplicates", endpoint="vision_duplicates",
+                                  category="Vision"))
     admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit", category="Admin"))
     admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))

@@ -125,7 +125,8 @@ class AuthenticationQueueView(LeasedQueueActions, StaffView):
             holds=seen.holds_lease, stage_verdicts=seen.stage_verdicts,
             points=seen.checklist, results=CHECK_RESULTS,
             reason_codes=decisions.REASON_CODES, references=seen.references,
-            seller=seen.seller, price=seen.price, decisions=seen.decisions), status
+            seller=seen.seller, price=seen.price, decisions=seen.decisions,
+            duplicate_flags=seen.duplicate_flags), status
 
 
 # --- formatting -----------------------------------------------------------------------------

@@ -179,6 +179,7 @@ def remove_photo(s: Session, seller: Member, listing: Listing, photo_id: int) ->
     for position, remaining in enumerate(listing.photos):
         remaining.position = position
     _photos_changed(s, listing, seller)
+    events.emit(s, events.PHOTO_REMOVED, listing_id=listing.id, photo_id=photo_id)
 
 
 def reorder_photos(s: Session, seller: Member, listing: Listing, photo_ids: list[int]) -> None:

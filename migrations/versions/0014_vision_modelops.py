@@ -1,7 +1,7 @@
 """vision modelops: training runs, model versions, thresholds, shadow scores
 
 Revision ID: 0014_vision_modelops
-Revises: 0012_disputes
+Revises: 0013_vision_pipeline
 Create Date: 2026-11-27 02:38:30.986415
 """
 from alembic import op
@@ -10,7 +10,7 @@ import foundation.db
 from sqlalchemy.dialects import postgresql
 
 revision = '0014_vision_modelops'
-down_revision = '0012_disputes'
+down_revision = '0013_vision_pipeline'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,48 @@
+"""`flask vision reindex`: sign (or re-sign) the whole catalogue with a progress bar,
+resuming an interrupted run."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from foundation import db
+from foundation.errors import DomainError
+
+
+@click.group("vision")
+def vision_group():
+    """The image pipeline: re-index the catalogue."""
+
+
+@vision_group.command("reindex")
+@click.option("--all", "recompute_all", is_flag=True,
+              help="Sign every photo again, not only those without a current signature.")
+@with_appcontext
+def reindex_command(recompute_all: bool):
+    """Run a re-index; an unfinished run (its worker died) is resumed instead."""
+    from vision import reindex
+
+    try:
+        with db.unit_of_work() as s:
+            run = reindex.resumable_run(s)
+            if run is None:
+                run = reindex.start_run(s, requested_by="cli", recompute_all=recompute_all)
+            else:
+                click.echo(f"resuming run {run.id} after photo {run.last_photo_id} "
+                           f"({run.done} done)")
+            run_id, done = run.id, run.done
+        with click.progressbar(length=1, label="signing photos", show_pos=True) as bar:
+            bar.pos = done
+
+            def progress(current) -> None:
+                bar.length = max(current.total, current.done, 1)
+                bar.update(current.done - bar.pos)
+
+            finished = reindex.advance(run_id, progress)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(json.dumps({"run": finished.id, "state": finished.state,
+                           "photos": finished.done, "failed": finished.failed,
+                           "flags_raised": finished.flags_raised}))

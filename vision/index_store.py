@@ -1,0 +1,147 @@
+"""The persistent duplicate index, shared safely by every vision worker.
+
+The database (vision_photo_signatures) is the truth; the DuplicateIndex on disk under
+<INSTANCE_PATH>/vision/duplicate-index is a cache of its `indexed` rows. Two rules make
+that safe with any number of workers:
+
+- One writer at a time: every load-change-save happens under a Redis lock, so two
+  workers can never each save an index missing the other's additions (a lost update).
+- Reload when stale, and reconcile on every (re)load: a worker keeps the index in memory
+  while the save generation (a Redis counter bumped by every save, under the lock) is
+  the one it saved last; when another worker saved since, it reloads, then adds the
+  signed photos the index lacks (from their rows) and drops the ids whose listing photo
+  no longer exists. A missing or damaged index is rebuilt from the rows the same way.
+
+The lock is released before the job's transaction commits, so another worker may see a
+photo in the index before its signature row is visible. That is why reconcile drops only
+photos that are gone from listing_photos, never "indexed but not yet signed" ones; and a
+job that rolls back after saving leaves a real photo in the index, which its retry
+re-adds (an add replaces).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from foundation import jobs
+from foundation.config import current as settings
+from foundation.errors import NotFound, ValidationFailed
+from marketplace_core.listings.models import ListingPhoto
+from vision.index import DuplicateIndex
+from vision.matching import DEFAULT_THRESHOLDS
+from vision.models import PhotoSignature, SignatureState
+from vision.signature_rows import signature_of_row
+
+log = logging.getLogger(__name__)
+LOCK_SECONDS = 600          # longer than any batch holds it; a dead holder's lock expires
+_RECONCILE_CHUNK = 500
+
+
+@dataclass
+class _Cached:
+    directory: Path
+    index: DuplicateIndex
+    generation: int | None              # the save generation this copy is
+
+
+_cache: dict[Path, _Cached] = {}
+
+
+def index_directory() -> Path:
+    return Path(settings().INSTANCE_PATH) / "vision" / "duplicate-index"
+
+
+@contextlib.contextmanager
+def locked_index(s: Session) -> Iterator[DuplicateIndex]:
+    """The current index, exclusively; saved when the block ends without an error."""
+    directory = index_directory()
+    lock = jobs.connection().lock(f"vision:duplicate-index:{directory}", timeout=LOCK_SECONDS,
+                                  blocking_timeout=LOCK_SECONDS)
+    if not lock.acquire():
+        raise TimeoutError("the duplicate index stayed locked too long")
+    generation_key = f"vision:duplicate-index-generation:{directory}"
+    try:
+        cached = _current(s, directory, _generation(generation_key))
+        try:
+            yield cached.index
+            cached.index.save(directory)
+            cached.generation = int(jobs.connection().incr(generation_key))
+        except BaseException:
+            _cache.pop(directory, None)   # memory may hold changes the disk does not
+            raise
+    finally:
+        with contextlib.suppress(Exception):  # an expired lock is already gone
+            lock.release()
+
+
+def forget_cached_index() -> None:
+    """Drop what this process holds in memory (tests, and after a directory is wiped)."""
+    _cache.clear()
+
+
+def _current(s: Session, directory: Path, generation: int | None) -> _Cached:
+    cached = _cache.get(directory)
+    if cached is not None and generation is not None and cached.generation == generation:
+        return cached
+    index, ids = _load_or_empty(directory)
+    reconcile(s, index, ids)
+    cached = _Cached(directory, index, generation)
+    _cache[directory] = cached
+    return cached
+
+
+def _generation(key: str) -> int | None:
+    value = jobs.connection().get(key)
+    return None if value is None else int(value)
+
+
+def _load_or_empty(directory: Path) -> tuple[DuplicateIndex, set[int]]:
+    """The saved index and its ids (from its manifest), or an empty one to rebuild."""
+    try:
+        index = DuplicateIndex.load(directory, thresholds=DEFAULT_THRESHOLDS)
+        manifest = json.loads((directory / "manifest.json").read_text())
+        return index, {int(i) for i in manifest["ids"]}
+    except (NotFound, ValidationFailed) as exc:
+        log.warning("duplicate index at %s unusable (%s); rebuilding from the database",
+                    directory, exc.code)
+    except Exception:  # noqa: BLE001 - a damaged FAISS file raises RuntimeError and others
+        log.exception("duplicate index at %s unreadable; rebuilding from the database",
+                      directory)
+    return DuplicateIndex(DEFAULT_THRESHOLDS), set()
+
+
+def reconcile(s: Session, index: DuplicateIndex, in_index: set[int]) -> tuple[int, int]:
+    """Make the index (holding `in_index`) hold every signed photo and no deleted one;
+    returns (added, dropped)."""
+    signed = set(s.scalars(select(PhotoSignature.photo_id).where(
+        PhotoSignature.state == SignatureState.INDEXED)))
+    missing = sorted(signed - in_index)
+    for start in range(0, len(missing), _RECONCILE_CHUNK):
+        rows = s.scalars(select(PhotoSignature).where(
+            PhotoSignature.photo_id.in_(missing[start:start + _RECONCILE_CHUNK])))
+        for row in rows:
+            index.add(row.photo_id, signature_of_row(row))
+    extra = in_index - signed
+    existing = _existing_photos(s, extra)
+    gone = sorted(extra - existing)
+    for photo_id in gone:
+        index.remove(photo_id)
+    if missing or gone:
+        log.info("duplicate index reconciled: %d added, %d dropped", len(missing), len(gone))
+    return len(missing), len(gone)
+
+
+def _existing_photos(s: Session, photo_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    ordered = sorted(photo_ids)
+    for start in range(0, len(ordered), _RECONCILE_CHUNK):
+        found.update(s.scalars(select(ListingPhoto.id).where(
+            ListingPhoto.id.in_(ordered[start:start + _RECONCILE_CHUNK]))))
+    return found
