@@ -23,6 +23,7 @@ from datetime import datetime
 from flask import Blueprint, g, jsonify, request
 
 from authentication import claims, decisions, machine, metrics, skills, workspace
+from authentication import signals as listing_signals
 from authentication.models import (
     CHECK_POINTS,
     CHECK_RESULTS,
@@ -30,14 +31,13 @@ from authentication.models import (
     Verdict,
     checklist_for,
 )
-from console.staff_api import staff_api_auth
 from foundation import clock, db
 from foundation.errors import ValidationFailed
 from foundation.schema import validate
+from foundation.staff.api_auth import staff_api_auth
 from foundation.staff.permissions import Permission
 from foundation.web import json_body, register_json_errors
 from marketplace_core.listings.taxonomy import CATEGORIES
-from vision import duplicates
 
 bp = Blueprint("staff_authentication_api", __name__,
                url_prefix="/api/v1/staff/authentication")
@@ -187,8 +187,7 @@ def show(request_id: int):
                        "created_at": _iso(d.created_at)} for d in verdicts],
         "events": [{"from": e.from_state, "to": e.to_state, "actor": e.actor,
                     "reason": e.reason, "at": _iso(e.occurred_at)} for e in history],
-        "duplicate_flags": [duplicates.flag_json(f)
-                            for f in duplicates.flags_for_listing(s, found.listing_id)],
+        "signals": listing_signals.for_listing(s, found.listing_id),
     })
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from authentication import claims, decisions
+from authentication import signals as listing_signals
 from authentication.models import (
     CLOSED_STATES,
     AuthenticationRequest,
@@ -23,8 +24,6 @@ from authentication.models import RequestState as S
 from foundation.staff.models import StaffUser
 from marketplace_core.listings.models import Listing, ListingStatus
 from marketplace_core.members.models import Member
-from vision import duplicates
-from vision.models import DuplicateFlag
 
 R = AuthenticationRequest
 REFERENCE_LIMIT = 6
@@ -67,7 +66,7 @@ class Workspace:
     seller: SellerHistory
     price: PriceComparison
     decisions: list[ReviewDecision]
-    duplicate_flags: list[DuplicateFlag]   # the vision pipeline's flags on this listing
+    signals: dict[str, list[dict]]         # what other packages flag on this listing
 
 
 def queue_overview(s: Session, staff: StaffUser) -> QueueOverview:
@@ -87,7 +86,7 @@ def workspace(s: Session, request_id: int, staff: StaffUser) -> Workspace:
         stage_verdicts=stage_verdicts(request), checklist=checklist_for(request.category),
         references=reference_listings(s, listing), seller=seller_history(s, request),
         price=price_comparison(s, listing), decisions=decisions_on(s, request.id),
-        duplicate_flags=duplicates.flags_for_listing(s, listing.id))
+        signals=listing_signals.for_listing(s, listing.id))
 
 
 def usable_queues(staff: StaffUser) -> list[str]:

@@ -5,16 +5,13 @@ blueprint with `staff_api_route`, which checks the token and the permission.
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from flask import Blueprint, g, jsonify
 
 from console.security import csrf, login_rate_limited, settings
 from foundation import db
 from foundation.errors import NotAuthenticated, PermissionDenied, RateLimited
 from foundation.staff import services as staff_services
-from foundation.staff.permissions import Permission
+from foundation.staff.api_auth import staff_api_auth
 from foundation.web import bearer_token, json_body, register_json_errors, require_str
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
@@ -27,26 +24,6 @@ SIGN_IN_ERRORS = {
     "totp_required": (NotAuthenticated, "This account needs a TOTP code: send \"totp\"."),
     "totp_invalid": (NotAuthenticated, "The TOTP code is wrong."),
 }
-
-
-def staff_api_auth(permission: Permission | None = None) -> Callable:
-    """Require a valid bearer token (and a permission); sets g.staff."""
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            staff = staff_services.resolve_session(db.session(), settings(),
-                                                   bearer_token(), "api")
-            if staff is None:
-                raise NotAuthenticated("Send a valid staff token: Authorization: Bearer ...")
-            if permission is not None and not staff.can(permission):
-                raise PermissionDenied(f"Your role lacks the {permission.value} permission.")
-            g.staff = staff
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 @bp.post("/auth/token")

@@ -25,10 +25,10 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request, url_for
 from sqlalchemy.orm import Session
 
-from console.staff_api import staff_api_auth
 from disputes import claims, decisions, schemas, workspace
 from foundation import clock, db
 from foundation.schema import validate
+from foundation.staff.api_auth import staff_api_auth
 from foundation.staff.permissions import Permission
 from foundation.web import json_body, register_json_errors
 

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from authentication import signals as listing_signals
 from foundation import clock
 from foundation.audit.services import record
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -177,3 +178,9 @@ def review_flag(s: Session, actor: StaffUser, flag_id: int, decision: str,
            after={"status": flag.status, "note": note, "kind": flag.kind,
                   "listing_id": flag.listing_id, "matched_listing_id": flag.matched_listing_id})
     return flag
+
+
+@listing_signals.provide("duplicate_flags")
+def duplicate_flags_signal(s: Session, listing_id: int) -> list[dict]:
+    """What reviewers see of this listing's duplicate flags (authentication's workspace)."""
+    return [flag_json(f) for f in flags_for_listing(s, listing_id)]

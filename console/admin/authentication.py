@@ -126,7 +126,7 @@ class AuthenticationQueueView(LeasedQueueActions, StaffView):
             points=seen.checklist, results=CHECK_RESULTS,
             reason_codes=decisions.REASON_CODES, references=seen.references,
             seller=seen.seller, price=seen.price, decisions=seen.decisions,
-            duplicate_flags=seen.duplicate_flags), status
+            duplicate_flags=seen.signals.get("duplicate_flags", [])), status
 
 
 # --- formatting -----------------------------------------------------------------------------

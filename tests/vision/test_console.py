@@ -113,7 +113,7 @@ def test_the_authentication_workspace_and_staff_api_show_the_flags(client, staff
     request_id = request_for(copy["id"]).id
     reviewer = Reviewer(client, staff, "authenticator")
     detail = client.get(f"{BASE}/{request_id}", headers=reviewer.headers).json
-    [shown] = detail["duplicate_flags"]
+    [shown] = detail["signals"]["duplicate_flags"]
     assert (shown["kind"], shown["matched_listing_id"], shown["status"]) == (
         "stolen_photo", original["id"], "open")
     signed_in(client, staff, "authenticator")

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from console.staff_api import staff_api_auth
 from foundation import db
 from foundation.errors import ValidationFailed
+from foundation.staff.api_auth import staff_api_auth
 from foundation.staff.permissions import Permission
 from foundation.web import json_body, register_json_errors
 from vision.modelops import schemas, scoring, services
