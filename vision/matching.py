@@ -127,36 +127,39 @@ def signature_of_upload(data: bytes, *, declared_content_type: str | None = None
 def signatures_of(images: list[np.ndarray], *, with_mirror: bool = True) -> list[Signature]:
     """Signatures of decoded BGR uint8 photos (decoded from the intake's normalised JPEG;
     never from an upload), the embeddings computed in one batch."""
-    prepared = [_prepare(image) for image in images]
-    crops = [crop for _, crop, _ in prepared]
+    hashed = [hashing.global_hashes(image) for image in images]
+    prepared = [_prepare(image, hashes.trim) for image, hashes in zip(images, hashed,
+                                                                      strict=True)]
+    crops = [crop for crop, _ in prepared]
     batch = crops + ([cv2.flip(crop, 1) for crop in crops] if with_mirror else [])
     vectors = embedding.embed_batch(batch)
     out = []
-    for index, (trim, crop, grey) in enumerate(prepared):
-        pdq = hashing.pdq(crop)
-        view = View(pdq.bits, vectors[index], features.orb_features(grey),
+    for index, (hashes, (_, grey)) in enumerate(zip(hashed, prepared, strict=True)):
+        view = View(hashes.pdq.bits, vectors[index], features.orb_features(grey),
                     features.thumbnail(grey))
         mirrored = None
         if with_mirror:
             flipped = cv2.flip(grey, 1)
-            mirrored = View(pdq.mirrored, vectors[len(crops) + index],
-                            features.orb_features(flipped),
-                            features.thumbnail(flipped))
-        out.append(Signature(pdq_quality=pdq.quality, phash=hashing.phash(grey), trim=trim,
-                             size=(grey.shape[1], grey.shape[0]), view=view,
+            mirrored = View(hashes.pdq.mirrored, vectors[len(crops) + index],
+                            features.orb_features(flipped), features.thumbnail(flipped))
+        out.append(Signature(pdq_quality=hashes.pdq.quality, phash=hashes.phash,
+                             trim=hashes.trim, size=(grey.shape[1], grey.shape[0]), view=view,
                              mirrored=mirrored))
     return out
 
 
-def _prepare(image: np.ndarray) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
-    top, bottom, left, right = hashing.trim_box(image)
+def _prepare(image: np.ndarray, trim: tuple[int, int, int, int]
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The trimmed photo at most WORK_SIDE on its long side (for the embedding), and its
+    grey working image (for keypoints and the thumbnail)."""
+    top, bottom, left, right = trim
     crop = np.ascontiguousarray(image[top:bottom, left:right])
-    # Everything below works at WORK_SIDE: hashing a 12 MP photo costs what a 0.25 MP does.
+    # Everything below works at WORK_SIDE: a 12 MP photo costs what a 0.25 MP one does.
     grey = features.working_grey(crop)
     if max(crop.shape[:2]) > features.WORK_SIDE:
         scale = features.WORK_SIDE / max(crop.shape[:2])
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return (top, bottom, left, right), crop, grey
+    return crop, grey
 
 
 # --- verification -------------------------------------------------------------------------
