@@ -28,7 +28,8 @@ every other pair no match.
 It also measures, on one core: end-to-end hashing (decode the normalised 1 MP JPEG at
 reduced scale, trim, PDQ, pHash) and the full index signature (plus the embedding and
 keypoints) in images a second, and query latency against a FAISS binary flat index of N
-random 256-bit hashes (default 1,000,000), and of the full DuplicateIndex query on the benchmark's index.
+random 256-bit hashes (default 1,000,000), and of the full DuplicateIndex query on the
+benchmark's index.
 """
 from __future__ import annotations
 
