@@ -172,6 +172,38 @@ def test_a_clean_upload_gets_a_signature_through_the_intake(photos):
     assert hashing.hamming(again.pdq, signature.pdq) == 0
 
 
+def test_hashes_from_the_reduced_decode_agree_with_a_full_decode(photos):
+    for photo in photos:
+        normalised = inspect_and_normalise(encode_jpeg(photo, 95))
+        cut = hashing._first_pass_scans(normalised.data)
+        assert cut is not None and len(cut) < len(normalised.data) // 2  # progressive
+
+        fast = hashing.hashes_of_jpeg(normalised.data)
+        full = hashing.global_hashes(to_bgr_array(normalised))
+
+        assert hashing.hamming(fast.pdq.bits, full.pdq.bits) <= 31  # Meta's match bound
+        assert hashing.hamming(fast.phash, full.phash) <= 6
+        assert fast.trim == full.trim == (0, SIDE, 0, SIDE)
+
+
+def test_a_baseline_jpeg_hashes_through_the_scaled_decoder_and_junk_is_refused(photos):
+    baseline = encode_jpeg(photos[0], 90)  # not progressive: decoded whole, at 1/4 scale
+    assert hashing._first_pass_scans(baseline) is None
+    assert hashing.jpeg_size(baseline) == (SIDE, SIDE)
+    assert hashing.hamming(hashing.hashes_of_jpeg(baseline).pdq.bits,
+                           hashing.global_hashes(photos[0]).pdq.bits) <= 31
+    for junk in (b"", b"GIF89a....", baseline[:2] + b"\x00" * 64):
+        with pytest.raises(ValueError):
+            hashing.hashes_of_jpeg(junk)
+
+
+def test_the_small_scale_trim_finds_a_frame_within_a_percent(photos):
+    padded = _uploaded(apply_edit("pad_20", photos[2], seed=4))
+    small_scale = np.array(hashing.global_hashes(padded).trim)
+    full_scale = np.array(hashing.trim_box(padded))
+    assert np.abs(small_scale - full_scale).max() <= 0.01 * padded.shape[0]
+
+
 def test_padding_and_screenshot_frames_are_trimmed(photos):
     for name in ("pad_20", "screenshot"):
         framed = _uploaded(apply_edit(name, photos[0], seed=3))
