@@ -25,8 +25,8 @@ from vision.matching import (
 
 SIDE = 800  # a quarter-size copy is still 200 px, the intake's minimum
 # One edit of each kind: recompression, resizing, colour, overlay, geometry, frames.
-EDITS = ("jpeg_50", "resize_0.25", "gamma", "noise", "watermark", "crop_10", "pad_20",
-         "rotate_4", "flip", "screenshot")
+EDITS = ("jpeg_50", "resize_0.25", "gamma", "noise", "blur", "watermark", "crop_5",
+         "crop_10", "crop_20", "pad_20", "rotate_4", "flip", "screenshot")
 
 
 def _uploaded(image: np.ndarray) -> np.ndarray:
