@@ -98,6 +98,18 @@ def test_verify_reports_the_signals_behind_a_decision(signatures, copies):
     assert not verify(signatures[0], signatures[3]).is_duplicate
 
 
+def test_verification_stops_early_and_skips_candidates_far_in_embedding(signatures, copies):
+    copy = verify(copies["jpeg_50"], signatures[1])
+    assert copy.alignment == "identity" and copy.signals["inliers"] == 0  # no keypoint step
+
+    cropped = verify(copies["crop_5"], signatures[1])
+    assert cropped.is_duplicate and cropped.alignment == "keypoints"
+
+    gated = verify(copies["crop_5"], signatures[1], MatchThresholds(verify_min_cosine=1.0))
+    assert (gated.score, gated.alignment, gated.is_duplicate) == (-1.0, "none", False)
+    assert gated.signals["embedding_cosine"] < 1.0
+
+
 def test_save_load_round_trip_with_incremental_add_and_remove(index, signatures, copies,
                                                               tmp_path):
     index.save(tmp_path)
@@ -141,6 +153,8 @@ def test_bad_arguments_are_refused_with_codes(index, signatures, tmp_path):
     assert no_index.value.code == "index_not_found"
     with pytest.raises(ValueError):
         MatchThresholds(min_inliers=1)
+    with pytest.raises(ValueError):
+        MatchThresholds(verify_min_cosine=1.5)
 
 
 @pytest.mark.parametrize(("data", "code"), [
