@@ -52,8 +52,9 @@ class MatchThresholds:
     - max_aspect_change: identity alignment is only tried when the aspect ratios differ
       by less than this (as a log ratio): a crop or a screenshot changes the frame.
     - ncc_threshold: the verified score (aligned correlation, -1..1) at or above which
-      a pair is a duplicate. The hardest negatives on generated photos (the same drawn
-      model in another colour) reach about 0.986; edited copies 0.9875 and above.
+      a pair is a duplicate. On generated photos the hardest negative (the same drawn
+      garment in another colour and print, on another background) reaches 0.9925;
+      edited copies mostly score 0.99 and above.
     """
     candidates_per_signal: int = 10
     pdq_distance: int = 31
@@ -62,7 +63,7 @@ class MatchThresholds:
     min_inliers: int = 12
     verify_min_cosine: float = 0.55
     max_aspect_change: float = 0.04
-    ncc_threshold: float = 0.987
+    ncc_threshold: float = 0.993
 
     def __post_init__(self) -> None:
         if self.candidates_per_signal < 1 or self.min_inliers < 3:
