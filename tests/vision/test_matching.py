@@ -12,7 +12,7 @@ from bench.vision_duplicates import loosest_threshold
 from foundation.errors import NotFound, ValidationFailed
 from marketplace_core.media import ImageRejected, inspect_and_normalise, to_bgr_array
 from marketplace_core.seed import encode_jpeg, generate_catalog, render_product
-from vision import hashing
+from vision import features, hashing
 from vision.edits import EDIT_NAMES, apply_edit
 from vision.index import DuplicateIndex
 from vision.matching import (
@@ -225,6 +225,21 @@ def test_padding_and_screenshot_frames_are_trimmed(photos):
         # What is left has the photo's square shape, give or take the JPEG's edge blur.
         assert abs((bottom - top) / (right - left) - 1) < 0.03
     assert hashing.trim_box(photos[0]) == (0, SIDE, 0, SIDE)
+
+
+def test_the_correlation_ignores_monotonic_grey_changes_but_not_another_photo(photos):
+    grey = features.working_grey(photos[0])
+    thumb = features.thumbnail(grey)
+    size = (grey.shape[1], grey.shape[0])
+    identity = features.identity_alignment(size, size)
+    darker = np.clip(255.0 * (thumb / 255.0) ** 1.6, 0, 255).astype(np.uint8)
+    other = features.thumbnail(features.working_grey(photos[3]))
+
+    assert features.correlation(thumb, size, darker, size, identity) > 0.99
+    assert features.correlation(thumb, size, other, size, identity) \
+        < MatchThresholds().ncc_threshold
+    flat = np.full_like(thumb, 128)
+    assert features.correlation(thumb, size, flat, size, identity) == -1.0
 
 
 def test_edits_are_deterministic_and_checked(photos):
