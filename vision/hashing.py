@@ -238,6 +238,8 @@ def _first_pass_scans(data: bytes) -> bytes | None:
             if not progressive:
                 return None
             components = data[start + 4]
+            if start + 7 + 2 * components >= len(data):
+                return None  # a cut-off header: let the decoder judge the whole file
             approximation = data[start + 5 + 2 * components + 2]
             if approximation >> 4:  # Ah > 0: a refinement of what earlier scans sent
                 return data[:start] + _EOI

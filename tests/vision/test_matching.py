@@ -209,6 +209,12 @@ def test_a_baseline_jpeg_hashes_through_the_scaled_decoder_and_junk_is_refused(p
     for junk in (b"", b"GIF89a....", baseline[:2] + b"\x00" * 64):
         with pytest.raises(ValueError):
             hashing.hashes_of_jpeg(junk)
+    progressive = inspect_and_normalise(baseline).data
+    for cut in (3, 100, 240, 400, len(progressive) // 3):  # inside headers and scans
+        try:
+            hashing.hashes_of_jpeg(progressive[:cut])
+        except ValueError:
+            pass  # refused cleanly; a cut inside the scans may also still hash
 
 
 def test_the_small_scale_trim_finds_a_frame_within_a_percent(photos):
