@@ -16,7 +16,11 @@ measures it); the embedding index is the one to move to an IVF/HNSW index past t
 
 Only the global signals live in memory. What verification needs per photo (keypoints, the
 thumbnail) is kept in one small file per photo under `items/` and read for the few
-candidates of a query, so memory stays at about 5 KB a photo.
+candidates of a query, so memory stays at about 5 KB a photo; the last 4,096 items read
+stay decoded in an LRU cache, since the same popular photos come up as candidates again.
+A candidate is only aligned when its embedding is near enough
+(MatchThresholds.verify_min_cosine), and verification stops at the first alignment that
+verifies, so most of a query's candidates cost one cheap correlation or nothing.
 
 The directory layout (a format version is in manifest.json):
     manifest.json      ids, thresholds, format version

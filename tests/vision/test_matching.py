@@ -12,7 +12,7 @@ from bench.vision_duplicates import loosest_threshold
 from foundation.errors import NotFound, ValidationFailed
 from marketplace_core.media import ImageRejected, inspect_and_normalise, to_bgr_array
 from marketplace_core.seed import encode_jpeg, generate_catalog, render_product
-from vision import hashing
+from vision import features, hashing
 from vision.edits import EDIT_NAMES, apply_edit
 from vision.index import DuplicateIndex
 from vision.matching import (
@@ -25,8 +25,8 @@ from vision.matching import (
 
 SIDE = 800  # a quarter-size copy is still 200 px, the intake's minimum
 # One edit of each kind: recompression, resizing, colour, overlay, geometry, frames.
-EDITS = ("jpeg_50", "resize_0.25", "gamma", "noise", "watermark", "crop_10", "pad_20",
-         "rotate_4", "flip", "screenshot")
+EDITS = ("jpeg_50", "resize_0.25", "gamma", "noise", "blur", "watermark", "crop_5",
+         "crop_10", "crop_20", "pad_20", "rotate_4", "flip", "screenshot")
 
 
 def _uploaded(image: np.ndarray) -> np.ndarray:
@@ -98,6 +98,18 @@ def test_verify_reports_the_signals_behind_a_decision(signatures, copies):
     assert not verify(signatures[0], signatures[3]).is_duplicate
 
 
+def test_verification_stops_early_and_skips_candidates_far_in_embedding(signatures, copies):
+    copy = verify(copies["jpeg_50"], signatures[1])
+    assert copy.alignment == "identity" and copy.signals["inliers"] == 0  # no keypoint step
+
+    cropped = verify(copies["crop_5"], signatures[1])
+    assert cropped.is_duplicate and cropped.alignment == "keypoints"
+
+    gated = verify(copies["crop_5"], signatures[1], MatchThresholds(verify_min_cosine=1.0))
+    assert (gated.score, gated.alignment, gated.is_duplicate) == (-1.0, "none", False)
+    assert gated.signals["embedding_cosine"] < 1.0
+
+
 def test_save_load_round_trip_with_incremental_add_and_remove(index, signatures, copies,
                                                               tmp_path):
     index.save(tmp_path)
@@ -141,6 +153,8 @@ def test_bad_arguments_are_refused_with_codes(index, signatures, tmp_path):
     assert no_index.value.code == "index_not_found"
     with pytest.raises(ValueError):
         MatchThresholds(min_inliers=1)
+    with pytest.raises(ValueError):
+        MatchThresholds(verify_min_cosine=1.5)
 
 
 @pytest.mark.parametrize(("data", "code"), [
@@ -172,6 +186,47 @@ def test_a_clean_upload_gets_a_signature_through_the_intake(photos):
     assert hashing.hamming(again.pdq, signature.pdq) == 0
 
 
+def test_hashes_from_the_reduced_decode_agree_with_a_full_decode(photos):
+    for photo in photos:
+        normalised = inspect_and_normalise(encode_jpeg(photo, 95))
+        cut = hashing._first_pass_scans(normalised.data)
+        assert cut is not None and len(cut) < len(normalised.data) // 2  # progressive
+
+        fast = hashing.hashes_of_jpeg(normalised.data)
+        full = hashing.global_hashes(to_bgr_array(normalised))
+
+        assert hashing.hamming(fast.pdq.bits, full.pdq.bits) <= 31  # Meta's match bound
+        assert hashing.hamming(fast.phash, full.phash) <= 6
+        assert fast.trim == full.trim == (0, SIDE, 0, SIDE)
+
+
+def test_a_baseline_jpeg_hashes_through_the_scaled_decoder_and_junk_is_refused(photos):
+    baseline = encode_jpeg(photos[0], 90)  # not progressive: decoded whole, at 1/4 scale
+    assert hashing._first_pass_scans(baseline) is None
+    assert hashing.jpeg_size(baseline) == (SIDE, SIDE)
+    assert hashing.hamming(hashing.hashes_of_jpeg(baseline).pdq.bits,
+                           hashing.global_hashes(photos[0]).pdq.bits) <= 31
+    for junk in (b"", b"GIF89a....", baseline[:2] + b"\x00" * 64):
+        with pytest.raises(ValueError):
+            hashing.hashes_of_jpeg(junk)
+    progressive = inspect_and_normalise(baseline).data
+    outcomes = set()
+    for cut in (3, 100, 240, 400, len(progressive) // 3):  # inside headers and scans
+        try:
+            outcomes.add(type(hashing.hashes_of_jpeg(progressive[:cut])).__name__)
+        except ValueError:
+            outcomes.add("refused")
+    # Refused with ValueError, or (cut inside the scans) still hashed; nothing else.
+    assert "refused" in outcomes and outcomes <= {"refused", "GlobalHashes"}
+
+
+def test_the_small_scale_trim_finds_a_frame_within_a_percent(photos):
+    padded = _uploaded(apply_edit("pad_20", photos[2], seed=4))
+    small_scale = np.array(hashing.global_hashes(padded).trim)
+    full_scale = np.array(hashing.trim_box(padded))
+    assert np.abs(small_scale - full_scale).max() <= 0.01 * padded.shape[0]
+
+
 def test_padding_and_screenshot_frames_are_trimmed(photos):
     for name in ("pad_20", "screenshot"):
         framed = _uploaded(apply_edit(name, photos[0], seed=3))
@@ -179,6 +234,21 @@ def test_padding_and_screenshot_frames_are_trimmed(photos):
         # What is left has the photo's square shape, give or take the JPEG's edge blur.
         assert abs((bottom - top) / (right - left) - 1) < 0.03
     assert hashing.trim_box(photos[0]) == (0, SIDE, 0, SIDE)
+
+
+def test_the_correlation_ignores_monotonic_grey_changes_but_not_another_photo(photos):
+    grey = features.working_grey(photos[0])
+    thumb = features.thumbnail(grey)
+    size = (grey.shape[1], grey.shape[0])
+    identity = features.identity_alignment(size, size)
+    darker = np.clip(255.0 * (thumb / 255.0) ** 1.6, 0, 255).astype(np.uint8)
+    other = features.thumbnail(features.working_grey(photos[3]))
+
+    assert features.correlation(thumb, size, darker, size, identity) > 0.99
+    assert features.correlation(thumb, size, other, size, identity) \
+        < MatchThresholds().ncc_threshold
+    flat = np.full_like(thumb, 128)
+    assert features.correlation(thumb, size, flat, size, identity) == -1.0
 
 
 def test_edits_are_deterministic_and_checked(photos):
