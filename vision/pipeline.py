@@ -17,6 +17,7 @@ recorded once per photo pair, and re-adding a photo to the index replaces it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,7 @@ from marketplace_core.listings.photos import store
 from marketplace_core.media import ImageRejected, MediaNotFound, inspect_and_normalise, to_bgr_array
 from vision import duplicates
 from vision.catalogue import is_current
+from vision.index import Match
 from vision.index_store import locked_index
 from vision.matching import Signature, signatures_of
 from vision.models import ENGINE_VERSION, PhotoSignature, SignatureState
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 MATCHES_PER_PHOTO = 10
 CLAIM_SECONDS = 900       # a photo being signed by one worker is left alone by others
 FAILURE_MESSAGE_MAX = 300
+DuplicateRule = Callable[[Match], bool]
 
 
 @dataclass
@@ -75,6 +78,7 @@ def sign_photos(s: Session, photo_ids: list[int], *, recompute: bool = False) ->
     try:
         signatures, failures = _compute(photos)
         _store_rows(s, photos, signatures, failures)
+        rule = promoted_duplicate_rule(s)
         with locked_index(s) as index:
             for photo in photos:
                 if photo.id in signatures:
@@ -83,7 +87,8 @@ def sign_photos(s: Session, photo_ids: list[int], *, recompute: bool = False) ->
                     index.remove(photo.id)   # its bytes no longer sign: stop matching it
             for photo in photos:
                 if photo.id in signatures:
-                    outcome.flags += _record_matches(s, index, photo, signatures[photo.id])
+                    outcome.flags += _record_matches(s, index, photo, signatures[photo.id],
+                                                    rule)
         s.flush()
     except BaseException:
         _release(photos)
@@ -196,10 +201,28 @@ def _store_rows(s: Session, photos: list[ListingPhoto], signatures: dict[int, Si
     s.flush()
 
 
-def _record_matches(s: Session, index, photo: ListingPhoto, signature: Signature) -> int:
+def _record_matches(s: Session, index, photo: ListingPhoto, signature: Signature,
+                    rule: DuplicateRule | None) -> int:
     matches = index.query(signature, k=MATCHES_PER_PHOTO, exclude=photo.id,
-                          only_duplicates=True)
+                          only_duplicates=rule is None)
+    if rule is not None:
+        matches = [m for m in matches if rule(m)]
     return sum(duplicates.record_match(s, photo, match) is not None for match in matches)
+
+
+def promoted_duplicate_rule(s: Session) -> DuplicateRule | None:
+    """What makes a verified match a duplicate once analysts have promoted a duplicate
+    model: its calibrated probability of the match's score against the threshold they
+    chose for it.  None (the engine's own threshold decides) until one is promoted."""
+    from vision.modelops import scoring, services  # the registry loads its kinds lazily
+
+    loaded = scoring.champion_scorer(s, "duplicate")
+    if loaded is None:
+        return None
+    version, scorer = loaded
+    threshold = services.threshold_of_version(s, version)
+    return lambda match: (match.alignment != "none"
+                          and scorer.probability(match.score) >= threshold)
 
 
 def _claim(photo_id: int) -> bool:

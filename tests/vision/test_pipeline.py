@@ -168,3 +168,38 @@ def test_photos_of_a_killed_job_are_signed_by_the_sweep(client):
 def _photo_ids() -> list[int]:
     with db.unit_of_work() as s:
         return list(s.scalars(select(ListingPhoto.id).order_by(ListingPhoto.id)))
+
+
+def test_a_promoted_duplicate_model_and_its_threshold_decide_what_is_flagged(client, staff):
+    """Analysts' promotion is what the pipeline obeys: the champion's calibrated
+    probability of a verified match against the threshold chosen for it.  At 0.5 a copy
+    of another seller's photo is flagged; at 1.0 (no probability reaches it) the same
+    kind of copy is not."""
+    from foundation.staff.models import StaffUser
+    from tests.vision.modelops.support import train_version
+    from vision.modelops import services as registry
+    from vision.modelops.models import ThresholdSetting
+    from vision.pipeline import promoted_duplicate_rule
+
+    analyst_id = staff("fraud_analyst")[0]
+    with db.unit_of_work() as s:
+        assert promoted_duplicate_rule(s) is None
+    version = train_version(analyst_id)
+    with db.unit_of_work() as s:
+        registry.promote(s, s.get(StaffUser, analyst_id), version.id)
+
+    def copy_with_threshold(threshold: float, product: int) -> int:
+        with db.unit_of_work() as s:
+            s.add(ThresholdSetting(kind="duplicate", version_id=version.id,
+                                   threshold=threshold, target=f"test: {threshold}",
+                                   set_by=analyst_id))
+        owner, thief = new_seller(client), new_seller(client)
+        post_listing(client, owner, photo_bytes(product))
+        copy = post_listing(client, thief, photo_bytes(product, "jpeg_75"))
+        run_vision_jobs()
+        return copy["id"]
+
+    flagged = copy_with_threshold(0.5, product=0)
+    assert {f.listing_id for f in flags()} == {flagged}
+    copy_with_threshold(1.0, product=1)
+    assert {f.listing_id for f in flags()} == {flagged}
