@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "marketplace_core.seed.models",
     "authentication.models",
     "disputes.models",
+    "vision.counterfeit.models",
 )
 
 

@@ -11,6 +11,7 @@ TASK_MODULES: tuple[str, ...] = (
     "marketplace_core.shipping.tasks",
     "authentication.tasks",
     "disputes.tasks",
+    "vision.counterfeit.tasks",
 )
 
 
