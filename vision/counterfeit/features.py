@@ -113,8 +113,10 @@ def platform_labels(s: Session) -> list[Label]:
 def gather(s: Session, listing_ids: list[int],
            embeddings: PhotoEmbeddings = EMBEDDINGS) -> dict[int, Evidence]:
     bank = _known_counterfeit_bank(s)
-    return {listing_id: evidence_for(s, s.get(Listing, listing_id), bank, embeddings)
-            for listing_id in listing_ids if s.get(Listing, listing_id) is not None}
+    found = [listing for listing in map(lambda i: s.get(Listing, i), listing_ids) if listing]
+    # One batch through the network for every photo these listings need (cheaper per photo).
+    embeddings.of([key for listing in found for key in photo_keys(s, listing.id)])
+    return {listing.id: evidence_for(s, listing, bank, embeddings) for listing in found}
 
 
 def evidence_for(s: Session, listing: Listing, bank: list[tuple[int, str, str]],
@@ -143,7 +145,7 @@ def _known_counterfeit_bank(s: Session) -> list[tuple[int, str, str]]:
         select(KnownCounterfeitPhoto.listing_id, Listing.brand_key,
                KnownCounterfeitPhoto.media_key)
         .join(Listing, Listing.id == KnownCounterfeitPhoto.listing_id)
-        .order_by(KnownCounterfeitPhoto.id.desc()).limit(BANK_LIMIT)).tuples())
+        .order_by(KnownCounterfeitPhoto.id.desc()).limit(BANK_LIMIT)))
 
 
 def _closer_to_fakes(s: Session, listing: Listing, own: np.ndarray,

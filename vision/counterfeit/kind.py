@@ -25,6 +25,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "seed": 0,
     "min_per_class": 3,            # fewer counterfeit (or authentic) verdicts: refuse
 }
+GATHER_CHUNK = 32  # listings whose photos go through the network together
 
 
 class CounterfeitScorer:
@@ -135,9 +136,10 @@ def _require_enough(labels: list[Label], per_class: int) -> None:
 def _gather_with_progress(s: Session, labels: list[Label], progress: Progress
                           ) -> dict[int, Evidence]:
     evidence: dict[int, Evidence] = {}
-    for done, label in enumerate(labels, 1):
-        evidence.update(features.gather(s, [label.listing_id]))
-        progress(done, len(labels) + 1, "reading photos and history")
+    for start in range(0, len(labels), GATHER_CHUNK):
+        chunk = labels[start:start + GATHER_CHUNK]
+        evidence.update(features.gather(s, [label.listing_id for label in chunk]))
+        progress(start + len(chunk), len(labels) + 1, "reading photos and history")
     return evidence
 
 

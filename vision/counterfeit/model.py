@@ -57,7 +57,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, weight_decay: float, epochs: i
             logits, targets, pos_weight=pos_weight) + weight_decay * (weights ** 2).sum()
         loss.backward()
         optimiser.step()
-        losses.append(round(float(loss), 5))
+        losses.append(round(float(loss.detach()), 5))
     return Logistic(weights.detach().numpy().copy(), float(bias.detach()), losses)
 
 
