@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import marketplace_core.media  # noqa: F401  isort: skip  (sets OpenCV's pixel limit first)
 
+import html
 import io
 
 import numpy as np
@@ -17,6 +18,7 @@ from foundation.audit.models import AuditEvent
 from foundation.errors import ValidationFailed
 from marketplace_core.listings.models import Listing
 from marketplace_core.seed import generate_catalog
+from tests.helpers import sign_in
 from vision.counterfeit import features, services
 from vision.counterfeit.kind import COUNTERFEIT, checked_params
 from vision.counterfeit.model import INPUTS, CounterfeitModel
@@ -162,7 +164,7 @@ def test_scoring_job_writes_the_risk_to_the_queue_once(app, settings):
 
 
 def test_a_risky_listing_under_the_threshold_leaves_search_and_enters_review(
-        app, settings, client):
+        app, settings, client, staff):
     history = _history_with_model(settings)
     specs = generate_catalog(60, seed=92, counterfeit_rate=0.3)
     fake = next(spec for spec in specs if spec.counterfeit
@@ -188,6 +190,26 @@ def test_a_risky_listing_under_the_threshold_leaves_search_and_enters_review(
     audit = s.scalar(select(AuditEvent).where(AuditEvent.action == "listing.held_for_risk",
                                               AuditEvent.object_id == str(risky)))
     assert audit.after["reasons"] == request.risk_reasons
+    assert_staff_see_the_score_and_its_reasons(app, staff, request)
+
+
+def assert_staff_see_the_score_and_its_reasons(app, staff, request) -> None:
+    reviewer = app.test_client()
+    sign_in(reviewer, staff("authenticator")[1])
+    workspace = reviewer.get(f"/console/authentication/{request.id}")
+    assert workspace.status_code == 200
+    shown = html.unescape(workspace.get_data(as_text=True))
+    assert f"{request.risk_score:.2f}" in shown
+    assert all(reason in shown for reason in request.risk_reasons)
+    listing_page = f"/console/listings/details/?id={request.listing_id}"
+    analyst = app.test_client()
+    sign_in(analyst, staff("fraud_analyst")[1])
+    page = html.unescape(analyst.get(listing_page).get_data(as_text=True))
+    assert 'data-testid="counterfeit-risk"' in page and request.risk_reasons[0] in page
+    support = app.test_client()
+    sign_in(support, staff("support_agent")[1])  # sees listings, not vision
+    page = support.get(listing_page)
+    assert page.status_code == 200 and b'data-testid="counterfeit-risk"' not in page.data
 
 
 def _search_ids(client, text: str) -> set[int]:
