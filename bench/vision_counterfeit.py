@@ -17,7 +17,8 @@ generator's flaws, prices and sellers, not how it would do on real fakes.
    them) and reports, by the generator's ground truth (DemoListingTruth, read here and
    nowhere in training or scoring), the share of counterfeits among the top 5% of risk
    scores for: ours (the calibrated combination), price only (how far below the brand's
-   median), image only (the image head on the photos' embeddings); and each one's AUC.
+   median), image only (the image head on the photos' embeddings), and the seller's record
+   alone (earlier counterfeit verdicts + strikes + dispute losses); and each one's AUC.
 """
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def run(args) -> dict:
             "backlog_reviews": backlog, "history_reviews": history,
             "training": trained.data_snapshot, "params": trained.params,
             "held_out_verdicts": _held_out_summary(trained), **evaluation,
+            "combiner_weights": _combiner_weights(scorer),
             "goal_top5_share": GOAL_TOP5}
 
 
@@ -157,15 +159,18 @@ def _evaluate(scorer, cut, held_out_ids: set[int]) -> dict:
                          .where(Listing.created_at >= cut).order_by(Listing.id)).all()
         rows = [(i, fake) for i, fake in rows
                 if i not in labelled and features.photo_keys(s, i)]
-        ours, price, image, truth = [], [], [], []
+        ours, price, image, seller, truth = [], [], [], [], []
         for listing_id, fake in progress(rows, len(rows), "scoring held-out listings"):
             evidence = features.gather(s, [listing_id])[listing_id]
             ours.append(scorer.score_evidence([evidence])[listing_id].value)
             price.append(-evidence.tabular[1])
             image.append(float(scorer.model.image_logit(evidence.embedding[None])[0]))
+            seller.append(evidence.facts["counterfeit_verdicts"] + evidence.facts["strikes"]
+                          + evidence.facts["dispute_losses"])
             truth.append(int(fake))
     y = np.array(truth)
-    methods = {"ours": ours, "price_only": price, "image_only": image}
+    methods = {"ours": ours, "price_only": price, "image_only": image,
+               "seller_record_only": seller}
     return {"evaluated_listings": len(y), "evaluated_counterfeits": int(y.sum()),
             "top_k": _top_k(len(y)),
             "top5_share": {name: _top_share(np.array(v), y) for name, v in methods.items()},
@@ -191,6 +196,14 @@ def _auc(scores: np.ndarray, y: np.ndarray) -> float | None:
     return round(float(above + ties / 2), 3)
 
 
+def _combiner_weights(scorer) -> dict[str, float]:
+    """Logit change per standard deviation of each input: what the combination leans on."""
+    from vision.counterfeit.model import INPUTS
+
+    return {name: round(float(w), 3) for name, w in zip(INPUTS, scorer.model.weights,
+                                                         strict=True)}
+
+
 def _held_out_summary(trained) -> dict:
     scores, labels = np.array(trained.held_out.scores), np.array(trained.held_out.labels)
     if not len(labels):
@@ -207,7 +220,7 @@ def _print_summary(result: dict) -> None:
           f"{TOP_SHARE:.0%} ({result['top_k']} of {result['evaluated_listings']} held-out "
           f"listings, {result['evaluated_counterfeits']} counterfeit):")
     for name, share in result["top5_share"].items():
-        print(f"  {name:<11} {share:6.1%}   AUC {result['auc'][name]}")
+        print(f"  {name:<18} {share:6.1%}   AUC {result['auc'][name]}")
     print(f"  goal (ours) >= {GOAL_TOP5:.0%}")
 
 

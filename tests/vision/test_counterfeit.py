@@ -29,6 +29,15 @@ from vision.modelops.kinds import get_kind
 
 from .counterfeit_history import build_history, post, shady_seller
 
+
+@pytest.fixture(autouse=True)
+def _closed_session(app):
+    """Tests read through the scoped session; end its transaction so that the next test's
+    TRUNCATE on PostgreSQL is not left waiting."""
+    yield
+    db.session.remove()
+
+
 _ARTIFACTS: dict[str, bytes] = {}  # the history is deterministic: train it once per run
 
 
