@@ -186,19 +186,21 @@ def test_a_risky_listing_under_the_threshold_leaves_search_and_enters_review(
 
     jobs.run_pending(["vision"])
 
-    s = db.session()
-    assert s.get(CounterfeitScore, risky).score >= settings.VISION_COUNTERFEIT_REVIEW_THRESHOLD
-    assert s.get(CounterfeitScore, safe).score < settings.VISION_COUNTERFEIT_REVIEW_THRESHOLD
-    assert s.get(Listing, risky).status == "pending_authentication"
-    assert s.get(Listing, safe).status == "live"
     assert risky not in _search_ids(client, fake.brand_name)
-    request = s.scalar(select(AuthenticationRequest).where(
-        AuthenticationRequest.listing_id == risky))
-    assert request.reason == Reason.RISK and request.state == "queued"
-    assert request.risk_score == s.get(CounterfeitScore, risky).score and request.priority == 1
-    audit = s.scalar(select(AuditEvent).where(AuditEvent.action == "listing.held_for_risk",
-                                              AuditEvent.object_id == str(risky)))
-    assert audit.after["reasons"] == request.risk_reasons
+    with db.unit_of_work() as s:
+        threshold = settings.VISION_COUNTERFEIT_REVIEW_THRESHOLD
+        assert s.get(CounterfeitScore, risky).score >= threshold
+        assert s.get(CounterfeitScore, safe).score < threshold
+        assert s.get(Listing, risky).status == "pending_authentication"
+        assert s.get(Listing, safe).status == "live"
+        request = s.scalar(select(AuthenticationRequest).where(
+            AuthenticationRequest.listing_id == risky))
+        assert request.reason == Reason.RISK and request.state == "queued"
+        assert request.risk_score == s.get(CounterfeitScore, risky).score
+        assert request.priority == 1
+        audit = s.scalar(select(AuditEvent).where(AuditEvent.action == "listing.held_for_risk",
+                                                  AuditEvent.object_id == str(risky)))
+        assert audit.after["reasons"] == request.risk_reasons
     assert_staff_see_the_score_and_its_reasons(app, staff, request)
 
 
