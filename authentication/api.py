@@ -199,6 +199,7 @@ def request_json(r: AuthenticationRequest) -> dict:
         "id": r.id, "listing_id": r.listing_id, "seller_id": r.seller_id, "reason": r.reason,
         "state": r.state, "price_paise": r.price_paise, "brand": r.brand,
         "category": r.category, "priority": r.priority, "risk_score": r.risk_score,
+        "risk_reasons": list(r.risk_reasons or []),
         "senior_only": r.senior_only, "sla_due_at": _iso(r.sla_due_at),
         "sla_paused": r.paused_at is not None, "sla_breached": r.sla_breached_at is not None,
         "sla_seconds_left": machine.seconds_left(r, now),

@@ -15,9 +15,12 @@ from marketplace_core.listings.models import Listing
 # The marketplace's reason words, mapped onto ours.
 LISTING_REASONS = {"published": Reason.PUBLISHED, "price_changed": Reason.PRICE_RAISED,
                    "price_raised": Reason.PRICE_RAISED,
-                   "photos_changed": Reason.PHOTOS_CHANGED, "relisted": Reason.RELISTED}
+                   "photos_changed": Reason.PHOTOS_CHANGED, "relisted": Reason.RELISTED,
+                   "risk": Reason.RISK}
 # Photos uploaded after a photo request put the item ahead of everything not breached.
 REQUEUED_PRIORITY = 1
+# A high counterfeit-risk score ranks an item with requeued ones, ahead of routine work.
+HIGH_RISK_PRIORITY = 1
 # Announced (marketplace_core.events registry) when a dispute's review closes, with
 # request_id, listing_id and verdict: the disputes package listens.
 DISPUTE_VERDICT = "authentication.dispute_verdict"
@@ -80,13 +83,30 @@ def listing_left_review(s: Session, listing_id: int, why: str) -> None:
                                values=_no_claim())
 
 
+def record_risk(s: Session, listing_id: int, score: float, reasons: list[str], *,
+                high_risk: bool) -> AuthenticationRequest | None:
+    """The vision model scored the listing: the queue orders by the score, and a high
+    risk moves the item ahead of routine first reviews.  None when no review is open."""
+    request = active_request_for(s, listing_id)
+    if request is None:
+        return None
+    request.risk_score = score
+    request.risk_reasons = list(reasons)
+    if high_risk:
+        request.priority = max(request.priority, HIGH_RISK_PRIORITY)
+    request.updated_at = clock.now()
+    s.flush()
+    return request
+
+
 def _open(s: Session, listing: Listing, reason: Reason) -> AuthenticationRequest:
     now = clock.now()
     request = AuthenticationRequest(
         listing_id=listing.id, seller_id=listing.seller_id, reason=reason,
         price_paise=listing.price_paise, brand=listing.brand, brand_key=listing.brand_key,
         category=listing.category, state=S.QUEUED, priority=0, version=1,
-        requested_angles=[], created_at=now, updated_at=now, **machine.clock_started(now))
+        requested_angles=[], risk_reasons=[], created_at=now, updated_at=now,
+        **machine.clock_started(now))
     try:
         with s.begin_nested():
             s.add(request)

@@ -71,6 +71,7 @@ class Reason(enum.StrEnum):
     PHOTOS_CHANGED = "photos_changed"
     RELISTED = "relisted"
     DISPUTE = "dispute"        # a buyer's "not authentic" case on a sold item
+    RISK = "risk"              # under the threshold, but the counterfeit-risk score is high
 
 
 class Verdict(enum.StrEnum):
@@ -137,6 +138,7 @@ class AuthenticationRequest(LeaseColumns, Base):
     # the SLA deadline, the price and the vision risk score (filled in later).
     priority: Mapped[int] = mapped_column(Integer, default=0)
     risk_score: Mapped[float | None] = mapped_column(Float)
+    risk_reasons: Mapped[list[str]] = mapped_column(JSONType, default=list)
     senior_only: Mapped[bool] = mapped_column(Boolean, default=False)
     # The SLA clock counts active time only.
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,6 +5,12 @@ there is one) works the queue the way a person would -- genuine items: about hal
 authenticated with a full checklist; counterfeits: about half called counterfeit (they
 then wait for a second senior, as four-eyes demands); the rest skipped, so the queue
 keeps work for the demo's reviewers.  Ground truth comes from the seed's own table.
+
+`review_history` then records the past the vision model learns from: over the month the
+demo covers, the team pulled a share of cheaper live listings into review (the risk
+pull-in's own path) and judged them, each a few hours after it was listed.  Counterfeits
+get the four-eyes confirmation when the demo has a second senior (so the known-counterfeit
+bank and the sellers' strikes fill up as in production).
 """
 from __future__ import annotations
 
@@ -16,8 +22,10 @@ from sqlalchemy import select
 from authentication import claims, decisions
 from authentication.models import Verdict, checklist_for
 from foundation import clock, db
+from foundation.config import current as settings
 from foundation.staff.models import StaffUser
-from marketplace_core.listings.models import Listing
+from marketplace_core.listings import services as listings
+from marketplace_core.listings.models import Listing, ListingStatus
 from marketplace_core.seed.models import DemoListingTruth
 
 
@@ -61,3 +69,79 @@ def _review(s, rng, reviewer, request, outcome) -> None:
         verdict=verdict, reason="logo_mismatch" if counterfeit else "all_points_consistent",
         note="Demo review.", checklist=checklist))
     outcome[verdict.value] += 1
+
+
+HISTORY_REASON = "risk"
+HISTORY_ACTOR = "system:spot_check"
+
+
+def review_history(seed: int, real_now: datetime, share: float,
+                   listed_before: datetime | None = None) -> dict[str, int]:
+    """Pull `share` of the live listings at or under the threshold (listed before
+    `listed_before`, default: all) into review, each a few hours after it was listed, and
+    have the demo's seniors judge them.  Runs after `work_demo_backlog`, whose skipped
+    items stay hidden from the same reviewer, so only these items are claimed here."""
+    rng = random.Random(seed + 11)
+    outcome = {"authentic": 0, "counterfeit": 0, "confirmed": 0}
+    with db.unit_of_work() as s:
+        seniors = list(s.scalars(select(StaffUser.id).where(
+            StaffUser.role == "senior_authenticator", StaffUser.is_active.is_(True))
+            .order_by(StaffUser.id).limit(2)))
+        candidates = _history_candidates(s, listed_before or real_now)
+    if not seniors:
+        return outcome
+    latest = real_now - timedelta(hours=3)
+    for listing_id, listed_at in candidates:
+        if rng.random() >= share:
+            continue
+        clock.freeze(min(latest, listed_at + timedelta(hours=rng.uniform(1, 48))))
+        with db.unit_of_work() as s:
+            if not _judge_one(s, listing_id, seniors, outcome):
+                break
+    clock.freeze(None)
+    return outcome
+
+
+def _history_candidates(s, listed_before: datetime) -> list[tuple[int, datetime]]:
+    return [(row.id, row.created_at) for row in s.execute(
+        select(Listing.id, Listing.created_at).where(
+            Listing.status == ListingStatus.LIVE, Listing.authenticated_at.is_(None),
+            Listing.price_paise <= settings().AUTHENTICATION_THRESHOLD_PAISE,
+            Listing.created_at < listed_before).order_by(Listing.created_at, Listing.id))]
+
+
+def _judge_one(s, listing_id: int, seniors: list[int], outcome: dict[str, int]) -> bool:
+    listing = s.get(Listing, listing_id)
+    if not listings.hold_for_review(s, listing, HISTORY_REASON, HISTORY_ACTOR):
+        return True
+    first = s.get(StaffUser, seniors[0])
+    request = claims.claim_next(s, first, "review")
+    if request is None:
+        return False
+    counterfeit = _truly_counterfeit(s, request.listing_id)
+    decide_by_truth(s, first, request, counterfeit)
+    outcome["counterfeit" if counterfeit else "authentic"] += 1
+    if counterfeit and len(seniors) > 1:
+        second = s.get(StaffUser, seniors[1])
+        confirming = claims.claim_next(s, second, "second_review")
+        if confirming is not None:
+            decide_by_truth(s, second, confirming, _truly_counterfeit(s, confirming.listing_id))
+            outcome["confirmed"] += 1
+    return True
+
+
+def _truly_counterfeit(s, listing_id: int) -> bool:
+    truth = s.get(DemoListingTruth, listing_id)
+    return truth is not None and truth.counterfeit
+
+
+def decide_by_truth(s, reviewer, request, counterfeit: bool) -> None:
+    listing = s.get(Listing, request.listing_id)
+    points = checklist_for(listing.category)
+    checklist = {point: "pass" for point in points}
+    if counterfeit:
+        checklist[points[0]] = "fail"
+    decisions.decide(s, reviewer, request, request.lease_token, decisions.Decision(
+        verdict=Verdict.COUNTERFEIT if counterfeit else Verdict.AUTHENTIC,
+        reason="logo_mismatch" if counterfeit else "all_points_consistent",
+        note="Demo history.", checklist=checklist))

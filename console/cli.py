@@ -165,8 +165,12 @@ def staged_progress_bars():
 @click.option("--seed", "seed_value", default=7, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32),
               help="Processes that render photos.")
+@click.option("--review-history", "history_share", default=0.3, show_default=True,
+              type=click.FloatRange(0, 1),
+              help="Share of cheaper live listings the team reviewed in the past (the "
+                   "verdicts the counterfeit-risk model learns from).")
 @with_appcontext
-def seed(listings_count: int, seed_value: int, workers: int):
+def seed(listings_count: int, seed_value: int, workers: int, history_share: float):
     """Fill an empty database with a deterministic demo marketplace."""
     from marketplace_core.seed.demo import seed_demo
 
@@ -178,13 +182,15 @@ def seed(listings_count: int, seed_value: int, workers: int):
             raise click.ClickException("The database already has members; seed an empty one.")
     report = seed_demo(listings_count=listings_count, seed=seed_value,
                        progress=staged_progress_bars(), workers=workers)
-    from authentication.seed import work_demo_backlog
+    from authentication.seed import review_history, work_demo_backlog
     from disputes.seed import open_demo_cases
 
     reviews = work_demo_backlog(seed_value, clock.now())
+    history = review_history(seed_value, clock.now(), history_share)
     cases = open_demo_cases(seed_value, clock.now())
     click.echo(json.dumps({**report.__dict__, "authentication_reviews": reviews,
-                           "dispute_cases": cases}, indent=2, default=str))
+                           "authentication_history": history, "dispute_cases": cases},
+                          indent=2, default=str))
 
 
 @click.command("train-model")

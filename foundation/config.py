@@ -129,6 +129,10 @@ class Settings:
     # the "vision" queue, and sweep for photos whose job was lost. The test settings turn
     # it off; the pipeline's tests turn it on. `flask vision reindex` works either way.
     VISION_SIGN_ON_UPLOAD: bool = True
+    # Vision: a listing at or under the authentication threshold whose calibrated
+    # counterfeit risk reaches this probability is pulled into review (and any reviewed
+    # item at or above it is ranked ahead of routine work).
+    VISION_COUNTERFEIT_REVIEW_THRESHOLD: float = 0.5
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -214,6 +218,9 @@ class Settings:
         if self.PASSWORD_MIN_LENGTH < 8:
             problems.append("PASSWORD_MIN_LENGTH must be at least 8")
         problems.extend(self._password_hash_problems())
+        if not 0 < self.VISION_COUNTERFEIT_REVIEW_THRESHOLD < 1:
+            problems.append("VISION_COUNTERFEIT_REVIEW_THRESHOLD must be a probability "
+                            "strictly between 0 and 1")
         if problems:
             raise ConfigError("; ".join(problems))
         return self
@@ -317,6 +324,11 @@ def _parse(name: str, raw: str, annotation: Any) -> Any:
         if lowered in ("", "auto"):
             return None
         raise ValueError(f"{name} must be true or false, not {raw!r}")
+    if "float" in text:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {raw!r}") from None
     if "int" in text:
         try:
             return int(raw.replace("_", ""))

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "disputes.models",
     "vision.modelops.models",
     "vision.models",
+    "vision.counterfeit.models",
 )
 
 

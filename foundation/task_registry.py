@@ -13,6 +13,7 @@ TASK_MODULES: tuple[str, ...] = (
     "disputes.tasks",
     "vision.modelops.tasks",
     "vision.tasks",
+    "vision.counterfeit.tasks",
 )
 
 

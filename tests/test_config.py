@@ -29,6 +29,9 @@ def test_environment_values_are_parsed(tmp_path):
     assert settings.LOGIN_MAX_FAILURES == 7
     assert settings.totp_required is True
     assert settings.AUTHENTICATION_THRESHOLD_PAISE == 1_500_000
+    risk = Settings.from_env(environ={"INSTANCE_PATH": str(tmp_path),
+                                      "VISION_COUNTERFEIT_REVIEW_THRESHOLD": "0.7"})
+    assert risk.VISION_COUNTERFEIT_REVIEW_THRESHOLD == 0.7
 
 
 @pytest.mark.parametrize("environ, message", [
@@ -39,6 +42,10 @@ def test_environment_values_are_parsed(tmp_path):
     ({"LOGIN_MAX_FAILURES": "0"}, "LOGIN_MAX_FAILURES must be a positive number"),
     ({"STAFF_REQUIRE_TOTP": "perhaps"}, "STAFF_REQUIRE_TOTP must be true or false"),
     ({"SECRET_KEY": "short"}, "SECRET_KEY is too short"),
+    ({"VISION_COUNTERFEIT_REVIEW_THRESHOLD": "high"},
+     "VISION_COUNTERFEIT_REVIEW_THRESHOLD must be a number"),
+    ({"VISION_COUNTERFEIT_REVIEW_THRESHOLD": "1"},
+     "VISION_COUNTERFEIT_REVIEW_THRESHOLD must be a probability"),
 ])
 def test_bad_values_stop_start_up_with_a_clear_message(tmp_path, environ, message):
     with pytest.raises(ConfigError, match=message):

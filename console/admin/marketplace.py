@@ -20,6 +20,7 @@ from marketplace_core.listings import services as listing_services
 from marketplace_core.listings.models import Listing, ListingEvent, ListingPhoto, PriceChange
 from marketplace_core.members import services as member_services
 from marketplace_core.members.models import Member
+from vision.counterfeit import services as counterfeit
 
 
 def _money(_view, _context, model, name):
@@ -123,6 +124,12 @@ class ListingAdminView(StaffModelView):
 
     def can_moderate(self) -> bool:
         return current_staff().can(Permission.MARKETPLACE_MODERATE)
+
+    def counterfeit_risk(self, listing: Listing):
+        """The listing's latest counterfeit-risk score, for staff who may see vision."""
+        if not current_staff().can(Permission.VISION_VIEW):
+            return None
+        return counterfeit.score_of(db.session(), listing.id)
 
     @expose("/photo/<int:photo_id>")
     def photo(self, photo_id: int):

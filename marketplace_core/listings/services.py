@@ -258,6 +258,17 @@ def _go_live_or_review(s: Session, listing: Listing, reason: str, actor: str) ->
         events.emit(s, events.LISTING_WENT_LIVE, listing_id=listing.id)
 
 
+def hold_for_review(s: Session, listing: Listing, reason: str, actor: str) -> bool:
+    """Another package judged a live listing risky although it is not above the threshold:
+    it leaves public view and goes to reviewers exactly as an over-threshold one does.
+    False (nothing changed) unless the listing is live and not already authenticated."""
+    if listing.status != S.LIVE or listing.is_authenticated:
+        return False
+    _set_status(s, listing, S.PENDING_AUTHENTICATION, reason, actor)
+    events.emit(s, events.LISTING_NEEDS_AUTHENTICATION, listing_id=listing.id, reason=reason)
+    return True
+
+
 def approve_authentication(s: Session, listing: Listing, *, actor: StaffUser,
                            certificate: str | None = None) -> Listing:
     """Staff found the item authentic: it goes live with a certificate."""

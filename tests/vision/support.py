@@ -66,6 +66,11 @@ def vision_queue_length() -> int:
     return jobs.queue("vision").count
 
 
+def queued_signing_jobs() -> int:
+    """Signing jobs waiting on the vision queue (an upload also queues risk scoring)."""
+    return sum(job.args[0].endswith("sign_stored_photo") for job in jobs.queue("vision").jobs)
+
+
 def flags() -> list[DuplicateFlag]:
     with db.unit_of_work() as s:
         return list(s.scalars(select(DuplicateFlag).order_by(DuplicateFlag.id)))

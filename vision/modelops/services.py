@@ -42,7 +42,7 @@ from vision.modelops.models import (
 log = logging.getLogger(__name__)
 
 # Modules that register a kind at import; a new kind adds itself here.
-KIND_MODULES: tuple[str, ...] = ("vision.modelops.duplicate_kind",)
+KIND_MODULES: tuple[str, ...] = ("vision.modelops.duplicate_kind", "vision.counterfeit.kind")
 DEFAULT_THRESHOLD = 0.5          # calibrated even odds, until an analyst chooses one
 RECENT_VOLUME_DAYS = 7           # the scored volume behind "expected flags a day"
 MAX_ERROR_CHARS = 2000
