@@ -20,6 +20,7 @@ from marketplace_core.listings import services as listing_services
 from marketplace_core.listings.models import Listing, ListingEvent, ListingPhoto, PriceChange
 from marketplace_core.members import services as member_services
 from marketplace_core.members.models import Member
+from vision import duplicates
 from vision.counterfeit import services as counterfeit
 
 
@@ -130,6 +131,12 @@ class ListingAdminView(StaffModelView):
         if not current_staff().can(Permission.VISION_VIEW):
             return None
         return counterfeit.score_of(db.session(), listing.id)
+
+    def duplicate_flags(self, listing: Listing) -> list:
+        """The duplicate flags the listing is on (either side), for staff who may see vision."""
+        if not current_staff().can(Permission.VISION_VIEW):
+            return []
+        return duplicates.flags_for_listing(db.session(), listing.id)
 
     @expose("/photo/<int:photo_id>")
     def photo(self, photo_id: int):

@@ -120,3 +120,19 @@ def test_the_authentication_workspace_and_staff_api_show_the_flags(client, staff
     page = client.get(f"/console/authentication/{request_id}").get_data(as_text=True)
     assert 'data-testid="duplicate-flags"' in page
     assert f"copies a photo of listing #{original['id']}" in page
+
+
+def test_the_listing_page_shows_its_flags_to_staff_who_may_see_vision(app, client, staff,
+                                                                      stolen):
+    original, copy, flag = stolen
+    signed_in(client, staff, "fraud_analyst")
+    page = client.get(f"/console/listings/details/?id={copy['id']}").get_data(as_text=True)
+    assert 'data-testid="listing-duplicate-flags"' in page
+    assert f'copies a photo of <a href="/console/listings/details/?id={original["id"]}">' in page
+    other_side = client.get(f"/console/listings/details/?id={original['id']}")
+    assert "copied by" in other_side.get_data(as_text=True)
+    agent = app.test_client()
+    signed_in(agent, staff, "support_agent")            # sees listings, not vision
+    hidden = agent.get(f"/console/listings/details/?id={copy['id']}")
+    assert hidden.status_code == 200
+    assert 'data-testid="listing-duplicate-flags"' not in hidden.get_data(as_text=True)
