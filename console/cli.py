@@ -201,12 +201,16 @@ def seed(listings_count: int, seed_value: int, workers: int, history_share: floa
               help="A JSON object over the kind's default parameters.")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Train in this process with a progress bar, or leave it to a worker.")
+@click.option("--promote", is_flag=True,
+              help="Promote the trained version to champion (audited for --staff).")
 @with_appcontext
-def train_model(kind: str, email: str, params: str, wait: bool):
+def train_model(kind: str, email: str, params: str, wait: bool, promote: bool):
     """Train a new candidate version of a vision model (the same run the console starts)."""
     from foundation.staff.models import StaffUser
     from vision.modelops import services
 
+    if promote and not wait:
+        raise click.ClickException("--promote needs the trained version: leave out --no-wait")
     try:
         parsed = json.loads(params)
     except json.JSONDecodeError as exc:
@@ -227,8 +231,24 @@ def train_model(kind: str, email: str, params: str, wait: bool):
     # The job a worker may pick up later finds the run taken and does nothing.
     with db.unit_of_work() as s:
         version = services.train_run(s, run_id, also_report=lambda d, t, m: bars(m, d, t))
+        version_id = None if version is None else version.id
     with db.unit_of_work() as s:
         run = services.get_run(s, run_id)
-        if version is None:
+        if version_id is None:
             raise click.ClickException(f"training run {run_id} {run.state}: {run.error}")
         click.echo(f"training run {run_id} succeeded: {run.message}")
+    if promote:
+        _promote(email, version_id, kind)
+
+
+def _promote(email: str, version_id: int, kind: str) -> None:
+    from foundation.staff.models import StaffUser
+    from vision.modelops import services
+
+    try:
+        with db.unit_of_work() as s:
+            staff = s.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+            label = services.promote(s, staff, version_id).label
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{label} is now the {kind} champion")

@@ -57,6 +57,25 @@ def seed_if_empty() -> None:
                    check=True)
 
 
+def ensure_counterfeit_champion() -> None:
+    """The first `make demo` trains the counterfeit-risk model on the seeded verdicts and
+    promotes it as the demo fraud analyst (audited, as from the console), so the
+    authentication queue shows risk from the start; the worker then rescores listings."""
+    from vision.modelops import services
+
+    with db.unit_of_work() as s:
+        if services.champion(s, "counterfeit") is not None:
+            return
+    analyst = next(email for email, role, _ in DEMO_STAFF if role == "fraud_analyst")
+    print("training the counterfeit-risk model on the seeded verdicts (once)...", flush=True)
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "train-model",
+                           "counterfeit", "--staff", analyst, "--promote"],
+                          cwd=PROJECT_ROOT, env=os.environ.copy(), check=False)
+    if done.returncode != 0:
+        print("the counterfeit model was not trained (see above); the console's "
+              "Vision > Models page can train it later", flush=True)
+
+
 def main() -> None:
     settings = Settings.from_env()
     if settings.is_production:
@@ -68,6 +87,7 @@ def main() -> None:
     db.configure(settings.DATABASE_URL)
     ensure_demo_staff(settings)
     seed_if_empty()
+    ensure_counterfeit_champion()
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                               cwd=PROJECT_ROOT, env=os.environ.copy())
     _print_sign_ins()

@@ -247,9 +247,10 @@ def _registry_version(analyst_id: int, params: dict) -> int:
 
 def test_the_promoted_champion_scores_beside_its_shadow_at_the_analysts_threshold(
         app, settings, staff):
-    """What analysts promote is what scores listings; a shadow is scored beside it on the
-    same listing; the threshold they chose for the champion is the one acted on (here
-    one no score reaches, so even the riskiest listing stays live)."""
+    """What analysts promote is what scores listings (the promotion rescores every live or
+    waiting listing); a shadow is scored beside it on the same listing; the threshold they
+    chose for the champion is the one acted on (here one no score reaches, so even the
+    riskiest listing stays live)."""
     from foundation.staff.models import StaffUser
     from vision.modelops import services as registry
     from vision.modelops.models import ShadowScore, ThresholdSetting
@@ -273,6 +274,8 @@ def test_the_promoted_champion_scores_beside_its_shadow_at_the_analysts_threshol
     jobs.run_pending(["vision"])
 
     with db.unit_of_work() as s:
+        watched = set(services.watched_listing_ids(s))     # promotion rescored them all
+        assert watched and watched <= set(s.scalars(select(CounterfeitScore.listing_id)))
         stored = s.get(CounterfeitScore, risky)
         shadow = s.scalar(select(ShadowScore).where(ShadowScore.subject_id == risky))
         assert (shadow.version_id, shadow.champion_version_id) == (challenger_id, champion_id)

@@ -53,6 +53,12 @@ class CounterfeitKind:
     def default_params(self) -> dict[str, Any]:
         return dict(DEFAULT_PARAMS)
 
+    def champion_changed(self, s: Session) -> None:
+        """A new champion rescores every listing it watches, once the promotion commits."""
+        from vision.counterfeit.tasks import enqueue_rescoring  # tasks -> services -> kind
+
+        enqueue_rescoring(s)
+
     def train(self, s: Session, params: dict[str, Any], progress: Progress) -> Trained:
         used = checked_params(params)
         labels = features.platform_labels(s)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from sqlalchemy.orm import Session
+
 from foundation import db, jobs
 from vision.counterfeit import services
 
@@ -11,6 +13,15 @@ from vision.counterfeit import services
 @jobs.job(queue="vision")
 def score_listing_risk(listing_id: int) -> dict:
     return asdict(services.score_listing(db.session(), listing_id))
+
+
+def enqueue_rescoring(s: Session) -> int:
+    """One scoring job per listing a buyer could see or that waits for review (each
+    its own short transaction), enqueued after the caller commits."""
+    ids = services.watched_listing_ids(s)
+    for listing_id in ids:
+        enqueue_scoring(listing_id)
+    return len(ids)
 
 
 def enqueue_scoring(listing_id: int) -> None:

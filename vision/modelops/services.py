@@ -467,6 +467,7 @@ def promote(s: Session, by: StaffUser, version_id: Any) -> ModelVersion:
     record(s, by, "vision.model.promote", OBJECT, version.id,
            before={"champion": old.label if old else None},
            after={"champion": version.label})
+    _champion_changed(s, version.kind)
     return version
 
 
@@ -491,7 +492,17 @@ def rollback(s: Session, by: StaffUser, kind_name: str) -> ModelVersion:
           promoted_at=now, retired_at=None)
     record(s, by, "vision.model.rollback", OBJECT, previous.id,
            before={"champion": current.label}, after={"champion": previous.label})
+    _champion_changed(s, kind.name)
     return previous
+
+
+def _champion_changed(s: Session, kind_name: str) -> None:
+    """Let the kind act on a new champion (optional beyond the contract, like
+    check_params): the counterfeit kind rescores the listings it watches, so a promotion
+    or a rollback shows in the queue without waiting for each listing to change."""
+    hook = getattr(kind_named(kind_name), "champion_changed", None)
+    if hook is not None:
+        hook(s)
 
 
 def _move(s: Session, version: ModelVersion, frm: VersionStatus, to: VersionStatus,

@@ -31,7 +31,18 @@ def test_train_model_refuses_bad_input_clearly(app, staff):
         (["duplicate", "--staff", analyst, "--params", '{"photos": 2}'],
          "photos: a whole number from 4 to 64"),
         (["palmistry", "--staff", analyst], "unknown model kind"),
+        (["duplicate", "--staff", analyst, "--no-wait", "--promote"], "leave out --no-wait"),
     ]:
         result = runner.invoke(args=["train-model", *args])
         assert result.exit_code == 1 and message in result.output, (args, result.output)
     assert count(TrainingRun) == 0
+
+
+def test_train_model_can_promote_what_it_trained(app, staff):
+    _, email, _ = staff("fraud_analyst")
+    result = app.test_cli_runner().invoke(args=[
+        "train-model", "duplicate", "--staff", email, "--params", json.dumps(SMALL),
+        "--promote"])
+    assert result.exit_code == 0, result.output
+    assert "duplicate v1 is now the duplicate champion" in result.output
+    assert audit_actions() == ["vision.training.start", "vision.model.promote"]
