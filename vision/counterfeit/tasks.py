@@ -1,5 +1,8 @@
-"""The scoring job: enqueued (ids only, after commit) when a listing's photos are stored,
-when it enters authentication and when it goes live."""
+"""The scoring jobs: one listing, enqueued (id only, after commit) when its photos are
+stored, when it enters authentication and when it goes live; and batches, when a new
+champion rescores every watched listing.  A forked work horse loads the image model once
+per job (seconds), so a rescore of thousands of listings goes in batches, each listing
+committed on its own so that a long batch never holds the database's write lock."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -9,18 +12,31 @@ from sqlalchemy.orm import Session
 from foundation import db, jobs
 from vision.counterfeit import services
 
+RESCORE_BATCH = 64
+
 
 @jobs.job(queue="vision")
 def score_listing_risk(listing_id: int) -> dict:
     return asdict(services.score_listing(db.session(), listing_id))
 
 
+@jobs.job(queue="vision", timeout=1800)
+def score_listings_risk(listing_ids: list[int]) -> dict:
+    s = db.session()
+    outcomes: dict[str, int] = {}
+    for listing_id in listing_ids:
+        status = services.score_listing(s, listing_id).status
+        s.commit()
+        outcomes[status] = outcomes.get(status, 0) + 1
+    return outcomes
+
+
 def enqueue_rescoring(s: Session) -> int:
-    """One scoring job per listing a buyer could see or that waits for review (each
-    its own short transaction), enqueued after the caller commits."""
+    """Batches of RESCORE_BATCH watched listings (live, or waiting for review),
+    enqueued after the caller commits; returns how many listings."""
     ids = services.watched_listing_ids(s)
-    for listing_id in ids:
-        enqueue_scoring(listing_id)
+    for start in range(0, len(ids), RESCORE_BATCH):
+        score_listings_risk.enqueue(ids[start:start + RESCORE_BATCH])
     return len(ids)
 
 
