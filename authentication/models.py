@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Float,
@@ -32,14 +31,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation import clock
-from foundation.db import Base, UTCDateTime
+from foundation.db import Base, JSONType, UTCDateTime
 from foundation.leases import LeaseColumns
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class RequestState(enum.StrEnum):

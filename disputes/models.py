@@ -26,7 +26,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     ForeignKey,
     Index,
@@ -35,14 +34,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation import clock
-from foundation.db import Base, UTCDateTime
+from foundation.db import Base, JSONType, UTCDateTime
 from foundation.leases import LeaseColumns
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class CaseReason(enum.StrEnum):

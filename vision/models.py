@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -22,13 +21,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation import clock
-from foundation.db import Base, UTCDateTime
+from foundation.db import Base, JSONType, UTCDateTime
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 # Bump when hashing, the embedding model or the local features change: a re-index then
 # recomputes every signature made by an older engine.
 ENGINE_VERSION = "pdq+phash+effnet-lite0+orb/1"
@@ -119,6 +116,7 @@ class DuplicateFlag(Base):
 
 
 class RunState(enum.StrEnum):
+    """The states of long vision work: re-index runs here, training runs in modelops."""
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, String
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation import clock
-from foundation.db import Base, UTCDateTime
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+from foundation.db import Base, JSONType, UTCDateTime
 
 
 class CounterfeitScore(Base):

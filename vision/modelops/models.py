@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Float,
     ForeignKey,
     Index,
@@ -36,20 +35,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation import clock
-from foundation.db import Base, UTCDateTime
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
-
-
-class RunState(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+from foundation.db import Base, JSONType, UTCDateTime
+from vision.models import RunState  # one state machine for every long vision job
 
 
 class VersionStatus(enum.StrEnum):
