@@ -84,9 +84,8 @@ def current_model(s: Session) -> CurrentModel | None:
     champion = scoring.champion_scorer(s, COUNTERFEIT.name)
     if champion is not None:
         version, scorer = champion
-        chosen = registry.latest_threshold(s, COUNTERFEIT.name)
-        threshold = (registry.threshold_of_version(s, version) if chosen is not None
-                     else settings().VISION_COUNTERFEIT_REVIEW_THRESHOLD)
+        threshold = registry.threshold_of_version(
+            s, version, default=settings().VISION_COUNTERFEIT_REVIEW_THRESHOLD)
         return CurrentModel(scorer, threshold, promoted=True)
     installed = installed_scorer()
     if installed is None:

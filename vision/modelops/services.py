@@ -326,17 +326,21 @@ def latest_threshold(s: Session, kind: str, edit_type: str | None = None
                     .order_by(ThresholdSetting.id.desc()).limit(1))
 
 
-def current_threshold(s: Session, kind: str, edit_type: str | None = None) -> float:
+def current_threshold(s: Session, kind: str, edit_type: str | None = None,
+                      default: float = DEFAULT_THRESHOLD) -> float:
+    """The kind's (or edit type's) newest chosen threshold; `default` before any."""
     setting = latest_threshold(s, kind, edit_type)
-    return setting.threshold if setting else DEFAULT_THRESHOLD
+    return setting.threshold if setting else default
 
 
-def threshold_of_version(s: Session, version: ModelVersion) -> float:
-    """The threshold chosen on this version's own held-out items, else the kind's."""
+def threshold_of_version(s: Session, version: ModelVersion,
+                         default: float = DEFAULT_THRESHOLD) -> float:
+    """The threshold chosen on this version's own held-out items, else the kind's, else
+    `default` (a kind that acts on scores passes its own configured one)."""
     own = s.scalar(select(ThresholdSetting.threshold).where(
         ThresholdSetting.version_id == version.id, ThresholdSetting.edit_type.is_(None))
         .order_by(ThresholdSetting.id.desc()).limit(1))
-    return own if own is not None else current_threshold(s, version.kind)
+    return own if own is not None else current_threshold(s, version.kind, default=default)
 
 
 def threshold_history(s: Session, kind: str, limit: int = 50) -> list[ThresholdSetting]:
