@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lowest first: a package may import itself and those before it, never those after.
-LAYERS = ("foundation", "marketplace_core", "authentication", "disputes", "vision", "console")
+LAYERS = ("foundation", "marketplace_core", "authentication", "disputes", "vision", "trust",
+          "console")
 
 
 def imported_packages(path: Path) -> set[str]:
