@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "vision.modelops.models",
     "vision.models",
     "vision.counterfeit.models",
+    "trust.signals.models",
 )
 
 
