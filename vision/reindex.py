@@ -18,7 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from foundation import clock, db, jobs
-from foundation.errors import Conflict, NotFound
+from foundation.audit.services import record
+from foundation.errors import Conflict, NotFound, PermissionDenied
+from foundation.staff.models import StaffUser
+from foundation.staff.permissions import Permission
 from marketplace_core.listings.models import ListingPhoto
 from vision.models import RunState, VisionRun
 from vision.pipeline import BatchOutcome, sign_photos
@@ -40,6 +43,25 @@ def start_run(s: Session, *, requested_by: str, recompute_all: bool = False) -> 
     s.add(run)
     s.flush()
     return run
+
+
+def request_run(s: Session, actor: StaffUser, *, recompute_all: bool = False) -> VisionRun:
+    """An analyst starts a re-index from the console: a pending run, audited, worked by
+    the vision queue once this transaction commits."""
+    from vision.tasks import run_reindex
+
+    if not actor.can(Permission.VISION_MANAGE_MODELS):
+        raise PermissionDenied("Re-indexing needs the vision.manage_models permission.",
+                               code="not_a_model_manager")
+    run = start_run(s, requested_by=f"staff:{actor.id}", recompute_all=recompute_all)
+    record(s, actor, "vision.reindex_requested", "vision_run", run.id,
+                 after={"recompute_all": recompute_all})
+    run_reindex.enqueue(run.id)
+    return run
+
+
+def recent_runs(s: Session, limit: int = 20) -> list[VisionRun]:
+    return list(s.scalars(select(VisionRun).order_by(VisionRun.id.desc()).limit(limit)))
 
 
 def resumable_run(s: Session) -> VisionRun | None:

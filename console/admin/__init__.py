@@ -30,6 +30,7 @@ def init_admin(app: Flask) -> Admin:
     from console.admin.staff import StaffManagementView
     from console.admin.vision_duplicates import DuplicatesView
     from console.admin.vision_models import VisionModelsView
+    from console.admin.vision_reindex import ReindexView
 
     admin = Admin(app, name="Posh Trust Console", url="/console",
                   index_view=HomeView(url="/console", name="Home"),
@@ -58,6 +59,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(VisionModelsView(name="Models", endpoint="vision_models", category="Vision"))
     admin.add_view(DuplicatesView(name="Duplicates", endpoint="vision_duplicates",
                                   category="Vision"))
+    admin.add_view(ReindexView(name="Re-index", endpoint="vision_reindex", category="Vision"))
     admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit", category="Admin"))
     admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))

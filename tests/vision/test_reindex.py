@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from foundation import db, jobs
+from foundation.audit.models import AuditEvent
 from foundation.errors import Conflict
+from tests.helpers import page_token, sign_in
 from tests.vision.support import (
     flags,
     new_seller,
@@ -93,3 +95,64 @@ def test_the_cli_reindexes_with_a_progress_bar_and_resumes(app, catalogue):
     assert forced.exit_code == 0, forced.output
     assert all(r.computed_at > b for r, (_, b) in zip(signature_rows(), before, strict=True))
     assert len(flags()) == 1
+
+
+REINDEX_PAGE = "/console/vision_reindex/"
+
+
+def test_an_analyst_starts_a_reindex_from_the_console_and_sees_it_finish(
+        client, staff, catalogue):
+    analyst_id, email, password = staff("fraud_analyst")
+    assert sign_in(client, email, password).status_code == 302
+    page = client.get(REINDEX_PAGE).get_data(as_text=True)
+    assert 'data-testid="start-reindex"' in page and "No re-index runs yet." in page
+
+    response = client.post(f"{REINDEX_PAGE}start", data={
+        "csrf_token": page_token(client, REINDEX_PAGE), "recompute_all": "1"})
+    assert response.status_code == 302
+    [run] = runs()
+    assert (run.state, run.recompute_all, run.requested_by) == (
+        RunState.PENDING, True, f"staff:{analyst_id}")
+    queued = client.get(REINDEX_PAGE).get_data(as_text=True)
+    assert 'http-equiv="refresh"' in queued and 'data-testid="reindex-run-' in queued
+
+    jobs.run_pending(["vision"])
+    [run] = runs()
+    assert (run.state, run.done, run.total) == (RunState.SUCCEEDED, 5, 5)
+    assert run.flags_raised >= 1 and len(signature_rows()) == 5
+    done = client.get(REINDEX_PAGE).get_data(as_text=True)
+    assert "succeeded" in done and 'http-equiv="refresh"' not in done
+    with db.unit_of_work() as s:
+        [audit] = s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "vision.reindex_requested")).all()
+        assert (audit.actor_id, audit.object_id, audit.after) == (
+            analyst_id, str(run.id), {"recompute_all": True})
+
+
+def test_a_second_run_is_refused_while_one_is_unfinished(client, staff, catalogue):
+    _, email, password = staff("admin")
+    assert sign_in(client, email, password).status_code == 302
+    token = page_token(client, REINDEX_PAGE)
+    assert client.post(f"{REINDEX_PAGE}start", data={"csrf_token": token}).status_code == 302
+    second = client.post(f"{REINDEX_PAGE}start", data={"csrf_token": token})
+    assert second.status_code == 409
+    assert "still pending" in second.get_data(as_text=True) and len(runs()) == 1
+
+
+def test_who_may_see_and_start_reindexing(client, staff, catalogue):
+    _, email, password = staff("authenticator")   # sees vision, manages no models
+    assert sign_in(client, email, password).status_code == 302
+    page = client.get(REINDEX_PAGE)
+    assert page.status_code == 200 and 'data-testid="start-reindex"' not in page.get_data(
+        as_text=True)
+    refused = client.post(f"{REINDEX_PAGE}start",
+                          data={"csrf_token": page_token(client, REINDEX_PAGE)})
+    assert refused.status_code == 403 and runs() == []
+    assert client.post(f"{REINDEX_PAGE}start", data={}).status_code == 400
+    assert runs() == []
+
+
+def test_support_agents_do_not_see_reindexing(client, staff):
+    _, email, password = staff("support_agent")
+    assert sign_in(client, email, password).status_code == 302
+    assert client.get(REINDEX_PAGE).status_code == 403
