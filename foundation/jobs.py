@@ -231,10 +231,47 @@ def periodic_tasks() -> dict[str, PeriodicSpec]:
 
 # --- workers ---------------------------------------------------------------------------
 
+_warmups: list[tuple[str, Callable[[], None]]] = []
+
+
+def warm_in_worker(queue: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a warm-up a worker serving `queue` runs once, before it forks work horses.
+
+    RQ forks a fresh horse per job, so whatever a job loads (torch, a model's weights)
+    is loaded again by every job unless the parent already holds it: a horse inherits the
+    parent's memory.  A warm-up must only import: a parent that has run a torch kernel
+    (OpenMP threads) before fork leaves its horses hanging in their first parallel one.
+    """
+    def register(fn: Callable[[], None]) -> Callable[[], None]:
+        _warmups.append((queue, fn))
+        return fn
+
+    return register
+
+
+def warm_up(queue_names: list[str]) -> list[str]:
+    """Run the warm-ups of these queues; a failing one is logged, never fatal: its jobs
+    will load what they need themselves."""
+    done = []
+    for queue_name, fn in _warmups:
+        if queue_name not in queue_names:
+            continue
+        started = time.perf_counter()
+        try:
+            fn()
+        except Exception:
+            log.exception("warm-up %s failed; its jobs will load on their own", fn.__name__)
+            continue
+        log.info("warmed %s in %.2fs", fn.__name__, time.perf_counter() - started)
+        done.append(fn.__name__)
+    return done
+
+
 def run_worker(queue_names: list[str] | None = None, burst: bool = False,
                beat_seconds: int = 15) -> None:
     """A production worker: forks a work horse per job, runs RQ's scheduler and the beat."""
     names = queue_names or list(QUEUES)
+    warm_up(names)
     if not burst:
         start_beat(beat_seconds)
     worker = Worker([queue(n) for n in names], connection=connection())

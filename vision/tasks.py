@@ -18,12 +18,21 @@ from sqlalchemy.orm import Session
 
 from foundation.config import current as settings
 from foundation.db import session
-from foundation.jobs import job, periodic
+from foundation.jobs import job, periodic, warm_in_worker
 from marketplace_core import events
 from vision import catalogue, duplicates  # noqa: F401  (duplicates: its reviewers' signal)
 
 log = logging.getLogger(__name__)
 CATCH_UP_BATCH = 64  # one model load and one index save per batch in a forked job
+
+
+@warm_in_worker("vision")
+def import_image_stack() -> None:
+    """torch and FAISS imported once in the worker: about 2 s that each forked job
+    would otherwise spend before its first photo.  Only imported, never run: a parent
+    that has run a torch (OpenMP) kernel hands its horses a thread pool that no longer
+    exists, and they hang in their first parallel kernel."""
+    from vision import pipeline  # noqa: F401  (imports torch, torchvision and FAISS)
 
 
 @job(queue="vision", timeout=900)
