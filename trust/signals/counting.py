@@ -96,10 +96,12 @@ def _seller_cancellations(s: Session, ids: Sequence[int]) -> dict[int, int]:
 
 
 def _late_shipments(s: Session, ids: Sequence[int]) -> dict[int, int]:
+    """Labels flagged late on orders that went ahead: an order cancelled for not shipping
+    already counts as a cancellation, and one the buyer cancelled was never to ship."""
     return dict(s.execute(
         select(Order.seller_id, func.count()).join(Shipment, Shipment.order_id == Order.id)
         .where(Order.seller_id.in_(ids), Shipment.direction == Direction.OUTBOUND,
-               Shipment.late_flagged_at.is_not(None))
+               Shipment.late_flagged_at.is_not(None), Order.status != OrderStatus.CANCELLED)
         .group_by(Order.seller_id)).all())
 
 
