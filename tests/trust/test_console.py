@@ -104,3 +104,17 @@ def test_a_bad_weight_is_refused_with_its_field_and_changes_nothing(client, staf
                                               "penalty_strike": "0.2"}, follow_redirects=True)
     assert "Say why the weights change." in missing_note.get_data(as_text=True)
     assert _count(TrustWeightsVersion) == 0 and _weight_audits() == 0
+
+
+def test_listing_and_member_pages_link_to_trust_for_analysts_only(app, client, staff,
+                                                                  scored):
+    seller, listing = scored
+    signed_in(client, staff, "fraud_analyst")
+    listing_page = client.get(f"/console/listings/details/?id={listing}").get_data(as_text=True)
+    assert f"/console/trust/listings/{listing}" in listing_page
+    member_page = client.get(f"/console/members/details/?id={seller}").get_data(as_text=True)
+    assert f"/console/trust/sellers/{seller}" in member_page
+    agent = app.test_client()
+    signed_in(agent, staff, "support_agent")
+    page = agent.get(f"/console/members/details/?id={seller}")
+    assert page.status_code == 200 and "trust-link" not in page.get_data(as_text=True)

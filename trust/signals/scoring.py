@@ -29,7 +29,7 @@ def score_seller(seller_id: int, counts: SellerCounts, weights: TrustWeights) ->
         "authenticated_sales": min(weights.bonus_authentic_cap,
                                    weights.bonus_authentic_verdict * counts.authentic_verdicts),
     }
-    parts = {name: round(value, 4) for name, value in parts.items()}
+    parts = {name: round(value, 4) + 0.0 for name, value in parts.items()}  # no "-0.0"
     score = _clamp(weights.neutral_score + sum(parts.values()))
     tier = _tier(counts, score, defect_rate, weights)
     return SellerTrust(seller_id=seller_id, score=round(score, 4), tier=tier,
