@@ -23,7 +23,9 @@ def touch(s: Session, cause: str, *, seller_id: int | None = None,
           listing_ids: tuple[int, ...] = ()) -> None:
     from .tasks import enqueue_recompute  # tasks -> recompute -> counting -> every package
 
-    for listing_id in listing_ids:
+    # Listings first, in id order, then the seller: every transaction takes the marks'
+    # row locks in one order, so two of them never wait on each other in a circle.
+    for listing_id in sorted(listing_ids):
         pending.mark(s, pending.LISTING, listing_id, cause)
         enqueue_recompute(pending.LISTING, listing_id)
     if seller_id is not None:
