@@ -31,7 +31,7 @@ from .models import (
     SellerTrustSnapshot,
     TrustWeightsVersion,
 )
-from .scoring import score_item, score_seller
+from .scoring import NOT_LIVE_REASONS, score_item, score_seller
 
 
 def current_weights(s: Session) -> tuple[int, TrustWeights]:
@@ -43,16 +43,28 @@ def current_weights(s: Session) -> tuple[int, TrustWeights]:
     return latest.version, TrustWeights.from_mapping(latest.weights)
 
 
+ITEM_COLUMNS = (ItemRiskRecord.listing_id, ItemRiskRecord.excluded,
+                ItemRiskRecord.exclusion_reason, ItemRiskRecord.flagged,
+                ItemRiskRecord.flag_confidence, ItemRiskRecord.counterfeit_score,
+                ItemRiskRecord.duplicate_flags, ItemRiskRecord.reasons)
+SELLER_COLUMNS = (SellerTrustRecord.seller_id, SellerTrustRecord.score, SellerTrustRecord.tier,
+                  SellerTrustRecord.confidence, SellerTrustRecord.parts,
+                  SellerTrustRecord.reasons)
+CONFIRMED_COUNTERFEIT = "confirmed_counterfeit"
+
+
 def load_trust(s: Session, listing_ids: Iterable[int], weights: TrustWeights | None = None,
                ) -> tuple[dict[int, ItemRisk], dict[int, SellerTrust]]:
+    """The risk of each listing and the trust of their sellers, as stored.  Plain column
+    rows, not ORM objects (and never the seller's `counts`): this is the feed's hot path."""
     ids = sorted(set(listing_ids))
     if not ids:
         return {}, {}
     weights = weights or current_weights(s)[1]
     listings = s.execute(select(Listing.id, Listing.seller_id, Listing.status,
                                 Listing.authenticated_at).where(Listing.id.in_(ids))).all()
-    stored = {row.listing_id: row for row in s.scalars(
-        select(ItemRiskRecord).where(ItemRiskRecord.listing_id.in_(ids)))}
+    stored = {row.listing_id: row for row in s.execute(
+        select(*ITEM_COLUMNS).where(ItemRiskRecord.listing_id.in_(ids)))}
     items = {row.id: _item_risk(row, stored.get(row.id), weights) for row in listings}
     return items, load_sellers(s, {row.seller_id for row in listings}, weights)
 
@@ -63,27 +75,28 @@ def load_sellers(s: Session, seller_ids: Iterable[int], weights: TrustWeights | 
     if not ids:
         return {}
     weights = weights or current_weights(s)[1]
-    stored = {row.seller_id: row for row in s.scalars(
-        select(SellerTrustRecord).where(SellerTrustRecord.seller_id.in_(ids)))}
+    stored = {row.seller_id: row for row in s.execute(
+        select(*SELLER_COLUMNS).where(SellerTrustRecord.seller_id.in_(ids)))}
     return {seller_id: (_seller_trust(stored[seller_id]) if seller_id in stored
                         else score_seller(seller_id, SellerCounts(), weights))
             for seller_id in ids}
 
 
-def _item_risk(listing, record: ItemRiskRecord | None, weights: TrustWeights) -> ItemRisk:
+def _item_risk(listing, record, weights: TrustWeights) -> ItemRisk:
     """The stored risk, except that the listing's status right now always wins: a listing
-    removed or sold a moment ago is out of the feed before any job has run."""
+    removed or sold a moment ago is out of the feed, and one relisted a moment ago back in
+    it, before any job has run.  Only a confirmed counterfeit stays out whatever the status."""
     if record is None:
         return score_item(listing.id, listing.seller_id, status=listing.status,
                           authenticated=listing.authenticated_at is not None,
                           counterfeit_verdict=False, counterfeit_score=None, duplicates=(),
                           weights=weights)
-    exclusion = record.exclusion_reason if record.excluded else None
-    if listing.status != "live" and exclusion is None:
-        exclusion = score_item(listing.id, listing.seller_id, status=listing.status,
-                               authenticated=False, counterfeit_verdict=False,
-                               counterfeit_score=None, duplicates=(),
-                               weights=weights).exclusion_reason
+    if record.exclusion_reason == CONFIRMED_COUNTERFEIT:
+        exclusion = CONFIRMED_COUNTERFEIT
+    elif listing.status == "live":
+        exclusion = None
+    else:
+        exclusion = NOT_LIVE_REASONS.get(listing.status, "not_live")
     return ItemRisk(listing_id=listing.id, seller_id=listing.seller_id,
                     excluded=exclusion is not None, exclusion_reason=exclusion,
                     flagged=record.flagged, flag_confidence=record.flag_confidence,
@@ -92,7 +105,7 @@ def _item_risk(listing, record: ItemRiskRecord | None, weights: TrustWeights) ->
                     duplicate_flags=record.duplicate_flags, reasons=tuple(record.reasons))
 
 
-def _seller_trust(record: SellerTrustRecord) -> SellerTrust:
+def _seller_trust(record) -> SellerTrust:
     return SellerTrust(seller_id=record.seller_id, score=record.score,
                        tier=SellerTier(record.tier), confidence=record.confidence,
                        parts=dict(record.parts), reasons=tuple(record.reasons))
