@@ -125,3 +125,17 @@ def test_a_mark_made_while_the_job_ran_survives_it(app):
 def _saree() -> dict:
     return {"title": "Kanjivaram silk saree", "brand": "Nalli", "category": "sarees",
             "size": "Free size", "condition": "like_new", "price_paise": 450_000}
+
+
+def test_the_sweeps_are_on_the_beat_well_inside_a_minute():
+    from datetime import timedelta
+
+    from foundation import jobs
+
+    periodic = jobs.periodic_tasks()
+    pending_sweep = periodic["trust.signals.tasks.sweep_pending_trust"]
+    # A mark no job cleared waits at most the grace plus one beat period (plus the
+    # worker's 15 s beat tick) before the sweep recomputes it.
+    assert tasks.PENDING_GRACE + pending_sweep.every + timedelta(seconds=15) \
+        <= timedelta(seconds=60)
+    assert "trust.signals.tasks.sweep_stale_trust" in periodic

@@ -96,3 +96,16 @@ def test_bad_weights_are_422_with_the_field_and_write_nothing(client, staff, sco
     assert field in response.json["error"]["fields"]
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(TrustWeightsVersion)) == 0
+
+
+def test_a_weights_change_is_audited_with_what_changed(client, staff, scored):
+    from foundation.audit.models import AuditEvent
+
+    client.post(f"{BASE}/weights", headers=bearer(client, staff, "admin"),
+                json={"weights": {"penalty_strike": 0.2}, "note": "strikes weigh more"})
+    with db.unit_of_work() as s:
+        event = s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "trust.weights_change")).one()
+        assert (event.object_type, event.object_id) == ("trust_weights", "1")
+        assert event.before == {"penalty_strike": 0.15}
+        assert event.after == {"penalty_strike": 0.2, "note": "strikes weigh more"}
