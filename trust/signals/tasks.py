@@ -54,11 +54,17 @@ def rescore_all_trust(cause: str) -> dict:
 
 @jobs.periodic(every=timedelta(seconds=30))
 def sweep_pending_trust() -> int:
+    """Recompute, in two batches (sellers, listings), what overdue marks name; each mark
+    is cleared only at the version read, as the job does."""
     s = db.session()
-    marks = [(m.subject, m.subject_id) for m in
+    marks = [(m.subject, m.subject_id, m.version) for m in
              pending.overdue(s, PENDING_GRACE, SWEEP_LIMIT)]
-    for subject, subject_id in marks:
-        handle(s, subject, subject_id)
+    recompute.recompute_sellers(
+        s, [i for subject, i, _ in marks if subject == pending.SELLER], "sweep")
+    recompute.recompute_listings(
+        s, [i for subject, i, _ in marks if subject == pending.LISTING], "sweep")
+    for subject, subject_id, version in marks:
+        pending.clear(s, subject, subject_id, version)
     return len(marks)
 
 
