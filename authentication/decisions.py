@@ -228,6 +228,14 @@ def _arm_photo_timer(request_id: int, due: datetime) -> None:
 
 
 def _close(s: Session, staff: StaffUser, request: R, token: str, verdict: Verdict) -> None:
+    _apply_verdict(s, staff, request, token, verdict)
+    events.emit(s, intake.VERDICT_RECORDED, request_id=request.id,
+                listing_id=request.listing_id, seller_id=request.seller_id,
+                verdict=str(verdict))
+
+
+def _apply_verdict(s: Session, staff: StaffUser, request: R, token: str,
+                   verdict: Verdict) -> None:
     listing = s.get(Listing, request.listing_id)
     if request.reason == Reason.DISPUTE:
         _close_dispute_review(s, staff, request, token, verdict, listing)

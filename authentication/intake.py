@@ -24,6 +24,9 @@ HIGH_RISK_PRIORITY = 1
 # Announced (marketplace_core.events registry) when a dispute's review closes, with
 # request_id, listing_id and verdict: the disputes package listens.
 DISPUTE_VERDICT = "authentication.dispute_verdict"
+# Announced when any review closes with a verdict (request_id, listing_id, seller_id,
+# verdict): trust signals listen.
+VERDICT_RECORDED = "authentication.verdict_recorded"
 
 
 def active_request_for(s: Session, listing_id: int) -> AuthenticationRequest | None:

@@ -59,6 +59,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from vision.modelops.staff_api import bp as vision_models_api_bp
     security.csrf.exempt(vision_models_api_bp)
     app.register_blueprint(vision_models_api_bp)
+    from trust.signals.staff_api import bp as trust_api_bp
+    security.csrf.exempt(trust_api_bp)
+    app.register_blueprint(trust_api_bp)
     # The members' disputes routes join the /api/v1 blueprint before it is registered.
     import disputes.views  # noqa: F401
     public_api = marketplace_api()

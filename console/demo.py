@@ -76,6 +76,22 @@ def ensure_counterfeit_champion() -> None:
               "Vision > Models page can train it later", flush=True)
 
 
+def ensure_trust_scored() -> None:
+    """After seeding (and the counterfeit model's first scores), score every seller and
+    listing once, so the Trust pages have something to show; from then on the worker
+    keeps them fresh from events (duplicate flags appear as it signs the photos)."""
+    from sqlalchemy import select
+
+    from trust.signals.models import SellerTrustRecord
+
+    with db.unit_of_work() as s:
+        if s.scalar(select(SellerTrustRecord.seller_id).limit(1)) is not None:
+            return
+    print("scoring seller trust and item risk (once)...", flush=True)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "trust", "recompute"],
+                   cwd=PROJECT_ROOT, env=os.environ.copy(), check=True)
+
+
 def main() -> None:
     settings = Settings.from_env()
     if settings.is_production:
@@ -88,6 +104,7 @@ def main() -> None:
     ensure_demo_staff(settings)
     seed_if_empty()
     ensure_counterfeit_champion()
+    ensure_trust_scored()
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                               cwd=PROJECT_ROOT, env=os.environ.copy())
     _print_sign_ins()

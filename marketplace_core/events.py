@@ -28,6 +28,8 @@ ORDER_PLACED = "order.placed"                                  # order_id
 ORDER_DELIVERED = "order.delivered"                            # order_id
 ORDER_COMPLETED = "order.completed"                            # order_id
 ORDER_CANCELLED = "order.cancelled"                            # order_id, reason
+ORDER_RATED = "order.rated"                                    # order_id, seller_id
+SHIPMENT_FLAGGED_LATE = "shipment.flagged_late"                # order_id, shipment_id
 RETURN_SHIPPED = "order.return_shipped"                        # order_id, shipment_id
 RETURN_DELIVERED = "order.return_delivered"                    # order_id, shipment_id
 

@@ -28,6 +28,7 @@ def init_admin(app: Flask) -> Admin:
         ShipmentAdminView,
     )
     from console.admin.staff import StaffManagementView
+    from console.admin.trust import TrustSellersView, TrustWeightsView
     from console.admin.vision_duplicates import DuplicatesView
     from console.admin.vision_models import VisionModelsView
     from console.admin.vision_reindex import ReindexView
@@ -60,6 +61,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(DuplicatesView(name="Duplicates", endpoint="vision_duplicates",
                                   category="Vision"))
     admin.add_view(ReindexView(name="Re-index", endpoint="vision_reindex", category="Vision"))
+    admin.add_view(TrustSellersView(name="Sellers", endpoint="trust", category="Trust"))
+    admin.add_view(TrustWeightsView(name="Weights", endpoint="trust_weights", category="Trust"))
     admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit", category="Admin"))
     admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))

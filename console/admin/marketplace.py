@@ -66,6 +66,9 @@ class MemberAdminView(StaffModelView):
     def can_moderate(self) -> bool:
         return current_staff().can(Permission.MARKETPLACE_MODERATE)
 
+    def can_see_trust(self) -> bool:
+        return current_staff().can(Permission.TRUST_VIEW)
+
     @expose("/restrict/<int:member_id>", methods=["POST"])
     def restrict(self, member_id: int):
         if not self.can_moderate():
@@ -125,6 +128,9 @@ class ListingAdminView(StaffModelView):
 
     def can_moderate(self) -> bool:
         return current_staff().can(Permission.MARKETPLACE_MODERATE)
+
+    def can_see_trust(self) -> bool:
+        return current_staff().can(Permission.TRUST_VIEW)
 
     def counterfeit_risk(self, listing: Listing):
         """The listing's latest counterfeit-risk score, for staff who may see vision."""

@@ -95,6 +95,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_trust_item_risks_flagged'), ['flagged'], unique=False)
         batch_op.create_index(batch_op.f('ix_trust_item_risks_seller_id'), ['seller_id'], unique=False)
 
+    op.create_table('trust_pending',
+    sa.Column('subject', sa.String(length=8), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('cause', sa.String(length=60), nullable=False),
+    sa.Column('marked_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('subject', 'subject_id', name=op.f('pk_trust_pending'))
+    )
+    with op.batch_alter_table('trust_pending', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trust_pending_marked_at'), ['marked_at'], unique=False)
+
     for table in HISTORY:
         make_append_only(table)
 
@@ -102,6 +113,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in HISTORY:
         drop_append_only(table)
+    with op.batch_alter_table('trust_pending', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trust_pending_marked_at'))
+    op.drop_table('trust_pending')
     with op.batch_alter_table('trust_item_risks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_trust_item_risks_seller_id'))
         batch_op.drop_index(batch_op.f('ix_trust_item_risks_flagged'))

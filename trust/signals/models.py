@@ -83,3 +83,23 @@ class TrustWeightsVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class TrustPending(Base):
+    """A seller or listing whose trust must be computed again: written by the event
+    handlers in the same transaction as the change (so a committed change always leaves
+    a mark), cleared by the recompute job that handled it.  A mark the job never cleared
+    (a lost or overtaken job) is what the periodic sweep picks up.
+
+    `version` grows with every mark: a job clears the mark only if nobody marked the
+    subject again while it computed."""
+    __tablename__ = "trust_pending"
+
+    subject: Mapped[str] = mapped_column(String(8), primary_key=True)   # seller | listing
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    cause: Mapped[str] = mapped_column(String(60), default="")
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+
+
+from trust.signals import handlers  # noqa: E402,F401  (subscribes to the events that move trust)

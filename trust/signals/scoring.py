@@ -29,7 +29,7 @@ def score_seller(seller_id: int, counts: SellerCounts, weights: TrustWeights) ->
         "authenticated_sales": min(weights.bonus_authentic_cap,
                                    weights.bonus_authentic_verdict * counts.authentic_verdicts),
     }
-    parts = {name: round(value, 4) for name, value in parts.items()}
+    parts = {name: round(value, 4) + 0.0 for name, value in parts.items()}  # no "-0.0"
     score = _clamp(weights.neutral_score + sum(parts.values()))
     tier = _tier(counts, score, defect_rate, weights)
     return SellerTrust(seller_id=seller_id, score=round(score, 4), tier=tier,
@@ -84,7 +84,10 @@ def _tier(counts: SellerCounts, score: float, defect_rate: float,
     if counts.counterfeit_verdicts or counts.strikes or score < 0.3:
         return SellerTier.RISKY
     if counts.completed_orders < weights.new_max_orders and counts.orders < weights.top_min_orders:
-        return SellerTier.NEW
+        # Too little history to judge: the neutral prior, unless what little there is
+        # already pulled the score below the line (a new seller is not punished for
+        # having no history, but is for a bad one).
+        return SellerTier.WATCH if score < 0.5 else SellerTier.NEW
     if defect_rate > weights.defect_rate_standard or score < 0.5:
         return SellerTier.WATCH
     rating_ok = counts.ratings == 0 or counts.rating_sum / counts.ratings >= weights.top_min_rating

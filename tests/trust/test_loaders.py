@@ -1,0 +1,53 @@
+"""The feed's loaders: the stored risk, with the listing's status of the moment winning
+(before any job runs), and the neutral prior for what was never scored."""
+from __future__ import annotations
+
+from foundation import db
+from marketplace_core.listings import services as listings
+from marketplace_core.listings.models import Listing
+from marketplace_core.members.models import Member
+from tests.marketplace.db_helpers import listing_through_services
+from tests.marketplace.test_orders import make_member
+from tests.trust.support import run_trust_jobs
+from trust.signals import load_trust
+from trust.weights import TrustWeights
+
+KURTA = {"title": "Lucknowi chikankari kurta", "brand": "Ada", "category": "kurtas",
+         "size": "L", "condition": "new_with_tags", "price_paise": 280_000}
+
+
+def _change(listing_id: int, fn) -> None:
+    with db.unit_of_work() as s:
+        listing = s.get(Listing, listing_id)
+        fn(s, s.get(Member, listing.seller_id), listing)
+
+
+def _loaded(listing_id: int):
+    with db.unit_of_work() as s:
+        items, sellers = load_trust(s, [listing_id, listing_id])
+        return items[listing_id], sellers
+
+
+def test_a_withdrawn_then_relisted_listing_follows_its_status_before_any_job(app):
+    seller = make_member("farah")
+    listing = listing_through_services(seller, KURTA)
+    run_trust_jobs()
+    _change(listing, listings.withdraw)
+    item, _ = _loaded(listing)                    # no job has run since
+    assert (item.excluded, item.exclusion_reason) == (True, "removed")
+    run_trust_jobs()
+    _change(listing, listings.relist)
+    item, sellers = _loaded(listing)              # the stored row still says removed
+    assert (item.excluded, item.exclusion_reason) == (False, None)
+    assert sellers[seller].tier.value == "new"
+
+
+def test_never_scored_listings_and_sellers_get_the_neutral_prior(app):
+    seller = make_member("gauri")
+    listing = listing_through_services(seller, KURTA)
+    app.extensions["redis"].flushdb()             # nothing computed them
+    item, sellers = _loaded(listing)
+    assert (item.excluded, item.flagged) == (False, False)
+    assert sellers[seller].score == TrustWeights().neutral_score
+    with db.unit_of_work() as s:
+        assert load_trust(s, []) == ({}, {})
