@@ -14,6 +14,7 @@ TASK_MODULES: tuple[str, ...] = (
     "vision.modelops.tasks",
     "vision.tasks",
     "vision.counterfeit.tasks",
+    "trust.recommender.tasks",
 )
 
 
