@@ -19,7 +19,7 @@ from .interactions import load_follows, load_interactions
 from .model import build_state, score_candidates
 from .models import MemberCandidates, RecommendationRun, RecommenderModel
 from .ranker import Ranker
-from .training import train_ranker
+from .training import TrainedRanker, train_ranker
 
 CANDIDATES_PER_MEMBER = 200
 POPULAR_STORED = 200
@@ -33,11 +33,21 @@ def _quiet(_done: int, _total: int, _message: str) -> None:
 
 def train_model(s: Session, run: RecommendationRun, *, as_of: datetime | None = None,
                 progress: Progress = _quiet) -> RecommenderModel:
+    return _store_model(s, run, _train(s, as_of, progress))
+
+
+def _train(s: Session, as_of: datetime | None, progress: Progress) -> TrainedRanker:
     progress(0, 1, "reading interactions")
     cat = load_catalogue(s)
     interactions = load_interactions(s, until=as_of)
     follows = load_follows(s, until=as_of)
-    trained = train_ranker(cat, interactions, follows, progress=progress)
+    return train_ranker(cat, interactions, follows, progress=progress)
+
+
+def _store_model(s: Session, run: RecommendationRun, trained: TrainedRanker
+                 ) -> RecommenderModel:
+    """Written after the last progress report: on SQLite the job's first write holds the
+    database until its commit, and progress goes through a side session."""
     model = RecommenderModel(run_id=run.id, ranker=trained.ranker.to_json(),
                              metrics={**trained.metrics,
                                       "weights": trained.ranker.weights_by_feature()},
@@ -58,8 +68,9 @@ def precompute(s: Session, run: RecommendationRun, *, as_of: datetime | None = N
                progress: Progress = _quiet) -> int:
     """Every member with interests gets their top candidates; returns how many members.
     Trains a ranker first when none exists yet."""
-    model = latest_model(s) or train_model(s, run, as_of=as_of, progress=progress)
-    ranker = Ranker.from_json(model.ranker)
+    model = latest_model(s)
+    trained = None if model is not None else _train(s, as_of, progress)
+    ranker = trained.ranker if trained is not None else Ranker.from_json(model.ranker)
     progress(0, 1, "fitting ALS and profiles")
     cat = load_catalogue(s)
     interactions = load_interactions(s, until=as_of)
@@ -70,13 +81,17 @@ def precompute(s: Session, run: RecommendationRun, *, as_of: datetime | None = N
     rows = []
     for done, member in enumerate(members, start=1):
         top = score_candidates(state, ranker, member, CANDIDATES_PER_MEMBER)
-        rows.append({"member_id": member, "run_id": run.id, "model_id": model.id,
+        rows.append({"member_id": member, "run_id": run.id,
                      "candidates": [[lid, seller, round(score, 6), source]
                                     for lid, seller, score, source in top],
                      "profile": state.profiles[member].to_json(), "data_until": data_until,
                      "computed_at": clock.now()})
         if done % 250 == 0 or done == len(members):
             progress(done, len(members), "scoring members")
+    if trained is not None:
+        model = _store_model(s, run, trained)
+    for row in rows:
+        row["model_id"] = model.id
     run.popular = [[int(cat.ids[p]), int(cat.seller[p]), round(float(state.popularity[p]), 3)]
                    for p in state.popular[:POPULAR_STORED]]
     run.model_id = model.id
