@@ -158,8 +158,7 @@ def _listings(n, sellers, seller_kind, specialty, start, end, rng, nrng) -> dict
         listings[lid] = {"seller": seller, "category": category, "brand": brand, "size": size,
                          "price": int(price * (0.6 if counterfeit else 1.0)),
                          "published": published, "counterfeit": counterfeit,
-                         "appeal": float(nrng.lognormal(0.0, 0.5)) * (1.3 if counterfeit
-                                                                        else 1.0)}
+                         "appeal": float(nrng.lognormal(0.0, 0.5))}
     return listings
 
 
@@ -260,6 +259,12 @@ def _write(s, world: World, listings, tastes, follows, events, rng) -> None:
         s.execute(insert(Follow), follow_rows)
     _write_interactions(s, train, listings)
     _write_trust(s, world, listings, train, rng)
+    # A counterfeit confirmed just after the batch is removed: nobody can interact with it
+    # in the test period, so those interactions never happened.
+    for member in list(world.test):
+        world.test[member] -= world.confirmed_later
+        if not world.test[member]:
+            del world.test[member]
     world.counts = {"members": len(world.member_ids), "sellers": len(world.seller_kind),
                     "listings": len(listings), "interactions": len(events),
                     "train_interactions": len(train),

@@ -39,6 +39,10 @@ from .ranker import Ranker
 from .rerank import Candidate, RankedPage, rank_without_trust, rerank
 
 FRESH_LIMIT = 60
+# Trust is loaded for the model's best candidates only: lifts are a few tens of percent,
+# so an item below five pages deep would not reach the page anyway, and the trust lookup
+# is most of a request's cost.
+TRUST_POOL = 60
 COLD_START_WINDOW = timedelta(days=14)
 MAX_LIMIT = 60
 
@@ -59,7 +63,7 @@ class Feed:
 def just_picked(s: Session, member_id: int, limit: int, *, record: bool = True,
                 compare: bool = False, now: datetime | None = None) -> Feed:
     now = now or clock.now()
-    origin, candidates = member_candidates(s, member_id, now)
+    origin, candidates = member_candidates(s, member_id, now, max(TRUST_POOL, 5 * limit))
     version, weights = current_weights(s)
     items, sellers = load_trust(s, [c.listing_id for c in candidates], weights)
     page = rerank(candidates, items, sellers, weights, limit)
@@ -73,7 +77,8 @@ def just_picked(s: Session, member_id: int, limit: int, *, record: bool = True,
                 len(candidates))
 
 
-def member_candidates(s: Session, member_id: int, now: datetime) -> tuple[str, list[Candidate]]:
+def member_candidates(s: Session, member_id: int, now: datetime, pool: int = TRUST_POOL,
+                      ) -> tuple[str, list[Candidate]]:
     row = s.get(MemberCandidates, member_id)
     if row is not None:
         profile = MemberProfile.from_json(row.profile)
@@ -89,7 +94,7 @@ def member_candidates(s: Session, member_id: int, now: datetime) -> tuple[str, l
         since, origin = now - COLD_START_WINDOW, "cold_start"
     known = {c.listing_id for c in stored} | profile.seen
     fresh = _fresh_candidates(s, profile, ranker, since, known, now)
-    return origin, _dedupe([*stored, *fresh])
+    return origin, _best(_dedupe([*stored, *fresh]), pool)
 
 
 def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
@@ -98,6 +103,10 @@ def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
         if c.listing_id not in best or c.score > best[c.listing_id].score:
             best[c.listing_id] = c
     return list(best.values())
+
+
+def _best(candidates: list[Candidate], n: int) -> list[Candidate]:
+    return sorted(candidates, key=lambda c: (-c.score, c.listing_id))[:n]
 
 
 def _latest_precompute(s: Session) -> RecommendationRun | None:

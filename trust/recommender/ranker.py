@@ -45,8 +45,15 @@ class Ranker:
         return {name: round(float(w), 4) for name, w in zip(FEATURES, self.coef, strict=True)}
 
 
-def fit_ranker(x: np.ndarray, y: np.ndarray) -> tuple[Ranker, list[float]]:
-    """Class-balanced logistic regression; returns the ranker and its loss curve."""
+def fit_ranker(x: np.ndarray, y: np.ndarray, negative_rate: float = 1.0,
+               ) -> tuple[Ranker, list[float]]:
+    """Logistic regression; returns the ranker and its loss curve.
+
+    The score must be a calibrated probability, not a class-balanced one: trust multiplies
+    it, and a factor of 1.1 should move an item as far as a tenth more chance of interest,
+    not past every candidate of a saturated 0.8-0.9 band.  Negatives are subsampled for
+    training (`negative_rate` of them kept), so the intercept is corrected by
+    log(negative_rate), the standard correction for case-control sampling."""
     from scipy.optimize import minimize  # the batch's import, kept off the request path
 
     if len(np.unique(y)) < 2:
@@ -55,8 +62,7 @@ def fit_ranker(x: np.ndarray, y: np.ndarray) -> tuple[Ranker, list[float]]:
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     xs = (x - mean) / scale
-    positives = y.sum()
-    sample_weight = np.where(y > 0, len(y) / (2 * positives), len(y) / (2 * (len(y) - positives)))
+    sample_weight = np.ones(len(y))
     curve: list[float] = []
 
     def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
@@ -73,4 +79,5 @@ def fit_ranker(x: np.ndarray, y: np.ndarray) -> tuple[Ranker, list[float]]:
     result = minimize(loss, np.zeros(xs.shape[1] + 1), jac=True, method="L-BFGS-B",
                       options={"maxiter": 200},
                       callback=lambda p: curve.append(round(float(loss(p)[0]), 6)))
-    return Ranker(mean, scale, result.x[:-1], float(result.x[-1])), curve
+    bias = float(result.x[-1]) + float(np.log(max(negative_rate, 1e-9)))
+    return Ranker(mean, scale, result.x[:-1], bias), curve

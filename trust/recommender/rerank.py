@@ -9,9 +9,11 @@ to analysts exactly as they ran.  The rules, in order:
 2. Demotion of flagged items, weighted by how sure the evidence is:
    score x (1 - demotion_strength x flag_confidence).
 3. Lifts: authenticated items x (1 + authenticated_lift); top sellers x (1 + top_seller_lift).
-4. The seller's score moves an item by seller_trust_weight x (score - neutral) x confidence;
-   risky sellers are demoted by risky_seller_demotion on top.  A new seller gets no
-   adjustment at all: no history is not a penalty (Etsy's neutral prior).
+4. A seller below the neutral prior demotes their items by seller_trust_weight x
+   (score - neutral) x confidence; risky sellers are demoted by risky_seller_demotion on
+   top.  Above the prior only the top tier lifts (3.).  A new seller gets no adjustment
+   at all: no history is not a penalty (Etsy's neutral prior), and since sellers with a
+   good history are not all lifted, no history does not become a relative penalty either.
 5. A page holds at most floor(max_flagged_share x page size) flagged items; the rest wait.
 """
 from __future__ import annotations
@@ -74,23 +76,51 @@ def rank_without_trust(candidates: Sequence[Candidate], page_size: int) -> Ranke
 def rerank(candidates: Sequence[Candidate], items: Mapping[int, ItemRisk],
            sellers: Mapping[int, SellerTrust], weights: TrustWeights,
            page_size: int) -> RankedPage:
+    """Factors are computed as plain floats for every candidate (a seller's once); the
+    explanations are written only for the items that make the page, which keeps a few
+    hundred candidates well under a millisecond."""
     removed: list[Removed] = []
-    kept: list[RankedItem] = []
+    seller_factors: dict[int, float] = {}
+    scored: list[tuple[float, float, int, Candidate, ItemRisk]] = []
     for candidate in candidates:
         risk = items.get(candidate.listing_id)
         if risk is None or risk.excluded:
             reason = "unknown" if risk is None else (risk.exclusion_reason or "excluded")
             removed.append(Removed(candidate.listing_id, reason))
             continue
-        adjustments = _adjustments(risk, sellers.get(candidate.seller_id), weights)
-        score = candidate.score
-        for adjustment in adjustments:
-            score *= adjustment.factor
-        kept.append(RankedItem(candidate.listing_id, candidate.seller_id, candidate.source,
-                               candidate.score, score, adjustments, risk.flagged))
-    kept.sort(key=lambda item: (-item.score, -item.base_score, item.listing_id))
-    page, capped = _fill_page(kept, page_size, max_flagged(weights, page_size))
-    return RankedPage(items=tuple(page), removed=tuple(removed), capped=tuple(capped))
+        factor = seller_factors.get(candidate.seller_id)
+        if factor is None:
+            factor = _product(_seller_adjustments(sellers.get(candidate.seller_id), weights))
+            seller_factors[candidate.seller_id] = factor
+        if risk.flagged and risk.flag_confidence > 0:
+            factor *= _flag_factor(risk, weights)
+        if risk.authenticated:
+            factor *= 1.0 + weights.authenticated_lift
+        scored.append((-candidate.score * factor, -candidate.score, candidate.listing_id,
+                       candidate, risk))
+    scored.sort(key=lambda row: row[:3])
+    page, capped = _fill_page(scored, page_size, max_flagged(weights, page_size))
+    return RankedPage(items=tuple(_explained(row, sellers, weights) for row in page),
+                      removed=tuple(removed), capped=tuple(capped))
+
+
+def _product(adjustments: Sequence[Adjustment]) -> float:
+    factor = 1.0
+    for adjustment in adjustments:
+        factor *= adjustment.factor
+    return factor
+
+
+def _flag_factor(risk: ItemRisk, weights: TrustWeights) -> float:
+    return max(0.0, 1.0 - weights.demotion_strength * risk.flag_confidence)
+
+
+def _explained(row, sellers: Mapping[int, SellerTrust], weights: TrustWeights) -> RankedItem:
+    negative_score, _, _, candidate, risk = row
+    return RankedItem(candidate.listing_id, candidate.seller_id, candidate.source,
+                      candidate.score, -negative_score,
+                      _adjustments(risk, sellers.get(candidate.seller_id), weights),
+                      risk.flagged)
 
 
 def max_flagged(weights: TrustWeights, page_size: int) -> int:
@@ -98,19 +128,20 @@ def max_flagged(weights: TrustWeights, page_size: int) -> int:
     return math.floor(weights.max_flagged_share * page_size + 1e-9)
 
 
-def _fill_page(ranked: list[RankedItem], page_size: int,
-               flagged_allowed: int) -> tuple[list[RankedItem], list[int]]:
-    page: list[RankedItem] = []
+def _fill_page(ranked: list[tuple], page_size: int,
+               flagged_allowed: int) -> tuple[list[tuple], list[int]]:
+    page: list[tuple] = []
     capped: list[int] = []
-    for item in ranked:
+    for row in ranked:
         if len(page) == page_size:
             break
-        if item.flagged:
+        risk = row[4]
+        if risk.flagged:
             if flagged_allowed <= 0:
-                capped.append(item.listing_id)
+                capped.append(risk.listing_id)
                 continue
             flagged_allowed -= 1
-        page.append(item)
+        page.append(row)
     return page, capped
 
 
@@ -118,24 +149,28 @@ def _adjustments(risk: ItemRisk, seller: SellerTrust | None,
                  weights: TrustWeights) -> tuple[Adjustment, ...]:
     found: list[Adjustment] = []
     if risk.flagged and risk.flag_confidence > 0:
-        factor = max(0.0, 1.0 - weights.demotion_strength * risk.flag_confidence)
+        factor = _flag_factor(risk, weights)
         why = "; ".join(risk.reasons) or "flagged"
         found.append(Adjustment("flagged", factor,
                                 f"{why} (confidence {risk.flag_confidence:.2f})"))
     if risk.authenticated:
         found.append(Adjustment("authenticated", 1.0 + weights.authenticated_lift,
                                 "authenticated by Posh Authenticate"))
-    if seller is not None:
-        found.extend(_seller_adjustments(seller, weights))
+    found.extend(_seller_adjustments(seller, weights))
     return tuple(found)
 
 
-def _seller_adjustments(seller: SellerTrust, weights: TrustWeights) -> list[Adjustment]:
-    if seller.tier is SellerTier.NEW:
+def _seller_adjustments(seller: SellerTrust | None, weights: TrustWeights
+                        ) -> list[Adjustment]:
+    if seller is None or seller.tier is SellerTier.NEW:
         return []  # the neutral prior: exactly no change
     found: list[Adjustment] = []
-    move = weights.seller_trust_weight * (seller.score - weights.neutral_score) * seller.confidence
-    if abs(move) >= 1e-6:
+    # Below the neutral prior the seller's score demotes; above it only the top tier lifts,
+    # so that the sellers with history do not crowd out those without (a lift for every
+    # seller above the prior is a penalty for every new seller).
+    move = min(0.0, weights.seller_trust_weight * (seller.score - weights.neutral_score)
+               * seller.confidence)
+    if move <= -1e-6:
         found.append(Adjustment("seller_score", max(0.0, 1.0 + move),
                                 f"seller score {seller.score:.2f} ({seller.tier.value}, "
                                 f"confidence {seller.confidence:.2f})"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
@@ -41,7 +40,8 @@ def train_ranker(cat: Catalogue, interactions: list[Interaction],
     if len(interactions) < 20:
         raise ValueError("too few interactions to learn from (need at least 20)")
     history, future, cut = time_split(interactions, LABEL_FRACTION)
-    state = build_state(cat, history, _follows_before(follows), cut, als=als)
+    # Follows are used as they are now: few, slow to change, and carry no label.
+    state = build_state(cat, history, follows, cut, als=als)
     labels = _labels(future)
     members = sorted(m for m in labels if m in state.profiles)
     rng = np.random.default_rng(seed)
@@ -49,6 +49,7 @@ def train_ranker(cat: Catalogue, interactions: list[Interaction],
         members = sorted(rng.choice(members, MAX_TRAINING_MEMBERS, replace=False).tolist())
     xs, ys = [], []
     covered = total = 0
+    negatives_seen = negatives_kept = 0
     for done, member in enumerate(members, start=1):
         positions, x, _sources = member_features(state, member)
         wanted = labels[member]
@@ -57,22 +58,19 @@ def train_ranker(cat: Catalogue, interactions: list[Interaction],
         covered += int(y.sum())
         total += len(wanted)
         keep = _sample(y, rng)
+        negatives_seen += int((y == 0).sum())
+        negatives_kept += int((y[keep] == 0).sum())
         xs.append(x[keep])
         ys.append(y[keep])
         if progress and (done % 200 == 0 or done == len(members)):
             progress(done, len(members), "features")
     x_all, y_all = np.vstack(xs), np.concatenate(ys)
-    ranker, curve = fit_ranker(x_all, y_all)
+    ranker, curve = fit_ranker(x_all, y_all, negatives_kept / max(1, negatives_seen))
     return TrainedRanker(ranker, curve, {
         "training_members": len(members), "training_pairs": int(len(y_all)),
         "positives": int(y_all.sum()),
         "candidate_recall": round(covered / total, 4) if total else 0.0,
         "interactions": len(interactions), "label_cut": cut.isoformat()})
-
-
-def _follows_before(follows: dict[int, set[int]]) -> dict[int, set[int]]:
-    # Follows carry no time in the state; they are few and slow to change.
-    return follows
 
 
 def _labels(future: list[Interaction]) -> dict[int, set[int]]:
@@ -88,7 +86,3 @@ def _sample(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if len(negatives) > NEGATIVES_PER_MEMBER:
         negatives = rng.choice(negatives, NEGATIVES_PER_MEMBER, replace=False)
     return np.r_[positives, negatives].astype(np.int64)
-
-
-def as_of_label(at: datetime | None) -> str:
-    return at.isoformat() if at else "now"
