@@ -28,6 +28,7 @@ def init_admin(app: Flask) -> Admin:
         ShipmentAdminView,
     )
     from console.admin.staff import StaffManagementView
+    from console.admin.trust_feed import TrustExposureView, TrustFeedView
     from console.admin.vision_duplicates import DuplicatesView
     from console.admin.vision_models import VisionModelsView
 
@@ -56,6 +57,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(DisputesMetricsView(name="Metrics", endpoint="disputes_metrics",
                                        category="Disputes"))
     admin.add_view(VisionModelsView(name="Models", endpoint="vision_models", category="Vision"))
+    admin.add_view(TrustFeedView(name="Member feed", endpoint="trust_feed", category="Trust"))
+    admin.add_view(TrustExposureView(name="Feed exposure", endpoint="trust_exposure",
+                                     category="Trust"))
     admin.add_view(DuplicatesView(name="Duplicates", endpoint="vision_duplicates",
                                   category="Vision"))
     admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
