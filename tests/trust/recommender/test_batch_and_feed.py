@@ -127,3 +127,18 @@ def test_a_member_the_batch_never_saw_gets_a_cold_start_page(client, world):
     assert response.status_code == 200
     assert len(response.json["items"]) == 12
     assert {item["reason"] for item in response.json["items"]} == {"popular right now"}
+
+
+def test_the_cli_trains_then_precomputes_with_a_progress_bar(app, world):
+    runner = app.test_cli_runner()
+    trained = runner.invoke(args=["recommendations", "train"])
+    assert trained.exit_code == 0, trained.output
+    assert '"state": "succeeded"' in trained.output and "ranker" in trained.output
+    stored = runner.invoke(args=["recommendations", "precompute"])
+    assert stored.exit_code == 0, stored.output
+    assert "members' candidates stored" in stored.output
+    with db.unit_of_work() as s:
+        kinds = [r.kind for r in s.scalars(select(RecommendationRun)
+                                           .order_by(RecommendationRun.id))]
+        assert kinds == ["train", "precompute"]
+        assert s.scalar(select(func.count()).select_from(MemberCandidates)) > 0
