@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-members", type=int, default=1500)
     parser.add_argument("--latency-requests", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--weights", default=None,
+                        help="trust weights as JSON (a weights version, as analysts set "
+                             "them); default: the product's defaults")
     args = parser.parse_args(argv)
     folder = tempfile.mkdtemp(prefix="bench-rec-")
     url = args.database_url or f"sqlite:///{folder}/recommendations.db"
@@ -74,6 +77,7 @@ def run(url: str, folder: str, args) -> dict:
 
     with db.unit_of_work() as s:   # the verdicts that land after the batch
         confirm_later(s, world, world.listing_seller)
+        weights = _set_weights(s, args.weights)
 
     members = _evaluated_members(world, state, args.eval_members, args.seed)
     pages = _pages(world, state, members)
@@ -85,11 +89,27 @@ def run(url: str, folder: str, args) -> dict:
             "cut": world.cut.isoformat(), "evaluated_members": len(members),
             "methods": methods, "exposure": exposure, "latency_ms": latency,
             "rerank_ms": _rerank_cost(), "batch": precompute_run, "timings": timings,
+            "trust_weights": weights,
             "cores": os.cpu_count(),
             "goals": {"ndcg_vs_popularity": 2.0, "ndcg_vs_als": 1.05,
                       "trust_ndcg_cost_max": 0.03, "confirmed_counterfeit_impressions": 0,
                       "flagged_reduction_vs_als_min": 0.90, "flagged_share_max": 0.001,
                       "new_seller_exposure_kept_min": 0.90, "feed_p99_ms_max": 25}}
+
+
+def _set_weights(s, raw: str | None) -> dict:
+    """Analyst-set weights go in as a weights version, exactly as the console saves them."""
+    import json
+
+    from trust.signals.models import TrustWeightsVersion
+    from trust.weights import TrustWeights
+
+    if not raw:
+        return {"version": 0, **TrustWeights().as_dict()}
+    weights = TrustWeights.from_mapping(json.loads(raw))
+    s.add(TrustWeightsVersion(version=1, weights=weights.as_dict(), note="benchmark"))
+    s.flush()
+    return {"version": 1, **weights.as_dict()}
 
 
 def _batch(world) -> dict:
