@@ -14,7 +14,6 @@ popularity, implicit ALS).  Then:
 """
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,9 +34,6 @@ from .profiles import (
     build_profiles,
 )
 from .ranker import Ranker
-
-# implicit warns (and slows down) when BLAS runs its own threads inside its loops.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 POPULARITY_DAYS = 14
 POOL_SIZE = 24            # per pool: half the most popular, half the newest
@@ -140,6 +136,8 @@ def _user_items(cat: Catalogue, past: list[Interaction]) -> tuple[dict[int, int]
 
 
 def _fit_als(user_items: csr_matrix, params: AlsParams):
+    # implicit runs its own loops and asks for one BLAS thread inside them (it warns and
+    # slows down otherwise); numpy is loaded by now, so the limit is set at run time.
     if user_items.shape[0] < 2 or user_items.nnz == 0:
         return None
     from implicit.cpu.als import AlternatingLeastSquares
