@@ -53,6 +53,8 @@ def test_the_staff_feed_shows_both_pages_and_why(client, staff, world):
     assert client.get(STAFF_FEED.format(member) + "?limit=x",
                       headers=headers).status_code == 422
     assert _impressions() == 0   # an analyst's look is not an impression
+    [run] = client.get("/api/v1/staff/trust/recommendations/runs", headers=headers).json["runs"]
+    assert (run["kind"], run["state"]) == ("precompute", "succeeded")
 
 
 def test_console_pages_need_trust_view(client, staff, world):
