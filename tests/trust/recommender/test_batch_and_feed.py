@@ -142,3 +142,20 @@ def test_the_cli_trains_then_precomputes_with_a_progress_bar(app, world):
                                            .order_by(RecommendationRun.id))]
         assert kinds == ["train", "precompute"]
         assert s.scalar(select(func.count()).select_from(MemberCandidates)) > 0
+
+
+def test_a_run_whose_worker_died_is_failed_by_the_sweep(app):
+    from datetime import timedelta
+
+    from foundation import clock
+    from trust.recommender.tasks import fail_lost_recommendation_runs
+
+    with db.unit_of_work() as s:
+        run_id = runs.start_run(s, "precompute", "test", enqueue=False).id
+    clock.freeze(clock.now() + timedelta(hours=3))
+    with db.unit_of_work():   # as the job wrapper runs it
+        fail_lost_recommendation_runs()
+    with db.unit_of_work() as s:
+        run = s.get(RecommendationRun, run_id)
+        assert run.state == "failed" and "worker stopped" in run.error
+        assert runs.start_run(s, "precompute", "test", enqueue=False).state == "pending"
