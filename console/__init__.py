@@ -62,8 +62,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from trust.signals.staff_api import bp as trust_api_bp
     security.csrf.exempt(trust_api_bp)
     app.register_blueprint(trust_api_bp)
+    from trust.recommender.staff_api import bp as trust_feed_api_bp
+    security.csrf.exempt(trust_feed_api_bp)
+    app.register_blueprint(trust_feed_api_bp)
     # The members' disputes routes join the /api/v1 blueprint before it is registered.
     import disputes.views  # noqa: F401
+    import trust.recommender.views  # noqa: F401
     public_api = marketplace_api()
     security.csrf.exempt(public_api)  # bearer tokens only, no cookies: no CSRF surface
     app.register_blueprint(public_api)

@@ -16,6 +16,7 @@ from foundation.staff import services as staff_services
 from foundation.staff.permissions import Role
 from marketplace_core.shipping.cli import carrier_group
 from trust.signals.cli import trust_group
+from trust.recommender.cli import recommendations_group
 from vision.cli import vision_group
 
 
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(train_model)
     app.cli.add_command(vision_group)
     app.cli.add_command(trust_group)
+    app.cli.add_command(recommendations_group)
 
 
 def _settings():

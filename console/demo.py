@@ -92,6 +92,25 @@ def ensure_trust_scored() -> None:
                    cwd=PROJECT_ROOT, env=os.environ.copy(), check=True)
 
 
+def ensure_recommendations() -> None:
+    """The first `make demo` trains the "Just Picked for You" ranker on the seeded
+    interactions and stores every member's candidates, so the feed serves at once
+    (with `flask recommendations precompute`, the same run path as the job)."""
+    from sqlalchemy import select
+
+    from trust.recommender.models import MemberCandidates
+
+    with db.unit_of_work() as s:
+        if s.scalar(select(MemberCandidates.member_id).limit(1)) is not None:
+            return
+    print("training the recommender and precomputing the feed (once)...", flush=True)
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "recommendations",
+                           "precompute"], cwd=PROJECT_ROOT, env=os.environ.copy(), check=False)
+    if done.returncode != 0:
+        print("the feed was not precomputed (see above); members get cold-start pages "
+              "until Trust > Feed exposure > Precompute now", flush=True)
+
+
 def main() -> None:
     settings = Settings.from_env()
     if settings.is_production:
@@ -105,6 +124,7 @@ def main() -> None:
     seed_if_empty()
     ensure_counterfeit_champion()
     ensure_trust_scored()
+    ensure_recommendations()
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                               cwd=PROJECT_ROOT, env=os.environ.copy())
     _print_sign_ins()

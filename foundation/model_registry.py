@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "vision.models",
     "vision.counterfeit.models",
     "trust.signals.models",
+    "trust.recommender.models",
 )
 
 

@@ -15,6 +15,7 @@ TASK_MODULES: tuple[str, ...] = (
     "vision.tasks",
     "vision.counterfeit.tasks",
     "trust.signals.tasks",
+    "trust.recommender.tasks",
 )
 
 

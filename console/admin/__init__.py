@@ -29,6 +29,7 @@ def init_admin(app: Flask) -> Admin:
     )
     from console.admin.staff import StaffManagementView
     from console.admin.trust import TrustSellersView, TrustWeightsView
+    from console.admin.trust_feed import TrustExposureView, TrustFeedView
     from console.admin.vision_duplicates import DuplicatesView
     from console.admin.vision_models import VisionModelsView
     from console.admin.vision_reindex import ReindexView
@@ -63,6 +64,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReindexView(name="Re-index", endpoint="vision_reindex", category="Vision"))
     admin.add_view(TrustSellersView(name="Sellers", endpoint="trust", category="Trust"))
     admin.add_view(TrustWeightsView(name="Weights", endpoint="trust_weights", category="Trust"))
+    admin.add_view(TrustFeedView(name="Member feed", endpoint="trust_feed", category="Trust"))
+    admin.add_view(TrustExposureView(name="Feed exposure", endpoint="trust_exposure",
+                                     category="Trust"))
     admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit", category="Admin"))
     admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))

@@ -1,0 +1,255 @@
+"""The online path of "Just Picked for You": per request, a few indexed reads.
+
+1. The member's precomputed candidates (one row by primary key) and interest profile;
+   a member with none (new, or joined since the batch) gets a cold-start set: the batch's
+   popular listings plus their own interests read live.
+2. Fresh listings published since the batch that match the member's interests (their
+   brands, categories, followed closets), scored by the same ranker on content features.
+3. Trust for every candidate (`trust.signals.services.load_trust`: current, so a verdict
+   or flag shows at the next request) and the pure re-ranking (`rerank.py`).
+4. The page's impressions, one insert, for the exposure dashboard.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from foundation import clock
+from marketplace_core.listings.models import Listing, ListingStatus
+from trust.signals.services import current_weights, load_trust
+from trust.types import ItemRisk, SellerTier, SellerTrust
+
+from .catalogue import listing_embeddings, size_key
+from .features import CandidateAttributes, feature_matrix
+from .interactions import load_follows, load_interactions
+from .models import (
+    FeedImpression,
+    MemberCandidates,
+    RecommendationRun,
+    RecommenderModel,
+    RunKind,
+    RunState,
+)
+from .profiles import MemberProfile
+from .ranker import Ranker
+from .rerank import Candidate, RankedPage, rank_without_trust, rerank
+
+FRESH_LIMIT = 60
+# Trust is loaded for the model's best candidates only: lifts are a few tens of percent,
+# so an item below five pages deep would not reach the page anyway, and the trust lookup
+# is most of a request's cost.
+TRUST_POOL = 60
+COLD_START_WINDOW = timedelta(days=14)
+MAX_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class Feed:
+    member_id: int
+    origin: str                     # precomputed | cold_start
+    page: RankedPage                # with trust
+    without_trust: RankedPage | None
+    listings: dict[int, Listing]    # the listings of both pages
+    items: dict[int, ItemRisk]
+    sellers: dict[int, SellerTrust]
+    weights_version: int
+    candidates: int
+
+
+def just_picked(s: Session, member_id: int, limit: int, *, record: bool = True,
+                compare: bool = False, now: datetime | None = None) -> Feed:
+    now = now or clock.now()
+    origin, candidates = member_candidates(s, member_id, now, max(TRUST_POOL, 5 * limit))
+    version, weights = current_weights(s)
+    items, sellers = load_trust(s, [c.listing_id for c in candidates], weights)
+    page = rerank(candidates, items, sellers, weights, limit)
+    without = rank_without_trust(candidates, limit) if compare else None
+    shown = {i.listing_id for i in page.items} | (
+        {i.listing_id for i in without.items} if without else set())
+    listings = _listings(s, shown)
+    if record:
+        record_impressions(s, member_id, page, items, sellers, now)
+    return Feed(member_id, origin, page, without, listings, items, sellers, version,
+                len(candidates))
+
+
+def member_candidates(s: Session, member_id: int, now: datetime, pool: int = TRUST_POOL,
+                      ) -> tuple[str, list[Candidate]]:
+    row = s.get(MemberCandidates, member_id)
+    if row is not None:
+        profile = MemberProfile.from_json(row.profile)
+        stored = [Candidate(int(lid), int(seller), float(score), str(source))
+                  for lid, seller, score, source in row.candidates]
+        ranker = _ranker(s, row.model_id)
+        since, origin = row.data_until, "precomputed"
+    else:
+        profile = _live_profile(s, member_id)
+        run = _latest_precompute(s)
+        ranker = _ranker(s, run.model_id) if run and run.model_id else None
+        stored = _popular_candidates(s, profile, run, ranker, now)
+        since, origin = now - COLD_START_WINDOW, "cold_start"
+    known = {c.listing_id for c in stored} | profile.seen
+    fresh = _fresh_candidates(s, profile, ranker, since, known, now)
+    return origin, _best(_dedupe([*stored, *fresh]), pool)
+
+
+def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
+    best: dict[int, Candidate] = {}
+    for c in candidates:
+        if c.listing_id not in best or c.score > best[c.listing_id].score:
+            best[c.listing_id] = c
+    return list(best.values())
+
+
+def _best(candidates: list[Candidate], n: int) -> list[Candidate]:
+    return sorted(candidates, key=lambda c: (-c.score, c.listing_id))[:n]
+
+
+def _latest_precompute(s: Session) -> RecommendationRun | None:
+    return s.scalars(select(RecommendationRun).where(
+        RecommendationRun.kind == RunKind.PRECOMPUTE,
+        RecommendationRun.state == RunState.SUCCEEDED.value)
+        .order_by(RecommendationRun.id.desc()).limit(1)).first()
+
+
+def _ranker(s: Session, model_id: int) -> Ranker | None:
+    # One primary-key read and a dozen floats: cheaper than any cache worth keeping right.
+    model = s.get(RecommenderModel, model_id)
+    return Ranker.from_json(model.ranker) if model is not None else None
+
+
+def _live_profile(s: Session, member_id: int) -> MemberProfile:
+    """A member the batch has not seen: their interests from their own few interactions."""
+    events = load_interactions(s, member_id=member_id)
+    follows = load_follows(s, member_id=member_id).get(member_id, set())
+    if not events:
+        return MemberProfile(follows=set(follows))
+    rows = {r.id: r for r in s.execute(select(
+        Listing.id, Listing.brand_key, Listing.category, Listing.size, Listing.price_paise,
+        Listing.seller_id).where(Listing.id.in_({e.listing_id for e in events})))}
+    profile = MemberProfile(follows=set(follows))
+    totals: dict[str, dict] = {"brands": {}, "categories": {}, "sizes": {}, "sellers": {}}
+    logs, weights = [], []
+    for e in events:
+        r = rows.get(e.listing_id)
+        if r is None:
+            continue
+        for name, key in (("brands", r.brand_key), ("categories", r.category),
+                          ("sizes", size_key(r.category, r.size)), ("sellers", r.seller_id)):
+            totals[name][key] = totals[name].get(key, 0.0) + e.weight
+        logs.append(np.log(max(1, r.price_paise)))
+        weights.append(e.weight)
+        profile.seen.add(e.listing_id)
+    total = sum(weights)
+    if total:
+        profile.weight = total
+        for name, shares in totals.items():
+            setattr(profile, name, {k: v / total for k, v in shares.items()})
+        profile.price_mean = float(np.average(logs, weights=weights))
+        profile.price_sd = float(np.sqrt(np.average((np.asarray(logs) - profile.price_mean) ** 2,
+                                                    weights=weights)))
+    return profile
+
+
+def _popular_candidates(s: Session, profile: MemberProfile, run: RecommendationRun | None,
+                        ranker: Ranker | None, now: datetime) -> list[Candidate]:
+    if run is not None and run.popular:
+        ids = [int(lid) for lid, _seller, _pop in run.popular if int(lid) not in profile.seen]
+        popularity = {int(lid): float(pop) for lid, _seller, pop in run.popular}
+    else:  # no batch has ever run: the newest live listings
+        ids = list(s.scalars(select(Listing.id).where(Listing.status == ListingStatus.LIVE)
+                             .order_by(Listing.published_at.desc()).limit(200)))
+        popularity = {}
+    rows = _rows(s, ids)
+    return _score_rows(profile, rows, ranker, now, "popular", popularity)
+
+
+def _fresh_candidates(s: Session, profile: MemberProfile, ranker: Ranker | None,
+                      since: datetime, known: set[int], now: datetime) -> list[Candidate]:
+    interests = []
+    brands = profile.top(profile.brands, 6)
+    categories = profile.top(profile.categories, 3)
+    if brands:
+        interests.append(Listing.brand_key.in_(brands))
+    if categories:
+        interests.append(Listing.category.in_(categories))
+    if profile.follows:
+        interests.append(Listing.seller_id.in_(sorted(profile.follows)))
+    if not interests:
+        return []
+    rows = [r for r in s.execute(select(*_ROW_COLUMNS).where(
+        Listing.status == ListingStatus.LIVE, Listing.published_at > since,
+        Listing.published_at <= now, or_(*interests))
+        .order_by(Listing.published_at.desc()).limit(FRESH_LIMIT)) if r.id not in known]
+    return _score_rows(profile, rows, ranker, now, "fresh", {}, s)
+
+
+_ROW_COLUMNS = (Listing.id, Listing.seller_id, Listing.brand_key, Listing.category,
+                Listing.size, Listing.price_paise, Listing.published_at)
+
+
+def _rows(s: Session, ids: list[int]) -> list:
+    if not ids:
+        return []
+    return list(s.execute(select(*_ROW_COLUMNS).where(
+        Listing.id.in_(ids), Listing.status == ListingStatus.LIVE)))
+
+
+def _score_rows(profile: MemberProfile, rows: list, ranker: Ranker | None, now: datetime,
+                source: str, popularity: dict[int, float],
+                s: Session | None = None) -> list[Candidate]:
+    if not rows:
+        return []
+    ids = np.asarray([r.id for r in rows], dtype=np.int64)
+    embeddings = None
+    if s is not None and profile.taste is not None:
+        found = listing_embeddings(s, ids.tolist())
+        if found:
+            embeddings = np.stack([found.get(int(i), np.zeros_like(profile.taste)) for i in ids])
+    attrs = CandidateAttributes(
+        listing_ids=ids, sellers=np.asarray([r.seller_id for r in rows]),
+        brands=[r.brand_key for r in rows], categories=[r.category for r in rows],
+        sizes=[size_key(r.category, r.size) for r in rows],
+        log_prices=np.log(np.maximum(1, [r.price_paise for r in rows])),
+        published=np.asarray([r.published_at.timestamp() if r.published_at else 0.0
+                              for r in rows]),
+        popularity=np.asarray([popularity.get(r.id, 0.0) for r in rows]),
+        als=np.zeros(len(rows)), embeddings=embeddings)
+    x = feature_matrix(profile, attrs, now.timestamp())
+    scores = ranker.score(x) if ranker is not None else _unlearned_score(x)
+    return [Candidate(int(r.id), int(r.seller_id), float(score), source)
+            for r, score in zip(rows, scores, strict=True)]
+
+
+def _unlearned_score(x: np.ndarray) -> np.ndarray:
+    """Before any ranker is trained: interests first, then freshness, in (0, 1)."""
+    from .features import FEATURES
+    col = {name: i for i, name in enumerate(FEATURES)}
+    raw = (x[:, col["brand"]] + x[:, col["category"]] + 0.5 * x[:, col["followed"]]
+           + 0.2 * x[:, col["recency"]] + 0.05 * x[:, col["popularity"]])
+    return 0.05 + 0.9 * raw / (1.0 + raw)
+
+
+def _listings(s: Session, ids: set[int]) -> dict[int, Listing]:
+    if not ids:
+        return {}
+    return {listing.id: listing for listing in s.scalars(
+        select(Listing).options(selectinload(Listing.photos)).where(Listing.id.in_(ids)))}
+
+
+def record_impressions(s: Session, member_id: int, page: RankedPage,
+                       items: dict[int, ItemRisk], sellers: dict[int, SellerTrust],
+                       now: datetime) -> None:
+    if not page.items:
+        return
+    s.execute(insert(FeedImpression), [
+        {"member_id": member_id, "listing_id": item.listing_id, "seller_id": item.seller_id,
+         "position": position, "flagged": item.flagged, "source": item.source[:12],
+         "seller_tier": (sellers[item.seller_id].tier.value if item.seller_id in sellers
+                         else SellerTier.NEW.value), "served_at": now}
+        for position, item in enumerate(page.items, start=1)])
+
