@@ -15,8 +15,8 @@ from foundation.migrations import check_schema, downgrade, make_revision, upgrad
 from foundation.staff import services as staff_services
 from foundation.staff.permissions import Role
 from marketplace_core.shipping.cli import carrier_group
-from trust.signals.cli import trust_group
 from trust.recommender.cli import recommendations_group
+from trust.signals.cli import trust_group
 from vision.cli import vision_group
 
 
