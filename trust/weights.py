@@ -38,10 +38,16 @@ class TrustWeights:
     # --- item flags --------------------------------------------------------------------
     counterfeit_flag_score: float = 0.5  # counterfeit risk at or above this flags the item
     # --- re-ranking --------------------------------------------------------------------
-    demotion_strength: float = 0.9       # a flagged item's score x (1 - strength x confidence)
+    # A flagged item's score x max(0, 1 - strength x confidence): at 1.1 a flag of confidence
+    # 0.91 or more (a confirmed duplicate, a near-certain counterfeit risk) zeroes it, so it
+    # fills a page only when nothing else can (bench/recommendations.py: 0.9 left 0.17% of
+    # impressions on flagged items, 1.1 left 0.067%, at the same NDCG).
+    demotion_strength: float = 1.1
     max_flagged_share: float = 0.0834    # flagged items per page at most (1 in 12)
     authenticated_lift: float = 0.15     # authenticated items x (1 + lift)
-    top_seller_lift: float = 0.10
+    # Small: a lift of 0.10 for top sellers pushed new sellers off fixed-size pages (they kept
+    # 62% of their exposure in bench/recommendations.py; 102% at 0.02).
+    top_seller_lift: float = 0.02
     seller_trust_weight: float = 0.5     # how far the seller score (vs the neutral) moves items
     risky_seller_demotion: float = 0.5
 

@@ -45,7 +45,8 @@ def test_flagged_items_are_demoted_by_their_confidence():
     items[1] = ItemRisk(1, 100, flagged=True, flag_confidence=0.9,
                         reasons=("counterfeit risk 0.90",))
     items[2] = ItemRisk(2, 100, flagged=True, flag_confidence=0.5)
-    weights = TrustWeights(max_flagged_share=1.0)   # the cap is the next test's business
+    # the cap is the next test's business
+    weights = TrustWeights(max_flagged_share=1.0, demotion_strength=0.9)
     page = rerank(candidates, items, _new_seller(), weights, page_size=3)
     by_id = {i.listing_id: i for i in page.items}
     assert by_id[1].score == pytest.approx(0.5 * (1 - 0.9 * 0.9))
@@ -53,6 +54,14 @@ def test_flagged_items_are_demoted_by_their_confidence():
     assert [i.listing_id for i in page.items] == [2, 3, 1]
     assert by_id[1].adjustments[0].rule == "flagged"
     assert "counterfeit risk 0.90" in by_id[1].adjustments[0].detail
+
+
+def test_by_default_a_near_certain_flag_zeroes_the_score():
+    candidates = [Candidate(1, 100, 0.9, "als"), Candidate(2, 100, 0.1, "als")]
+    items = _plain(candidates)
+    items[1] = ItemRisk(1, 100, flagged=True, flag_confidence=0.95)
+    page = rerank(candidates, items, _new_seller(), TrustWeights(max_flagged_share=1.0), 2)
+    assert [(i.listing_id, i.score) for i in page.items] == [(2, pytest.approx(0.1)), (1, 0.0)]
 
 
 def test_a_page_holds_at_most_its_share_of_flagged_items():
@@ -70,7 +79,7 @@ def test_a_page_holds_at_most_its_share_of_flagged_items():
 
 def test_authenticated_items_and_top_sellers_are_lifted():
     candidates = [Candidate(1, 100, 0.50, "brand"), Candidate(2, 200, 0.50, "brand"),
-                  Candidate(3, 300, 0.54, "brand")]
+                  Candidate(3, 300, 0.505, "brand")]
     items = _plain(candidates)
     items[1] = ItemRisk(1, 100, authenticated=True)
     top = SellerTrust(200, score=W.neutral_score, tier=SellerTier.TOP, confidence=1.0)
@@ -79,7 +88,7 @@ def test_authenticated_items_and_top_sellers_are_lifted():
     by_id = {i.listing_id: i for i in page.items}
     assert by_id[1].score == pytest.approx(0.5 * (1 + W.authenticated_lift))
     assert by_id[2].score == pytest.approx(0.5 * (1 + W.top_seller_lift))
-    assert by_id[3].score == pytest.approx(0.54)
+    assert by_id[3].score == pytest.approx(0.505)
     assert [i.listing_id for i in page.items] == [1, 2, 3]
 
 
