@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from foundation import clock, db
 from foundation.audit import services as audit
 from foundation.errors import Conflict, NotFound, ValidationFailed
+from foundation.transitions import claim_pending_run
 
 from . import batch
 from .models import RecommendationRun, RunKind, RunState
@@ -77,17 +78,7 @@ def execute(s: Session, run_id: int, *, as_of: datetime | None = None,
 
 
 def _claim(s: Session, run_id: int) -> RecommendationRun | None:
-    with db.SessionFactory() as side:
-        moved = side.execute(update(RecommendationRun).where(
-            RecommendationRun.id == run_id,
-            RecommendationRun.state == RunState.PENDING.value).values(
-            state=RunState.RUNNING.value, started_at=clock.now(), message="starting"))
-        side.commit()
-    if moved.rowcount != 1:
-        return None
-    run = s.get(RecommendationRun, run_id)
-    s.refresh(run)
-    return run
+    return claim_pending_run(s, RecommendationRun, run_id)
 
 
 def _progress_writer(run_id: int, also_report=None):

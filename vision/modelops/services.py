@@ -28,6 +28,7 @@ from foundation.audit.services import record
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
+from foundation.transitions import claim_pending_run
 from vision.modelops import evaluation
 from vision.modelops.kinds import KINDS, ModelKind, Progress, Trained, get_kind
 from vision.modelops.models import (
@@ -154,18 +155,8 @@ def _update_run_now(run_id: int, **values: Any) -> None:
 
 
 def claim_run(s: Session, run_id: int) -> TrainingRun | None:
-    """Move a pending run to running (committed at once); None when it is not pending
-    (RQ may deliver a job twice: the second delivery finds it taken and does nothing)."""
-    with db.SessionFactory() as side:
-        moved = side.execute(update(TrainingRun).where(
-            TrainingRun.id == run_id, TrainingRun.state == RunState.PENDING.value).values(
-            state=RunState.RUNNING.value, started_at=clock.now(), message="starting"))
-        side.commit()
-    if moved.rowcount != 1:
-        return None
-    run = s.get(TrainingRun, run_id)
-    s.refresh(run)
-    return run
+    """Move a pending run to running (committed at once); None when it is not pending."""
+    return claim_pending_run(s, TrainingRun, run_id)
 
 
 def train_run(s: Session, run_id: int, also_report: Progress | None = None
