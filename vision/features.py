@@ -23,6 +23,9 @@ from marketplace_core.media._opencv import cv2
 
 WORK_SIDE = 512
 THUMB_SIDE = 96
+# The colour thumbnail is small on purpose: colour is compared region by region (a
+# garment, a background), not edge by edge, and JPEG halves the chroma resolution anyway.
+COLOUR_SIDE = 32
 # Zero-variance (flat) regions say nothing about identity; under this standard deviation
 # (grey levels) the correlation is not computed.
 _MIN_STD = 2.0
@@ -39,6 +42,17 @@ _COMPARE_BLUR = 1.0
 # standardising both sides): a watermark, a caption or a frame's edge changes a few pixels a
 # lot, while another photo of a similar product differs everywhere a little.
 _KEEP_AGREEING = 0.95
+# Colour is compared as log-chromaticity, (log R - log G, log B - log G) of each pixel: a
+# gamma edit raises every channel to one power, which multiplies that vector by the power
+# (log x^g = g log x) without turning it, so one fitted scale undoes it; another colour of
+# the garment or the background turns it. A pixel disagrees when what is left after the
+# fitted scale is over _PIXEL_DISAGREES of its chromaticity's length (at least
+# _CHROMA_FLOOR, so that the noise of near-grey pixels does not count as a change of hue).
+# On the benchmark, copies (every edit) had at most 16% of their pixels disagreeing and
+# the hardest negatives of another colour 30% and more.
+_CHROMA_FLOOR = 0.1
+_PIXEL_DISAGREES = 0.5
+_GAMMA_RANGE = (0.5, 2.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +93,15 @@ def thumbnail(image: np.ndarray) -> np.ndarray:
     false matches (the same drawn model in another colour)."""
     h, w = image.shape[:2]
     scale = THUMB_SIDE / max(h, w)
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def colour_thumbnail(image: np.ndarray) -> np.ndarray:
+    """uint8 BGR thumbnail, long side COLOUR_SIDE, same aspect as the image: what the
+    colour check compares once the photos are aligned."""
+    h, w = image.shape[:2]
+    scale = COLOUR_SIDE / max(h, w)
     return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
                       interpolation=cv2.INTER_AREA)
 
@@ -145,25 +168,14 @@ def correlation(query_thumb: np.ndarray, query_size: tuple[int, int],
     of the query the candidate covers, both lightly blurred, without the 5% of pixels that
     disagree most; -1.0 when that part is under min_overlap of either
     photo or is flat."""
-    to_query_thumb = np.diag([query_thumb.shape[1] / query_size[0],
-                              query_thumb.shape[0] / query_size[1], 1.0])
-    from_candidate_thumb = np.diag([candidate_size[0] / candidate_thumb.shape[1],
-                                    candidate_size[1] / candidate_thumb.shape[0], 1.0])
-    full = to_query_thumb @ np.linalg.inv(np.vstack([matrix, [0, 0, 1]])) @ from_candidate_thumb
-    out_size = (query_thumb.shape[1], query_thumb.shape[0])
-    warped = cv2.warpAffine(cv2.GaussianBlur(candidate_thumb, (0, 0), _COMPARE_BLUR), full[:2],
-                            out_size, flags=cv2.INTER_LINEAR)
-    valid = cv2.warpAffine(np.full(candidate_thumb.shape[:2], 255, np.uint8), full[:2], out_size,
-                           flags=cv2.INTER_NEAREST)
-    # Shrink the mask so interpolated edge pixels (half candidate, half black) don't count.
-    valid = cv2.erode(valid, np.ones((3, 3), np.uint8)) > 0
-    covered = int(valid.sum())
-    scale = abs(np.linalg.det(full[:2, :2]))
-    if covered < min_overlap * valid.size or \
-             covered < min_overlap * candidate_thumb.shape[0] * candidate_thumb.shape[1] * scale:
+    warped = _warped_onto(query_thumb.shape[:2], query_size,
+                          cv2.GaussianBlur(candidate_thumb, (0, 0), _COMPARE_BLUR),
+                          candidate_size, matrix, min_overlap)
+    if warped is None:
         return -1.0
+    pixels, valid = warped
     a = _standardised(_ranks(cv2.GaussianBlur(query_thumb, (0, 0), _COMPARE_BLUR)[valid]))
-    b = _standardised(_ranks(warped[valid]))
+    b = _standardised(_ranks(pixels[valid]))
     if a is None or b is None:
         return -1.0
     residual = np.abs(a - b)
@@ -173,6 +185,60 @@ def correlation(query_thumb: np.ndarray, query_size: tuple[int, int],
     if a is None or b is None:
         return -1.0
     return float((a * b).mean())
+
+
+def colour_disagreement(query_colour: np.ndarray, query_size: tuple[int, int],
+                        candidate_colour: np.ndarray, candidate_size: tuple[int, int],
+                        matrix: np.ndarray, *, min_overlap: float = 0.3) -> float | None:
+    """The share (0..1) of the query's pixels whose colour the candidate, aligned through
+    `matrix`, does not explain once a gamma between them is allowed for; None when they
+    overlap too little to say."""
+    warped = _warped_onto(query_colour.shape[:2], query_size, candidate_colour,
+                          candidate_size, matrix, min_overlap)
+    if warped is None:
+        return None
+    pixels, valid = warped
+    query = _log_chromaticity(query_colour[valid])
+    candidate = _log_chromaticity(pixels[valid])
+    gamma = float((query * candidate).sum() / max(float((candidate * candidate).sum()), 1e-9))
+    gamma = min(max(gamma, _GAMMA_RANGE[0]), _GAMMA_RANGE[1])
+    candidate *= gamma
+    length = np.maximum(np.maximum(np.linalg.norm(query, axis=1),
+                                   np.linalg.norm(candidate, axis=1)), _CHROMA_FLOOR)
+    residual = np.linalg.norm(query - candidate, axis=1) / length
+    return float((residual > _PIXEL_DISAGREES).mean())
+
+
+def _log_chromaticity(bgr: np.ndarray) -> np.ndarray:
+    """(log R - log G, log B - log G) of each BGR pixel (n, 3) -> (n, 2) float32."""
+    logs = np.log1p(bgr.astype(np.float32))
+    return np.stack([logs[:, 2] - logs[:, 1], logs[:, 0] - logs[:, 1]], axis=1)
+
+
+def _warped_onto(query_shape: tuple[int, int], query_size: tuple[int, int],
+                 candidate: np.ndarray, candidate_size: tuple[int, int], matrix: np.ndarray,
+                 min_overlap: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The candidate thumbnail (any channels) warped onto a query thumbnail of
+    `query_shape` through `matrix`, and the mask of query pixels it covers; None when that
+    is under min_overlap of either photo. Thumbnails of any side map through the working
+    sizes, so a grey and a colour thumbnail of one photo share the same transform."""
+    to_query_thumb = np.diag([query_shape[1] / query_size[0],
+                              query_shape[0] / query_size[1], 1.0])
+    from_candidate_thumb = np.diag([candidate_size[0] / candidate.shape[1],
+                                    candidate_size[1] / candidate.shape[0], 1.0])
+    full = to_query_thumb @ np.linalg.inv(np.vstack([matrix, [0, 0, 1]])) @ from_candidate_thumb
+    out_size = (query_shape[1], query_shape[0])
+    warped = cv2.warpAffine(candidate, full[:2], out_size, flags=cv2.INTER_LINEAR)
+    valid = cv2.warpAffine(np.full(candidate.shape[:2], 255, np.uint8), full[:2], out_size,
+                           flags=cv2.INTER_NEAREST)
+    # Shrink the mask so interpolated edge pixels (half candidate, half black) don't count.
+    valid = cv2.erode(valid, np.ones((3, 3), np.uint8)) > 0
+    covered = int(valid.sum())
+    scale = abs(np.linalg.det(full[:2, :2]))
+    if covered < min_overlap * valid.size or \
+            covered < min_overlap * candidate.shape[0] * candidate.shape[1] * scale:
+        return None
+    return warped, valid
 
 
 def _ranks(grey: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ The directory layout (a format version is in manifest.json):
     manifest.json      ids, thresholds, format version
     pdq.faissbin       IndexBinaryIDMap2 over IndexBinaryFlat(256)
     embedding.faiss    IndexIDMap2 over IndexFlatIP(1280)
-    items/<id>.npz     the rest of each signature
+    items/<id>.npz     the rest of each signature (keypoints, grey and colour thumbnails)
 Files are written to a temporary name and renamed, so a crash mid-save leaves the last
 complete save readable.
 """
@@ -52,7 +52,9 @@ from vision.matching import (
     verify,
 )
 
-FORMAT_VERSION = 1
+# 2: items carry the colour thumbnail. A saved index of another format is refused
+# (index_format_mismatch); vision.index_store then rebuilds it from the database rows.
+FORMAT_VERSION = 2
 _ITEM_CACHE = 4096
 
 
@@ -253,7 +255,8 @@ def _write_item(path: Path, signature: Signature) -> None:
     np.savez(temporary, pdq_quality=np.int32(signature.pdq_quality), phash=signature.phash,
              trim=np.array(signature.trim, np.int32), size=np.array(signature.size, np.int32),
              pdq=view.pdq, embedding=view.embedding, points=view.local.points,
-             descriptors=view.local.descriptors, thumb=view.thumb)
+             descriptors=view.local.descriptors, thumb=view.thumb,
+             **({} if view.colour is None else {"colour": view.colour}))
     os.replace(temporary, path)
 
 
@@ -262,7 +265,8 @@ def _read_item(path: Path) -> Signature:
         size = (int(data["size"][0]), int(data["size"][1]))
         view = View(pdq=data["pdq"], embedding=data["embedding"],
                     local=LocalFeatures(data["points"], data["descriptors"], size),
-                    thumb=data["thumb"])
+                    thumb=data["thumb"],
+                    colour=data["colour"] if "colour" in data.files else None)
         trim = tuple(int(v) for v in data["trim"])
         return Signature(pdq_quality=int(data["pdq_quality"]), phash=data["phash"],
                          trim=trim, size=size, view=view)
