@@ -61,8 +61,9 @@ class MatchThresholds:
       colours, another serial number) reaches 0.9814; edited copies mostly score 0.99
       and above.
     - colour_max_disagreement: an alignment's colours agree when at most this share of
-      its pixels disagree (features.colour_disagreement). Copies reached 0.16 on the
-      benchmark, negatives of another colour (garment or background) 0.30 and more.
+      its pixels lie in regions of another colour (features.colour_disagreement).
+      Copies reached 0.05 on the benchmark, negatives of another colour 0.57 and more,
+      and the same drawn lehenga in another colour in the same room 0.23.
     - grey_only_threshold: the bar for a pair that cannot be colour-checked (a signature
       stored by the previous engine, without a colour thumbnail, until a re-index signs it
       again): grey correlation alone, at the previous engine's threshold. Such a pair's
@@ -77,7 +78,7 @@ class MatchThresholds:
     verify_min_cosine: float = 0.55
     max_aspect_change: float = 0.04
     ncc_threshold: float = 0.982
-    colour_max_disagreement: float = 0.22
+    colour_max_disagreement: float = 0.12
     grey_only_threshold: float = 0.993
 
     def __post_init__(self) -> None:
