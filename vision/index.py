@@ -9,13 +9,14 @@
 Two FAISS indexes answer "which photos might this be": a binary index of PDQ hashes
 (Hamming distance) and an inner-product index of embeddings (cosine). Each returns
 `thresholds.candidates_per_signal` neighbours for the query and for its mirror image; the
-union is verified with vision.matching.verify (keypoints and aligned correlation), which
-is what makes a duplicate call precise. Both FAISS indexes are exact (flat): at 1M photos
-a PDQ query scans 32 MB, a few milliseconds on one core (bench/vision_duplicates.py
-measures it); the embedding index is the one to move to an IVF/HNSW index past that.
+union is verified with vision.matching.verify (keypoints, aligned correlation and the
+colour check), which is what makes a duplicate call precise. Both FAISS indexes are exact
+(flat): at 1M photos a PDQ query scans 32 MB, a few milliseconds on one core
+(bench/vision_duplicates.py measures it); the embedding index is the one to move to an
+IVF/HNSW index past that.
 
 Only the global signals live in memory. What verification needs per photo (keypoints, the
-thumbnail) is kept in one small file per photo under `items/` and read for the few
+thumbnails) is kept in one small file per photo under `items/` and read for the few
 candidates of a query, so memory stays at about 5 KB a photo; the last 4,096 items read
 stay decoded in an LRU cache, since the same popular photos come up as candidates again.
 A candidate is only aligned when its embedding is near enough
@@ -61,7 +62,7 @@ _ITEM_CACHE = 4096
 @dataclass(frozen=True, slots=True)
 class Match:
     photo_id: int
-    score: float                 # the verified aligned correlation, -1..1
+    score: float                 # the verified (colour-checked) aligned correlation, -1..1
     is_duplicate: bool
     alignment: str               # how the photos were aligned ("identity", "keypoints", ...)
     fired: tuple[str, ...]       # signals past their thresholds: pdq, embedding, keypoints,
