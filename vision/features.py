@@ -90,12 +90,24 @@ def working_grey(image: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, size, interpolation=interpolation)
 
 
+def tone(image: np.ndarray) -> np.ndarray:
+    """The geometric mean of a BGR image's channels (uint8): the grey that the thumbnail
+    correlation compares. A gamma edit raises every channel to one power, so it raises
+    their product, and its cube root, to that power too: a monotonic change of this grey,
+    which a rank correlation ignores. Luma (a weighted sum of the channels) is not: under
+    a gamma, coloured pixels move against grey ones and the ranks reorder. On the
+    benchmark a gamma copy of a saturated pink saree on orange wood correlated at 0.971 in
+    luma and 0.999 in this tone."""
+    logs = np.log1p(image.astype(np.float32)).mean(axis=2)
+    return np.clip(np.expm1(logs) + 0.5, 0, 255).astype(np.uint8)
+
+
 def thumbnail(image: np.ndarray) -> np.ndarray:
-    """uint8 grey thumbnail, long side THUMB_SIDE, same aspect as the image.
+    """uint8 grey thumbnail (of `tone`), long side THUMB_SIDE, same aspect as the image.
 
     Grey on purpose: a per-channel colour correlation was tried and lost recall (chroma
     subsampling and colour edits make channels noisier) without removing the hardest
-    false matches (the same drawn model in another colour)."""
+    false matches (the same drawn model in another colour: the colour check's work)."""
     h, w = image.shape[:2]
     scale = THUMB_SIDE / max(h, w)
     return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),

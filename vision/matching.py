@@ -168,13 +168,13 @@ def signatures_of(images: list[np.ndarray], *, with_mirror: bool = True) -> list
     out = []
     for index, (hashes, (crop, grey)) in enumerate(zip(hashed, prepared, strict=True)):
         colour = features.colour_thumbnail(crop)
-        view = View(hashes.pdq.bits, vectors[index], features.orb_features(grey),
-                    features.thumbnail(grey), colour)
+        thumb = features.thumbnail(features.tone(crop))
+        view = View(hashes.pdq.bits, vectors[index], features.orb_features(grey), thumb,
+                    colour)
         mirrored = None
         if with_mirror:
-            flipped = cv2.flip(grey, 1)
             mirrored = View(hashes.pdq.mirrored, vectors[len(crops) + index],
-                            features.orb_features(flipped), features.thumbnail(flipped),
+                            features.orb_features(cv2.flip(grey, 1)), cv2.flip(thumb, 1),
                             cv2.flip(colour, 1))
         out.append(Signature(pdq_quality=hashes.pdq.quality, phash=hashes.phash,
                              trim=hashes.trim, size=(grey.shape[1], grey.shape[0]), view=view,
@@ -184,8 +184,8 @@ def signatures_of(images: list[np.ndarray], *, with_mirror: bool = True) -> list
 
 def _prepare(image: np.ndarray, trim: tuple[int, int, int, int]
              ) -> tuple[np.ndarray, np.ndarray]:
-    """The trimmed photo at most WORK_SIDE on its long side (for the embedding), and its
-    grey working image (for keypoints and the thumbnail)."""
+    """The trimmed photo at most WORK_SIDE on its long side (for the embedding and the
+    thumbnails), and its grey working image (for keypoints)."""
     top, bottom, left, right = trim
     crop = np.ascontiguousarray(image[top:bottom, left:right])
     # Everything below works at WORK_SIDE: a 12 MP photo costs what a 0.25 MP one does.
