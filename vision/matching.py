@@ -57,9 +57,9 @@ class MatchThresholds:
       by less than this (as a log ratio): a crop or a screenshot changes the frame.
     - ncc_threshold: the verified score (aligned grey correlation of an alignment whose
       colours agree, -1..1) at or above which a pair is a duplicate. On generated photos
-      the hardest negative whose colours agree (another label of the same brand, same
-      colours, another serial number) reaches 0.9814; edited copies mostly score 0.99
-      and above.
+      the hardest negative whose colours agree (a close-up of another label of the same
+      brand: same colours, another serial number) reaches 0.9826; edited copies mostly
+      score 0.99 and above.
     - colour_max_disagreement: an alignment's colours agree when at most this share of
       its pixels lie in regions of another colour (features.colour_disagreement).
       Copies reached 0.05 on the benchmark, negatives of another colour 0.57 and more,
@@ -77,7 +77,7 @@ class MatchThresholds:
     min_inliers: int = 12
     verify_min_cosine: float = 0.55
     max_aspect_change: float = 0.04
-    ncc_threshold: float = 0.982
+    ncc_threshold: float = 0.983
     colour_max_disagreement: float = 0.12
     grey_only_threshold: float = 0.993
 
