@@ -396,3 +396,23 @@ def _without_colour(signature: Signature) -> Signature:
     view = signature.view
     return Signature(signature.pdq_quality, signature.phash, signature.trim, signature.size,
                      View(view.pdq, view.embedding, view.local, view.thumb, None))
+
+
+def test_the_tone_keeps_its_order_under_a_gamma(photos):
+    """The correlation thumbnail's grey is the channels' geometric mean: a gamma edit
+    raises it to the same power (nearly, with the offset), so its ranks stay; luma's do
+    not for coloured pixels."""
+    size = (512, 512)
+    identity = features.identity_alignment(size, size)
+    for photo in photos:
+        for seed in (1, 2):   # gamma 1.6 and 0.6
+            edited = apply_edit("gamma", photo, seed)
+            tone = features.correlation(features.thumbnail(features.tone(edited)), size,
+                                        features.thumbnail(features.tone(photo)), size,
+                                        identity)
+            luma = features.correlation(features.thumbnail(features.working_grey(edited)),
+                                        size,
+                                        features.thumbnail(features.working_grey(photo)),
+                                        size, identity)
+            assert tone >= 0.995
+            assert tone >= luma - 0.001
