@@ -65,8 +65,9 @@ class MatchThresholds:
       Copies reached 0.05 on the benchmark, negatives of another colour 0.57 and more,
       and the same drawn lehenga in another colour in the same room 0.23.
     - grey_only_threshold: the bar for a pair that cannot be colour-checked (a signature
-      stored by the previous engine, without a colour thumbnail, until a re-index signs it
-      again): grey correlation alone, at the previous engine's threshold. Such a pair's
+      stored by the previous engine, without a colour thumbnail and with a luma grey
+      thumbnail, until a re-index signs it again): grey correlation alone, at the
+      previous engine's threshold. Such a pair's
       score is its correlation less (grey_only_threshold - ncc_threshold), so that
       `score >= ncc_threshold` stays the one rule for every consumer of the score.
     """
