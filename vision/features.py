@@ -56,13 +56,13 @@ _KEEP_AGREEING = 0.95
 # regions; the hardest negatives of another colour had 57% and more, and the same drawn
 # lehenga in another colour in the same room 23-26% (tests/vision/test_matching.py).
 _CHROMA_FLOOR = 0.1
+_PIXEL_DISAGREES = 0.4
+_GAMMA_RANGE = (0.5, 2.0)
 # `tone` adds this to every channel before its logs: without it a channel near 0 (a
 # saturated colour) swings the geometric mean, and noise on dark pixels with it.
 _TONE_OFFSET = 16.0
 _TONE_LOGS = np.log(np.arange(256, dtype=np.float32) + _TONE_OFFSET).reshape(1, 256)
 _CHANNEL_MEAN = np.full((1, 3), 1 / 3, np.float32)
-_PIXEL_DISAGREES = 0.4
-_GAMMA_RANGE = (0.5, 2.0)
 
 
 @dataclass(frozen=True, slots=True)
