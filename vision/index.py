@@ -9,13 +9,14 @@
 Two FAISS indexes answer "which photos might this be": a binary index of PDQ hashes
 (Hamming distance) and an inner-product index of embeddings (cosine). Each returns
 `thresholds.candidates_per_signal` neighbours for the query and for its mirror image; the
-union is verified with vision.matching.verify (keypoints and aligned correlation), which
-is what makes a duplicate call precise. Both FAISS indexes are exact (flat): at 1M photos
-a PDQ query scans 32 MB, a few milliseconds on one core (bench/vision_duplicates.py
-measures it); the embedding index is the one to move to an IVF/HNSW index past that.
+union is verified with vision.matching.verify (keypoints, aligned correlation and the
+colour check), which is what makes a duplicate call precise. Both FAISS indexes are exact
+(flat): at 1M photos a PDQ query scans 32 MB, a few milliseconds on one core
+(bench/vision_duplicates.py measures it); the embedding index is the one to move to an
+IVF/HNSW index past that.
 
 Only the global signals live in memory. What verification needs per photo (keypoints, the
-thumbnail) is kept in one small file per photo under `items/` and read for the few
+thumbnails) is kept in one small file per photo under `items/` and read for the few
 candidates of a query, so memory stays at about 5 KB a photo; the last 4,096 items read
 stay decoded in an LRU cache, since the same popular photos come up as candidates again.
 A candidate is only aligned when its embedding is near enough
@@ -26,7 +27,7 @@ The directory layout (a format version is in manifest.json):
     manifest.json      ids, thresholds, format version
     pdq.faissbin       IndexBinaryIDMap2 over IndexBinaryFlat(256)
     embedding.faiss    IndexIDMap2 over IndexFlatIP(1280)
-    items/<id>.npz     the rest of each signature
+    items/<id>.npz     the rest of each signature (keypoints, grey and colour thumbnails)
 Files are written to a temporary name and renamed, so a crash mid-save leaves the last
 complete save readable.
 """
@@ -52,14 +53,16 @@ from vision.matching import (
     verify,
 )
 
-FORMAT_VERSION = 1
+# 2: items carry the colour thumbnail. A saved index of another format is refused
+# (index_format_mismatch); vision.index_store then rebuilds it from the database rows.
+FORMAT_VERSION = 2
 _ITEM_CACHE = 4096
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
     photo_id: int
-    score: float                 # the verified aligned correlation, -1..1
+    score: float                 # the verified (colour-checked) aligned correlation, -1..1
     is_duplicate: bool
     alignment: str               # how the photos were aligned ("identity", "keypoints", ...)
     fired: tuple[str, ...]       # signals past their thresholds: pdq, embedding, keypoints,
@@ -253,7 +256,8 @@ def _write_item(path: Path, signature: Signature) -> None:
     np.savez(temporary, pdq_quality=np.int32(signature.pdq_quality), phash=signature.phash,
              trim=np.array(signature.trim, np.int32), size=np.array(signature.size, np.int32),
              pdq=view.pdq, embedding=view.embedding, points=view.local.points,
-             descriptors=view.local.descriptors, thumb=view.thumb)
+             descriptors=view.local.descriptors, thumb=view.thumb,
+             **({} if view.colour is None else {"colour": view.colour}))
     os.replace(temporary, path)
 
 
@@ -262,7 +266,8 @@ def _read_item(path: Path) -> Signature:
         size = (int(data["size"][0]), int(data["size"][1]))
         view = View(pdq=data["pdq"], embedding=data["embedding"],
                     local=LocalFeatures(data["points"], data["descriptors"], size),
-                    thumb=data["thumb"])
+                    thumb=data["thumb"],
+                    colour=data["colour"] if "colour" in data.files else None)
         trim = tuple(int(v) for v in data["trim"])
         return Signature(pdq_quality=int(data["pdq_quality"]), phash=data["phash"],
                          trim=trim, size=size, view=view)

@@ -8,8 +8,9 @@
     result = verify(query_sig, candidate_sig)     # Verification: score, signals, is_duplicate
 
 A `Signature` holds everything matching needs and nothing else (no pixels beyond a 96 px
-grey thumbnail): the PDQ and pHash of the photo with any flat frame trimmed, its
-EfficientNet-Lite0 embedding, ORB keypoints of the working image, and, for queries, the
+grey thumbnail and a 32 px colour one): the PDQ and pHash of the photo with any flat frame
+trimmed, its EfficientNet-Lite0 embedding, ORB keypoints of the working image, the two
+thumbnails, and, for queries, the
 same of the mirror image (`with_mirror=True`), so that a flipped copy is found without
 storing anything extra in the index.
 
@@ -17,8 +18,11 @@ Retrieval (vision.index) proposes candidates from the cheap global signals; `ver
 scores each candidate by how well the candidate's pixels explain the query's once aligned
 (features.correlation), trying: the identity (resizes, recompressions, colour edits,
 blur, noise, watermarks), the similarity transform fitted to the keypoint matches (crops,
-padding, rotations, screenshots) and both again on the mirror image (flips). The score is
-the best correlation found; a pair is a duplicate when it reaches `ncc_threshold`.
+padding, rotations, screenshots) and both again on the mirror image (flips). Each
+alignment is colour-checked too (features.colour_disagreement): grey correlation cannot
+tell the same photo from the same drawn garment in another colour or on another
+background, so an alignment whose colours disagree scores -1 whatever its grey score. The
+score is the best one found; a pair is a duplicate when it reaches `ncc_threshold`.
 """
 from __future__ import annotations
 
@@ -51,10 +55,21 @@ class MatchThresholds:
       benchmark; two thirds of the other candidates fall below 0.55.
     - max_aspect_change: identity alignment is only tried when the aspect ratios differ
       by less than this (as a log ratio): a crop or a screenshot changes the frame.
-    - ncc_threshold: the verified score (aligned correlation, -1..1) at or above which
-      a pair is a duplicate. On generated photos the hardest negative (the same drawn
-      garment in another colour and print, on another background) reaches 0.9925;
-      edited copies mostly score 0.99 and above.
+    - ncc_threshold: the verified score (aligned grey correlation of an alignment whose
+      colours agree, -1..1) at or above which a pair is a duplicate. On generated photos
+      the hardest negative whose colours agree (a close-up of another label of the same
+      brand: same colours, another serial number) reaches 0.9826; edited copies mostly
+      score 0.99 and above.
+    - colour_max_disagreement: an alignment's colours agree when at most this share of
+      its pixels lie in regions of another colour (features.colour_disagreement).
+      Copies reached 0.05 on the benchmark, negatives of another colour 0.57 and more,
+      and the same drawn lehenga in another colour in the same room 0.23.
+    - grey_only_threshold: the bar for a pair that cannot be colour-checked (a signature
+      stored by the previous engine, without a colour thumbnail and with a luma grey
+      thumbnail, until a re-index signs it again): grey correlation alone, at the
+      previous engine's threshold. Such a pair's
+      score is its correlation less (grey_only_threshold - ncc_threshold), so that
+      `score >= ncc_threshold` stays the one rule for every consumer of the score.
     """
     candidates_per_signal: int = 10
     pdq_distance: int = 31
@@ -63,7 +78,9 @@ class MatchThresholds:
     min_inliers: int = 12
     verify_min_cosine: float = 0.55
     max_aspect_change: float = 0.04
-    ncc_threshold: float = 0.993
+    ncc_threshold: float = 0.983
+    colour_max_disagreement: float = 0.12
+    grey_only_threshold: float = 0.993
 
     def __post_init__(self) -> None:
         if self.candidates_per_signal < 1 or self.min_inliers < 3:
@@ -74,6 +91,10 @@ class MatchThresholds:
                 self.ncc_threshold, self.embedding_cosine, self.verify_min_cosine)):
             raise ValueError("ncc_threshold, embedding_cosine and verify_min_cosine must be "
                              "within -1..1")
+        if not 0.0 <= self.colour_max_disagreement <= 1.0:
+            raise ValueError("colour_max_disagreement must be within 0..1")
+        if not self.ncc_threshold <= self.grey_only_threshold <= 1.0:
+            raise ValueError("grey_only_threshold must be within ncc_threshold..1")
 
 
 DEFAULT_THRESHOLDS = MatchThresholds()
@@ -86,6 +107,9 @@ class View:
     embedding: np.ndarray           # float32[1280], L2-normalised
     local: LocalFeatures
     thumb: np.ndarray               # uint8 grey, long side features.THUMB_SIDE
+    # uint8 BGR, long side features.COLOUR_SIDE; None in signatures stored by the engine
+    # before the colour check (judged by grey alone, MatchThresholds.grey_only_threshold).
+    colour: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +136,7 @@ class Signature:
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    score: float                    # best aligned correlation, -1..1
+    score: float                    # best colour-checked aligned correlation, -1..1
     is_duplicate: bool
     alignment: str                  # "identity", "keypoints", "mirror_identity", ... or "none"
     signals: dict[str, float] = field(default_factory=dict)
@@ -143,14 +167,16 @@ def signatures_of(images: list[np.ndarray], *, with_mirror: bool = True) -> list
     batch = crops + ([cv2.flip(crop, 1) for crop in crops] if with_mirror else [])
     vectors = embedding.embed_batch(batch)
     out = []
-    for index, (hashes, (_, grey)) in enumerate(zip(hashed, prepared, strict=True)):
-        view = View(hashes.pdq.bits, vectors[index], features.orb_features(grey),
-                    features.thumbnail(grey))
+    for index, (hashes, (crop, grey)) in enumerate(zip(hashed, prepared, strict=True)):
+        colour = features.colour_thumbnail(crop)
+        thumb = features.thumbnail(features.tone(crop))
+        view = View(hashes.pdq.bits, vectors[index], features.orb_features(grey), thumb,
+                    colour)
         mirrored = None
         if with_mirror:
-            flipped = cv2.flip(grey, 1)
             mirrored = View(hashes.pdq.mirrored, vectors[len(crops) + index],
-                            features.orb_features(flipped), features.thumbnail(flipped))
+                            features.orb_features(cv2.flip(grey, 1)), cv2.flip(thumb, 1),
+                            cv2.flip(colour, 1))
         out.append(Signature(pdq_quality=hashes.pdq.quality, phash=hashes.phash,
                              trim=hashes.trim, size=(grey.shape[1], grey.shape[0]), view=view,
                              mirrored=mirrored))
@@ -159,8 +185,8 @@ def signatures_of(images: list[np.ndarray], *, with_mirror: bool = True) -> list
 
 def _prepare(image: np.ndarray, trim: tuple[int, int, int, int]
              ) -> tuple[np.ndarray, np.ndarray]:
-    """The trimmed photo at most WORK_SIDE on its long side (for the embedding), and its
-    grey working image (for keypoints and the thumbnail)."""
+    """The trimmed photo at most WORK_SIDE on its long side (for the embedding and the
+    thumbnails), and its grey working image (for keypoints)."""
     top, bottom, left, right = trim
     crop = np.ascontiguousarray(image[top:bottom, left:right])
     # Everything below works at WORK_SIDE: a 12 MP photo costs what a 0.25 MP one does.
@@ -177,11 +203,16 @@ def verify(query: Signature, candidate: Signature,
            thresholds: MatchThresholds = DEFAULT_THRESHOLDS) -> Verification:
     """How sure we are that `query` is a copy of `candidate` (an edited one or not)."""
     best_score, best_alignment = -1.0, "none"
-    best_inliers = 0
+    best_inliers, best_correlation, disagreement = 0, -1.0, None
     views = [("", query.view)] + ([("mirror_", query.mirrored)] if query.mirrored else [])
     for prefix, view in views:
-        for name, score, inliers in _alignments(view, query.size, candidate, thresholds):
+        for name, correlation, inliers, matrix in _alignments(view, query.size, candidate,
+                                                              thresholds):
             best_inliers = max(best_inliers, inliers)
+            score, share = _colour_checked(view, query.size, candidate, matrix, correlation,
+                                           thresholds)
+            if correlation > best_correlation:
+                best_correlation, disagreement = correlation, share
             if score > best_score:
                 best_score, best_alignment = score, prefix + name
             if best_score >= thresholds.ncc_threshold:
@@ -193,24 +224,45 @@ def verify(query: Signature, candidate: Signature,
         "embedding_cosine": float(max(float(v.embedding @ candidate.embedding)
                                       for _, v in views)),
         "inliers": float(best_inliers),
-        "correlation": round(best_score, 4),
+        "correlation": round(best_correlation, 4),
     }
+    if disagreement is not None:
+        signals["colour_disagreement"] = round(disagreement, 4)
     return Verification(score=best_score, is_duplicate=best_score >= thresholds.ncc_threshold,
                         alignment=best_alignment, signals=signals)
 
 
+def _colour_checked(view: View, size: tuple[int, int], candidate: Signature,
+                    matrix: np.ndarray, correlation: float, thresholds: MatchThresholds
+                    ) -> tuple[float, float | None]:
+    """(score, share of disagreeing pixels or None) of one alignment: its grey correlation
+    when the aligned colours agree, -1.0 when they do not, and the correlation less the
+    colour check's margin when either side has no colour thumbnail (an old signature)."""
+    if correlation <= -1.0:
+        return -1.0, None
+    if view.colour is None or candidate.view.colour is None:
+        margin = thresholds.grey_only_threshold - thresholds.ncc_threshold
+        return max(-1.0, correlation - margin), None
+    share = features.colour_disagreement(view.colour, size, candidate.view.colour,
+                                         candidate.size, matrix)
+    if share is None or share > thresholds.colour_max_disagreement:
+        return -1.0, share
+    return correlation, share
+
+
 def _alignments(view: View, size: tuple[int, int], candidate: Signature,
                 thresholds: MatchThresholds):
-    """(name, correlation, inliers) for each way of aligning this view on the candidate,
-    cheapest first, computed only as they are asked for."""
+    """(name, correlation, inliers, matrix) for each way of aligning this view on the
+    candidate, cheapest first, computed only as they are asked for."""
     if float(view.embedding @ candidate.embedding) < thresholds.verify_min_cosine:
         return
     aspect_change = abs(np.log((size[0] / size[1]) / (candidate.size[0] / candidate.size[1])))
     if aspect_change <= thresholds.max_aspect_change:
         matrix = features.identity_alignment(size, candidate.size)
         yield "identity", features.correlation(view.thumb, size, candidate.view.thumb,
-                                               candidate.size, matrix), 0
+                                               candidate.size, matrix), 0, matrix
     fitted = features.align(view.local, candidate.view.local)
     if fitted is not None and fitted.inliers >= thresholds.min_inliers:
         yield "keypoints", features.correlation(view.thumb, size, candidate.view.thumb,
-                                                candidate.size, fitted.matrix), fitted.inliers
+                                                candidate.size, fitted.matrix), \
+            fitted.inliers, fitted.matrix

@@ -28,7 +28,8 @@ from foundation.db import Base, JSONType, UTCDateTime
 
 # Bump when hashing, the embedding model or the local features change: a re-index then
 # recomputes every signature made by an older engine.
-ENGINE_VERSION = "pdq+phash+effnet-lite0+orb/1"
+# 2: the colour thumbnail (the colour check of verification).
+ENGINE_VERSION = "pdq+phash+effnet-lite0+orb+colour/2"
 
 
 class SignatureState(enum.StrEnum):

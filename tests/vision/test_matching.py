@@ -11,17 +11,21 @@ import pytest
 from bench.vision_duplicates import loosest_threshold
 from foundation.errors import NotFound, ValidationFailed
 from marketplace_core.media import ImageRejected, inspect_and_normalise, to_bgr_array
-from marketplace_core.seed import encode_jpeg, generate_catalog, render_product
+from marketplace_core.seed import encode_jpeg, generate_catalog, genuine_spec, render_product
 from vision import features, hashing
 from vision.edits import EDIT_NAMES, apply_edit
 from vision.index import DuplicateIndex
 from vision.matching import (
     MatchThresholds,
+    Signature,
+    View,
     signature_of_photo,
     signature_of_upload,
     signatures_of,
     verify,
 )
+from vision.models import ENGINE_VERSION, PhotoSignature
+from vision.signature_rows import fill_row, signature_of_row
 
 SIDE = 800  # a quarter-size copy is still 200 px, the intake's minimum
 # One edit of each kind: recompression, resizing, colour, overlay, geometry, frames.
@@ -155,6 +159,10 @@ def test_bad_arguments_are_refused_with_codes(index, signatures, tmp_path):
         MatchThresholds(min_inliers=1)
     with pytest.raises(ValueError):
         MatchThresholds(verify_min_cosine=1.5)
+    with pytest.raises(ValueError):
+        MatchThresholds(colour_max_disagreement=1.5)
+    with pytest.raises(ValueError):
+        MatchThresholds(grey_only_threshold=MatchThresholds().ncc_threshold - 0.01)
 
 
 @pytest.mark.parametrize(("data", "code"), [
@@ -267,3 +275,144 @@ def test_the_benchmark_threshold_is_the_loosest_that_keeps_precision():
     assert loosest_threshold(scores, positive, 0.9999) == 0.97
     assert loosest_threshold(scores, positive, 0.8) == 0.80
     assert loosest_threshold(scores, np.zeros(7, bool), 0.9) == float("inf")
+
+
+# --- the colour check -----------------------------------------------------------------
+
+LEHENGA = "rajwada-couture-mehfil"   # drawn in maroon, emerald or navy
+
+
+@pytest.fixture(scope="module")
+def lehengas() -> dict[str, object]:
+    """One lehenga model drawn in maroon and in navy in the same room, light and framing
+    (the hardest negative there is: only the garment's colour differs), and edited copies
+    of the maroon one."""
+    def shot(colour: str) -> np.ndarray:
+        spec = genuine_spec(LEHENGA, colour=colour, item_seed=3)
+        return _uploaded(render_product(spec, angle="front", size=(480, 480), rng_seed=11))
+
+    maroon, navy = shot("maroon"), shot("navy")
+    # The gamma edit draws its power from the seed: 2 draws 0.6 (lighter), 1 draws 1.6.
+    copies = {"gamma_0.6": apply_edit("gamma", maroon, 2),
+              "gamma_1.6": apply_edit("gamma", maroon, 1),
+              "jpeg_50": apply_edit("jpeg_50", maroon, 1)}
+    assert copies["gamma_0.6"].mean() > maroon.mean() > copies["gamma_1.6"].mean()
+    signed = signatures_of([maroon, navy] + [_uploaded(c) for c in copies.values()])
+    return {"maroon": signed[0], "navy": signed[1], **dict(zip(copies, signed[2:], strict=True))}
+
+
+def test_the_same_garment_in_another_colour_is_not_a_duplicate(lehengas):
+    thresholds = MatchThresholds()
+
+    result = verify(lehengas["navy"], lehengas["maroon"])
+
+    # Grey alone would call it a copy: same drawing, same room, same light.
+    assert result.signals["correlation"] >= thresholds.grey_only_threshold
+    assert result.signals["colour_disagreement"] > thresholds.colour_max_disagreement
+    assert (result.is_duplicate, result.score, result.alignment) == (False, -1.0, "none")
+
+
+@pytest.mark.parametrize("edit", ["gamma_0.6", "gamma_1.6", "jpeg_50"])
+def test_gamma_and_jpeg_copies_keep_their_colours(lehengas, edit):
+    result = verify(lehengas[edit], lehengas["maroon"])
+
+    assert result.is_duplicate and result.alignment == "identity"
+    assert result.signals["colour_disagreement"] <= 0.02
+
+
+def test_colour_disagreement_forgives_a_gamma_but_not_a_recoloured_region():
+    """A beige room with a maroon garment covering a quarter of the frame (BGR)."""
+    photo = np.full((32, 32, 3), (200, 215, 230), np.uint8)
+    photo[8:24, 8:24] = (43, 27, 110)
+    size = (512, 512)
+    identity = features.identity_alignment(size, size)
+    darker = np.clip(255.0 * (photo / 255.0) ** 1.6, 0, 255).astype(np.uint8)
+    navy = photo.copy()
+    navy[8:24, 8:24] = (90, 40, 30)
+    pinker = photo.copy()
+    pinker[8:24, 8:24] = (120, 60, 220)   # the same hue, lighter: not what a gamma does
+
+    assert features.colour_disagreement(photo, size, photo, size, identity) == 0.0
+    assert features.colour_disagreement(darker, size, photo, size, identity) == 0.0
+    assert features.colour_disagreement(navy, size, photo, size, identity) == 0.25
+    # No one gamma explains a garment that changed alone: the one fitted to the whole
+    # photo leaves the garment, or (here) the room, in another colour.
+    assert features.colour_disagreement(pinker, size, photo, size, identity) \
+        > MatchThresholds().colour_max_disagreement
+
+
+def test_signature_rows_and_index_items_keep_the_colour_thumbnail(lehengas, tmp_path):
+    signature = lehengas["maroon"]
+    row = PhotoSignature(photo_id=1)
+
+    fill_row(row, signature)
+    from_row = signature_of_row(row)
+    index = DuplicateIndex()
+    index.add(1, signature)
+    index.save(tmp_path)
+    from_file = DuplicateIndex.load(tmp_path).signature(1)
+
+    assert row.engine_version == ENGINE_VERSION
+    for loaded in (from_row, from_file):
+        assert loaded.view.colour.dtype == np.uint8
+        assert np.array_equal(loaded.view.colour, signature.view.colour)
+        assert verify(lehengas["gamma_1.6"], loaded).is_duplicate
+        assert not verify(lehengas["navy"], loaded).is_duplicate
+
+
+def test_an_old_signature_without_colour_is_judged_by_grey_alone_at_the_old_bar(lehengas):
+    """Rows signed before the colour check load without a colour thumbnail: their pairs
+    must clear grey_only_threshold (the previous engine's), and the score says so."""
+    signature = lehengas["maroon"]
+    row = PhotoSignature(photo_id=1)
+    fill_row(row, _without_colour(signature))
+    old = signature_of_row(row)
+    thresholds = MatchThresholds()
+    margin = thresholds.grey_only_threshold - thresholds.ncc_threshold
+
+    assert old.view.colour is None
+    copy = verify(lehengas["jpeg_50"], old)
+    assert copy.is_duplicate and "colour_disagreement" not in copy.signals
+    assert copy.score == pytest.approx(copy.signals["correlation"] - margin, abs=1e-4)
+    strict = verify(lehengas["jpeg_50"], old, MatchThresholds(
+        grey_only_threshold=min(1.0, copy.signals["correlation"] + 0.0005)))
+    assert not strict.is_duplicate
+
+
+def test_an_index_saved_in_the_previous_format_is_refused_to_be_rebuilt(signatures, tmp_path):
+    index = DuplicateIndex()
+    index.add(1, signatures[0])
+    index.save(tmp_path)
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format_version": 2',
+                                                     '"format_version": 1'))
+
+    with pytest.raises(ValidationFailed) as refused:
+        DuplicateIndex.load(tmp_path)
+    assert refused.value.code == "index_format_mismatch"
+
+
+def _without_colour(signature: Signature) -> Signature:
+    view = signature.view
+    return Signature(signature.pdq_quality, signature.phash, signature.trim, signature.size,
+                     View(view.pdq, view.embedding, view.local, view.thumb, None))
+
+
+def test_the_tone_keeps_its_order_under_a_gamma(photos):
+    """The correlation thumbnail's grey is the channels' geometric mean: a gamma edit
+    raises it to the same power (nearly, with the offset), so its ranks stay; luma's do
+    not for coloured pixels."""
+    size = (512, 512)
+    identity = features.identity_alignment(size, size)
+    for photo in photos:
+        for seed in (1, 2):   # gamma 1.6 and 0.6
+            edited = apply_edit("gamma", photo, seed)
+            tone = features.correlation(features.thumbnail(features.tone(edited)), size,
+                                        features.thumbnail(features.tone(photo)), size,
+                                        identity)
+            luma = features.correlation(features.thumbnail(features.working_grey(edited)),
+                                        size,
+                                        features.thumbnail(features.working_grey(photo)),
+                                        size, identity)
+            assert tone >= 0.995
+            assert tone >= luma - 0.001

@@ -4,7 +4,9 @@ The labelled set is drawn, not collected: catalogue products photographed by the
 renderer (a few share a shoot, so their rooms and light match: hard negatives), each
 photo edited by every edit of the suite (vision.edits). A pair (edited copy, catalogue
 photo) is a positive when the copy came from that photo, a negative otherwise; both are
-scored by vision.matching.verify (the aligned correlation, -1..1).
+scored by vision.matching.verify (the aligned grey correlation of an alignment whose colours
+agree, -1..1; -1 where the colour check refuses every alignment, as for the same drawn
+garment in another colour).
 
 Training fits a logistic calibration of that correlation on the training photos'
 pairs (the loss per epoch is the version's training curve) and, per edit type, the
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 from foundation.errors import ValidationFailed
 from marketplace_core.seed import generate_catalog, render_product
 from vision.edits import EDIT_NAMES, apply_edit
-from vision.matching import Signature, signatures_of, verify
+from vision.matching import Signature, Verification, signatures_of, verify
 from vision.modelops.evaluation import choose_threshold
 from vision.modelops.kinds import HeldOut, Progress, Score, Trained, register_kind
 
@@ -103,9 +105,12 @@ class PairSet:
         return self._signatures
 
     def raw_score(self, pair: Pair) -> tuple[float, str]:
-        catalogue, queries = self.signatures()
-        result = verify(queries[pair.query], catalogue[pair.photo])
+        result = self.verification(pair)
         return float(result.score), result.alignment
+
+    def verification(self, pair: Pair) -> Verification:
+        catalogue, queries = self.signatures()
+        return verify(queries[pair.query], catalogue[pair.photo])
 
     def _draw_photos(self) -> list[np.ndarray]:
         specs = generate_catalog(self.recipe.photos, seed=self.recipe.seed)
@@ -186,10 +191,22 @@ class DuplicateScorer:
         out = {}
         for pair_id in subject_ids:
             pair = pairs.pair(int(pair_id))
-            raw, alignment = pairs.raw_score(pair)
-            out[int(pair_id)] = Score(self.probability(raw), (
-                f"aligned correlation {raw:.3f} ({alignment})", f"edit: {pair.edit}"))
+            result = pairs.verification(pair)
+            out[int(pair_id)] = Score(self.probability(result.score),
+                                      _explanation(result) + (f"edit: {pair.edit}",))
         return out
+
+
+def _explanation(result: Verification) -> tuple[str, ...]:
+    """What decided a pair's score: the verified score and how the photos were aligned, and
+    the grey correlation and colour disagreement behind a refusal."""
+    words = [f"verified score {result.score:.3f} ({result.alignment})"]
+    signals = result.signals
+    if result.score < signals.get("correlation", result.score):
+        words.append(f"grey correlation {signals['correlation']:.3f}")
+    if "colour_disagreement" in signals:
+        words.append(f"colour disagreement {signals['colour_disagreement']:.2f}")
+    return tuple(words)
 
 
 class DuplicateKind:
