@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from foundation import clock
@@ -117,11 +117,7 @@ def just_picked(s: Session, member_id: int, limit: int, *, record: bool = True,
 
 def member_candidates(s: Session, member_id: int, now: datetime, pool: int = TRUST_POOL,
                       ) -> tuple[str, list[Candidate]]:
-    row = s.execute(
-        select(MemberCandidates.candidates, MemberCandidates.profile,
-               MemberCandidates.data_until, RecommenderModel.ranker)
-        .outerjoin(RecommenderModel, RecommenderModel.id == MemberCandidates.model_id)
-        .where(MemberCandidates.member_id == member_id)).first()
+    row = s.execute(_CANDIDATES_ROW, {"member_id": member_id}).first()
     if row is not None:
         profile = MemberProfile.from_json(row.profile)
         stored = [Candidate(int(lid), int(seller), float(score), str(source))
@@ -137,6 +133,15 @@ def member_candidates(s: Session, member_id: int, now: datetime, pool: int = TRU
     known = {c.listing_id for c in stored} | profile.seen
     fresh = _fresh_candidates(s, profile, ranker, since, known, now)
     return origin, _best(_dedupe([*stored, *fresh]), pool)
+
+
+# The hot path's fixed statements are built once (composing them per request cost about
+# a millisecond of Python); only their parameters change.
+_CANDIDATES_ROW = (
+    select(MemberCandidates.candidates, MemberCandidates.profile,
+           MemberCandidates.data_until, RecommenderModel.ranker)
+    .outerjoin(RecommenderModel, RecommenderModel.id == MemberCandidates.model_id)
+    .where(MemberCandidates.member_id == bindparam("member_id")))
 
 
 def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
@@ -211,26 +216,29 @@ def _popular_candidates(s: Session, profile: MemberProfile, run: RecommendationR
 
 def _fresh_candidates(s: Session, profile: MemberProfile, ranker: Ranker | None,
                       since: datetime, known: set[int], now: datetime) -> list[Candidate]:
-    interests = []
     brands = profile.top(profile.brands, 6)
     categories = profile.top(profile.categories, 3)
-    if brands:
-        interests.append(Listing.brand_key.in_(brands))
-    if categories:
-        interests.append(Listing.category.in_(categories))
-    if profile.follows:
-        interests.append(Listing.seller_id.in_(sorted(profile.follows)))
-    if not interests:
+    if not (brands or categories or profile.follows):
         return []
-    rows = [r for r in s.execute(select(*_ROW_COLUMNS).where(
-        Listing.status == ListingStatus.LIVE, Listing.published_at > since,
-        Listing.published_at <= now, or_(*interests))
-        .order_by(Listing.published_at.desc()).limit(FRESH_LIMIT)) if r.id not in known]
+    rows = [r for r in s.execute(_FRESH_QUERY, {
+        "status": ListingStatus.LIVE, "since": since, "now": now, "brands": list(brands),
+        "categories": list(categories), "follows": sorted(profile.follows)})
+        if r.id not in known]
     return _score_rows(profile, rows, ranker, now, "fresh", {}, s)
 
 
 _ROW_COLUMNS = (Listing.id, Listing.seller_id, Listing.brand_key, Listing.category,
                 Listing.size, Listing.price_paise, Listing.published_at)
+# Live listings published since the batch that match the member's brands, categories or
+# followed closets (an empty list matches nothing), newest first.
+_FRESH_QUERY = (
+    select(*_ROW_COLUMNS)
+    .where(Listing.status == bindparam("status"), Listing.published_at > bindparam("since"),
+           Listing.published_at <= bindparam("now"),
+           or_(Listing.brand_key.in_(bindparam("brands", expanding=True)),
+               Listing.category.in_(bindparam("categories", expanding=True)),
+               Listing.seller_id.in_(bindparam("follows", expanding=True))))
+    .order_by(Listing.published_at.desc()).limit(FRESH_LIMIT))
 
 
 def _rows(s: Session, ids: list[int]) -> list:
@@ -275,21 +283,23 @@ def _unlearned_score(x: np.ndarray) -> np.ndarray:
     return 0.05 + 0.9 * raw / (1.0 + raw)
 
 
+_CARDS_QUERY = (
+    select(Listing.id, Listing.seller_id, Listing.title, Listing.brand, Listing.category,
+           Listing.size, Listing.condition, Listing.price_paise, Listing.original_price_paise,
+           Listing.published_at, _IS_AUTHENTICATED.label("authenticated"),
+           ListingPhoto.id.label("photo_id"), ListingPhoto.position, ListingPhoto.width,
+           ListingPhoto.height)
+    .outerjoin(ListingPhoto, ListingPhoto.listing_id == Listing.id)
+    .where(Listing.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Listing.id, ListingPhoto.position))
+
+
 def _cards(s: Session, ids: set[int]) -> dict[int, ListingCard]:
     """The shown listings with their cover photo, in one query (a row per photo)."""
     if not ids:
         return {}
     cards: dict[int, ListingCard] = {}
-    for row in s.execute(
-            select(Listing.id, Listing.seller_id, Listing.title, Listing.brand,
-                   Listing.category, Listing.size, Listing.condition, Listing.price_paise,
-                   Listing.original_price_paise, Listing.published_at,
-                   _IS_AUTHENTICATED.label("authenticated"),
-                   ListingPhoto.id.label("photo_id"), ListingPhoto.position,
-                   ListingPhoto.width, ListingPhoto.height)
-            .outerjoin(ListingPhoto, ListingPhoto.listing_id == Listing.id)
-            .where(Listing.id.in_(ids))
-            .order_by(Listing.id, ListingPhoto.position)):
+    for row in s.execute(_CARDS_QUERY, {"ids": sorted(ids)}):
         if row.id in cards:
             continue   # a later photo: the first is the cover
         cover = (CoverPhoto(row.photo_id, row.position, row.width, row.height)
