@@ -63,8 +63,8 @@ class CoverPhoto:
 
 @dataclass(frozen=True)
 class ListingCard:
-    """What a page shows of a listing (the attributes `listing_summary` reads), built from
-    the row read with its trust: no ORM entity, no second read of the listing."""
+    """What a page shows of a listing (the attributes `listing_summary` reads): plain
+    columns and the cover photo in one query for the shown listings, no ORM entity."""
     id: int
     seller_id: int
     title: str
