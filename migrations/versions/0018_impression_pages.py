@@ -4,8 +4,8 @@ Revision ID: 0018_impression_pages
 Revises: 0017_recommendations
 Create Date: 2026-11-27 08:30:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0018_impression_pages'
 down_revision = '0017_recommendations'
