@@ -3,7 +3,8 @@
 Integrity is measured the way large platforms report it: the share of impressions that
 landed on flagged items (Meta reports about 0.1% violating), by day, and the share by
 seller tier (new sellers must keep their exposure).  Read from the impressions table
-with two grouped queries over the window.
+with one grouped query over the window, after flushing the pages buffered in Redis (so
+the page shows what was served up to now, not up to the last periodic flush).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from foundation import clock
 
+from .impressions import flush_impressions
 from .models import FeedImpression, RecommendationRun
 from .runs import recent_runs
 
@@ -51,6 +53,7 @@ class Exposure:
 
 def exposure(s: Session, days: int = WINDOW_DAYS, now: datetime | None = None) -> Exposure:
     now = now or clock.now()
+    flush_impressions(s)
     first = (now - timedelta(days=days - 1)).date()
     since = datetime.combine(first, datetime.min.time(), tzinfo=now.tzinfo)
     day_list = [first + timedelta(days=i) for i in range(days)]

@@ -5,9 +5,15 @@
    popular listings plus their own interests read live.
 2. Fresh listings published since the batch that match the member's interests (their
    brands, categories, followed closets), scored by the same ranker on content features.
-3. Trust for every candidate (`trust.signals.services.load_trust`: current, so a verdict
-   or flag shows at the next request) and the pure re-ranking (`rerank.py`).
-4. The page's impressions, one insert, for the exposure dashboard.
+3. Trust for the best candidates in one query (`trust.signals.services.load_trust`:
+   current, so a verdict, a flag or a removal shows at the next request) and the pure
+   re-ranking (`rerank.py`).
+4. The shown listings with their cover photos (one query, plain columns) and the page's
+   impressions: one RPUSH to Redis after the commit, written to the table in batches
+   (`impressions.py`).
+
+Seven round trips a request in all (token, member, candidates row with its ranker,
+weights, fresh listings, trust, the shown listings); nothing is written.
 """
 from __future__ import annotations
 
@@ -15,19 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import insert, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm import Session
 
 from foundation import clock
-from marketplace_core.listings.models import Listing, ListingStatus
+from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatus
 from trust.signals.services import current_weights, load_trust
 from trust.types import ItemRisk, SellerTier, SellerTrust
 
 from .catalogue import listing_embeddings, size_key
 from .features import CandidateAttributes, feature_matrix
+from .impressions import buffer_page
 from .interactions import load_follows, load_interactions
 from .models import (
-    FeedImpression,
     MemberCandidates,
     RecommendationRun,
     RecommenderModel,
@@ -48,12 +54,44 @@ MAX_LIMIT = 60
 
 
 @dataclass(frozen=True)
+class CoverPhoto:
+    id: int
+    position: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ListingCard:
+    """What a page shows of a listing (the attributes `listing_summary` reads): plain
+    columns and the cover photo in one query for the shown listings, no ORM entity."""
+    id: int
+    seller_id: int
+    title: str
+    brand: str
+    category: str
+    size: str
+    condition: str
+    price_paise: int
+    original_price_paise: int | None
+    published_at: datetime | None
+    is_authenticated: bool
+    covershot: CoverPhoto | None
+
+
+# As `Listing.is_authenticated`: authenticated, and no photo changed since.
+_IS_AUTHENTICATED = and_(Listing.authenticated_at.is_not(None),
+                         or_(Listing.photos_changed_at.is_(None),
+                             Listing.photos_changed_at <= Listing.authenticated_at))
+
+
+@dataclass(frozen=True)
 class Feed:
     member_id: int
     origin: str                     # precomputed | cold_start
     page: RankedPage                # with trust
     without_trust: RankedPage | None
-    listings: dict[int, Listing]    # the listings of both pages
+    listings: dict[int, ListingCard]  # the listings of both pages
     items: dict[int, ItemRisk]
     sellers: dict[int, SellerTrust]
     weights_version: int
@@ -70,7 +108,7 @@ def just_picked(s: Session, member_id: int, limit: int, *, record: bool = True,
     without = rank_without_trust(candidates, limit) if compare else None
     shown = {i.listing_id for i in page.items} | (
         {i.listing_id for i in without.items} if without else set())
-    listings = _listings(s, shown)
+    listings = _cards(s, shown)
     if record:
         record_impressions(s, member_id, page, items, sellers, now)
     return Feed(member_id, origin, page, without, listings, items, sellers, version,
@@ -79,12 +117,12 @@ def just_picked(s: Session, member_id: int, limit: int, *, record: bool = True,
 
 def member_candidates(s: Session, member_id: int, now: datetime, pool: int = TRUST_POOL,
                       ) -> tuple[str, list[Candidate]]:
-    row = s.get(MemberCandidates, member_id)
+    row = s.execute(_CANDIDATES_ROW, {"member_id": member_id}).first()
     if row is not None:
         profile = MemberProfile.from_json(row.profile)
         stored = [Candidate(int(lid), int(seller), float(score), str(source))
                   for lid, seller, score, source in row.candidates]
-        ranker = _ranker(s, row.model_id)
+        ranker = Ranker.from_json(row.ranker) if row.ranker is not None else None
         since, origin = row.data_until, "precomputed"
     else:
         profile = _live_profile(s, member_id)
@@ -95,6 +133,15 @@ def member_candidates(s: Session, member_id: int, now: datetime, pool: int = TRU
     known = {c.listing_id for c in stored} | profile.seen
     fresh = _fresh_candidates(s, profile, ranker, since, known, now)
     return origin, _best(_dedupe([*stored, *fresh]), pool)
+
+
+# The hot path's fixed statements are built once (composing them per request cost about
+# a millisecond of Python); only their parameters change.
+_CANDIDATES_ROW = (
+    select(MemberCandidates.candidates, MemberCandidates.profile,
+           MemberCandidates.data_until, RecommenderModel.ranker)
+    .outerjoin(RecommenderModel, RecommenderModel.id == MemberCandidates.model_id)
+    .where(MemberCandidates.member_id == bindparam("member_id")))
 
 
 def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
@@ -117,7 +164,6 @@ def _latest_precompute(s: Session) -> RecommendationRun | None:
 
 
 def _ranker(s: Session, model_id: int) -> Ranker | None:
-    # One primary-key read and a dozen floats: cheaper than any cache worth keeping right.
     model = s.get(RecommenderModel, model_id)
     return Ranker.from_json(model.ranker) if model is not None else None
 
@@ -170,26 +216,29 @@ def _popular_candidates(s: Session, profile: MemberProfile, run: RecommendationR
 
 def _fresh_candidates(s: Session, profile: MemberProfile, ranker: Ranker | None,
                       since: datetime, known: set[int], now: datetime) -> list[Candidate]:
-    interests = []
     brands = profile.top(profile.brands, 6)
     categories = profile.top(profile.categories, 3)
-    if brands:
-        interests.append(Listing.brand_key.in_(brands))
-    if categories:
-        interests.append(Listing.category.in_(categories))
-    if profile.follows:
-        interests.append(Listing.seller_id.in_(sorted(profile.follows)))
-    if not interests:
+    if not (brands or categories or profile.follows):
         return []
-    rows = [r for r in s.execute(select(*_ROW_COLUMNS).where(
-        Listing.status == ListingStatus.LIVE, Listing.published_at > since,
-        Listing.published_at <= now, or_(*interests))
-        .order_by(Listing.published_at.desc()).limit(FRESH_LIMIT)) if r.id not in known]
+    rows = [r for r in s.execute(_FRESH_QUERY, {
+        "status": ListingStatus.LIVE, "since": since, "now": now, "brands": list(brands),
+        "categories": list(categories), "follows": sorted(profile.follows)})
+        if r.id not in known]
     return _score_rows(profile, rows, ranker, now, "fresh", {}, s)
 
 
 _ROW_COLUMNS = (Listing.id, Listing.seller_id, Listing.brand_key, Listing.category,
                 Listing.size, Listing.price_paise, Listing.published_at)
+# Live listings published since the batch that match the member's brands, categories or
+# followed closets (an empty list matches nothing), newest first.
+_FRESH_QUERY = (
+    select(*_ROW_COLUMNS)
+    .where(Listing.status == bindparam("status"), Listing.published_at > bindparam("since"),
+           Listing.published_at <= bindparam("now"),
+           or_(Listing.brand_key.in_(bindparam("brands", expanding=True)),
+               Listing.category.in_(bindparam("categories", expanding=True)),
+               Listing.seller_id.in_(bindparam("follows", expanding=True))))
+    .order_by(Listing.published_at.desc()).limit(FRESH_LIMIT))
 
 
 def _rows(s: Session, ids: list[int]) -> list:
@@ -234,22 +283,44 @@ def _unlearned_score(x: np.ndarray) -> np.ndarray:
     return 0.05 + 0.9 * raw / (1.0 + raw)
 
 
-def _listings(s: Session, ids: set[int]) -> dict[int, Listing]:
+_CARDS_QUERY = (
+    select(Listing.id, Listing.seller_id, Listing.title, Listing.brand, Listing.category,
+           Listing.size, Listing.condition, Listing.price_paise, Listing.original_price_paise,
+           Listing.published_at, _IS_AUTHENTICATED.label("authenticated"),
+           ListingPhoto.id.label("photo_id"), ListingPhoto.position, ListingPhoto.width,
+           ListingPhoto.height)
+    .outerjoin(ListingPhoto, ListingPhoto.listing_id == Listing.id)
+    .where(Listing.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Listing.id, ListingPhoto.position))
+
+
+def _cards(s: Session, ids: set[int]) -> dict[int, ListingCard]:
+    """The shown listings with their cover photo, in one query (a row per photo)."""
     if not ids:
         return {}
-    return {listing.id: listing for listing in s.scalars(
-        select(Listing).options(selectinload(Listing.photos)).where(Listing.id.in_(ids)))}
+    cards: dict[int, ListingCard] = {}
+    for row in s.execute(_CARDS_QUERY, {"ids": sorted(ids)}):
+        if row.id in cards:
+            continue   # a later photo: the first is the cover
+        cover = (CoverPhoto(row.photo_id, row.position, row.width, row.height)
+                 if row.photo_id is not None else None)
+        cards[row.id] = ListingCard(
+            id=row.id, seller_id=row.seller_id, title=row.title, brand=row.brand,
+            category=row.category, size=row.size, condition=row.condition,
+            price_paise=row.price_paise, original_price_paise=row.original_price_paise,
+            published_at=row.published_at, is_authenticated=bool(row.authenticated),
+            covershot=cover)
+    return cards
 
 
 def record_impressions(s: Session, member_id: int, page: RankedPage,
                        items: dict[int, ItemRisk], sellers: dict[int, SellerTrust],
                        now: datetime) -> None:
+    """The page as served, for the exposure dashboard: buffered, written in batches."""
     if not page.items:
         return
-    s.execute(insert(FeedImpression), [
-        {"member_id": member_id, "listing_id": item.listing_id, "seller_id": item.seller_id,
-         "position": position, "flagged": item.flagged, "source": item.source[:12],
-         "seller_tier": (sellers[item.seller_id].tier.value if item.seller_id in sellers
-                         else SellerTier.NEW.value), "served_at": now}
+    buffer_page(s, member_id, now, [
+        (item.listing_id, item.seller_id, position, item.flagged,
+         sellers[item.seller_id].tier.value if item.seller_id in sellers
+         else SellerTier.NEW.value, item.source[:12])
         for position, item in enumerate(page.items, start=1)])
-

@@ -3,8 +3,9 @@ and the impressions of served pages.
 
 Candidates are one row per member holding a JSON list (listing, seller, score, source)
 and the member's interest profile: the feed reads one row by primary key, never a
-few hundred.  Impressions are append-only facts (one insert of a page's rows per
-request), the exposure dashboard's input.
+few hundred.  Impressions are append-only facts (a served page is pushed to Redis and
+written here in batches by `impressions.flush_impressions`), the exposure dashboard's
+input.
 """
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ class MemberCandidates(Base):
 
 class FeedImpression(Base):
     __tablename__ = "rec_impressions"
-    __table_args__ = (Index("ix_rec_impressions_served", "served_at"),)
+    __table_args__ = (Index("ix_rec_impressions_served", "served_at"),
+                      Index("ix_rec_impressions_page", "page_key", "position", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -91,3 +93,6 @@ class FeedImpression(Base):
     seller_tier: Mapped[str] = mapped_column(String(12))
     source: Mapped[str] = mapped_column(String(12))
     served_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The served page (buffered in Redis, flushed in batches): a page already written is
+    # never written twice when a flush is retried.
+    page_key: Mapped[str | None] = mapped_column(String(32))

@@ -1,5 +1,5 @@
-"""The recommender's jobs: a batch run (train or precompute), and the sweep that fails
-runs whose worker died."""
+"""The recommender's jobs: a batch run (train or precompute), the sweep that fails runs
+whose worker died, and the flush of buffered feed impressions."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,3 +23,11 @@ def fail_lost_recommendation_runs() -> None:
     from . import runs
 
     runs.fail_stale_runs(db.session(), timedelta(seconds=RUN_TIMEOUT_SECONDS + 900))
+
+
+@periodic(every=timedelta(seconds=15))
+def flush_feed_impressions() -> None:
+    """Idempotent: a page already written is skipped (see impressions.py)."""
+    from .impressions import flush_impressions
+
+    flush_impressions(db.session())

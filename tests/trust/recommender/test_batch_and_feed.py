@@ -8,6 +8,7 @@ from trust.recommender import model as rec_model
 from trust.recommender import runs
 from trust.recommender.catalogue import load_catalogue
 from trust.recommender.evaluation import evaluate
+from trust.recommender.impressions import buffered_pages
 from trust.recommender.interactions import load_follows, load_interactions
 from trust.recommender.models import FeedImpression, MemberCandidates, RecommendationRun
 from trust.recommender.training import train_ranker
@@ -81,11 +82,16 @@ def test_the_member_feed_serves_with_reasons_and_records_impressions(client, wor
     assert 0 < len(items) <= 8
     assert all(item["reason"] and item["price_paise"] > 0 and item["seller_id"]
                for item in items)
+    with db.unit_of_work() as s:   # buffered in Redis until the periodic flush
+        assert not s.scalars(select(FeedImpression.id)).all()
+    assert buffered_pages() == 1
+    jobs.execute("trust.recommender.tasks.flush_feed_impressions", [], {})
     with db.unit_of_work() as s:
         shown = s.scalars(select(FeedImpression.listing_id)
                           .where(FeedImpression.member_id == member)
                           .order_by(FeedImpression.position)).all()
     assert shown == [item["id"] for item in items]
+    assert buffered_pages() == 0
 
 
 def test_the_feed_needs_a_member_and_a_sane_limit(client, world):

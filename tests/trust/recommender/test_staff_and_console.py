@@ -7,6 +7,7 @@ from foundation import db, jobs
 from foundation.audit.models import AuditEvent
 from tests.helpers import STRONG_PASSWORD, page_token, sign_in
 from trust.recommender import runs
+from trust.recommender.impressions import flush_impressions
 from trust.recommender.models import FeedImpression, RecommendationRun
 
 from .conftest import member_headers
@@ -28,6 +29,8 @@ def _precompute() -> None:
 
 
 def _impressions() -> int:
+    with db.unit_of_work() as s:
+        flush_impressions(s)   # what was served is buffered in Redis first
     with db.unit_of_work() as s:
         return len(s.scalars(select(FeedImpression.id)).all())
 
