@@ -36,3 +36,24 @@ def sign_in(client, email: str, password: str = STRONG_PASSWORD, follow: bool = 
 
 def page_token(client, path: str) -> str:
     return csrf_token(client.get(path).get_data(as_text=True))
+
+
+def staff_bearer(client, staff, role: str) -> dict:
+    """Authorization headers for a new staff member of `role` on the staff API."""
+    _, email, _ = staff(role)
+    response = client.post("/api/v1/staff/auth/token",
+                           json={"email": email, "password": STRONG_PASSWORD})
+    assert response.status_code == 200, response.json
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+def worker_env(app, settings, **extra: str) -> dict[str, str]:
+    """The environment for a real `flask worker` process on this test's database and
+    Redis (the embedded one is reached on its unix socket)."""
+    import os
+
+    kwargs = app.extensions["redis"].connection_pool.connection_kwargs
+    redis_url = f"unix://{kwargs['path']}" if "path" in kwargs else settings.REDIS_URL
+    return {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": redis_url,
+            "INSTANCE_PATH": settings.INSTANCE_PATH, "SECRET_KEY": settings.SECRET_KEY,
+            **extra}

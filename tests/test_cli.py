@@ -1,5 +1,4 @@
 """Operator commands, run through Flask's CLI runner and as real processes."""
-import os
 import subprocess
 import sys
 
@@ -9,7 +8,7 @@ from foundation import db, jobs
 from foundation.audit.models import AuditEvent
 from foundation.config import PROJECT_ROOT
 from foundation.staff.models import StaffUser
-from tests.helpers import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD, worker_env
 
 
 def test_create_staff_with_password_option(app):
@@ -63,11 +62,9 @@ def test_a_forking_worker_process_runs_jobs_against_the_same_database(app, setti
     purge_old_sessions.enqueue_now()
     from tests.test_jobs import note_in_audit
     note_in_audit.enqueue_now("from-a-real-worker")
-    env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL,
-           "REDIS_URL": _redis_url_of(app) or settings.REDIS_URL,
-           "INSTANCE_PATH": settings.INSTANCE_PATH, "SECRET_KEY": settings.SECRET_KEY}
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
-                             "--burst"], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                             "--burst"], cwd=PROJECT_ROOT, env=worker_env(app, settings),
+                            capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     db.session.remove()
@@ -76,9 +73,3 @@ def test_a_forking_worker_process_runs_jobs_against_the_same_database(app, setti
     assert labels == ["from-a-real-worker"]
     assert jobs.queue("default").count == 0 and jobs.queue("scheduled").count == 0
 
-
-def _redis_url_of(app) -> str | None:
-    kwargs = app.extensions["redis"].connection_pool.connection_kwargs
-    if "path" in kwargs:
-        return f"unix://{kwargs['path']}"
-    return None

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from foundation import db
-from tests.helpers import STRONG_PASSWORD
+from tests.helpers import staff_bearer
 from tests.marketplace.db_helpers import listing_through_services
 from tests.marketplace.test_orders import make_member
 from tests.trust.support import run_trust_jobs
@@ -17,10 +17,7 @@ BASE = "/api/v1/staff/trust"
 
 
 def bearer(client, staff, role: str) -> dict:
-    _, email, _ = staff(role)
-    response = client.post("/api/v1/staff/auth/token",
-                           json={"email": email, "password": STRONG_PASSWORD})
-    return {"Authorization": f"Bearer {response.json['token']}"}
+    return staff_bearer(client, staff, role)
 
 
 @pytest.fixture

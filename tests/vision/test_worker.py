@@ -3,12 +3,12 @@ the worker before it forks, and its horses sign photos with it (a real `flask wo
 process: the test process itself has run torch, and a fork of it could not)."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 from foundation import jobs
 from foundation.config import PROJECT_ROOT
+from tests.helpers import worker_env
 from tests.vision.support import new_seller, photo_bytes, post_listing, signature_rows
 
 
@@ -23,7 +23,7 @@ def test_a_forking_worker_signs_uploads_with_the_stack_it_imported(client, app, 
     assert jobs.queue("vision").count >= 2
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--queues", "vision",
-         "--burst"], cwd=PROJECT_ROOT, env=_worker_env(app, settings), capture_output=True,
+         "--burst"], cwd=PROJECT_ROOT, env=worker_env(app, settings), capture_output=True,
         text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "warmed import_image_stack" in result.stderr
@@ -31,9 +31,3 @@ def test_a_forking_worker_signs_uploads_with_the_stack_it_imported(client, app, 
     assert len(rows) == 2 and {row.state for row in rows} == {"indexed"}
     assert jobs.queue("vision").count == 0
 
-
-def _worker_env(app, settings) -> dict[str, str]:
-    kwargs = app.extensions["redis"].connection_pool.connection_kwargs
-    redis_url = f"unix://{kwargs['path']}" if "path" in kwargs else settings.REDIS_URL
-    return {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": redis_url,
-            "INSTANCE_PATH": settings.INSTANCE_PATH, "SECRET_KEY": settings.SECRET_KEY}

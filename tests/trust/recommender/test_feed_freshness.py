@@ -6,7 +6,6 @@ demotion.  60 seconds is the product's freshness promise, not a speed measuremen
 test polls and fails only if the promise is broken."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from foundation import clock
 from foundation.config import PROJECT_ROOT
 from tests.authentication.support import HIGH, Reviewer
+from tests.helpers import worker_env
 from tests.marketplace.db_helpers import listing_through_services
 from tests.trust.support import seller_record
 
@@ -28,11 +28,7 @@ STAFF_FEED = "/api/v1/staff/trust/members/{}/feed?limit=20"
 @pytest.fixture
 def worker(app, settings):
     """A production worker on the test's database and Redis, stopped after the test."""
-    kwargs = app.extensions["redis"].connection_pool.connection_kwargs
-    redis_url = f"unix://{kwargs['path']}" if "path" in kwargs else settings.REDIS_URL
-    env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": redis_url,
-           "INSTANCE_PATH": settings.INSTANCE_PATH, "SECRET_KEY": settings.SECRET_KEY,
-           "PERIODIC_BEAT_SECONDS": "5"}
+    env = worker_env(app, settings, PERIODIC_BEAT_SECONDS="5")
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--queues",
          "scheduled,default"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from foundation import db, jobs
 from foundation.audit.models import AuditEvent
-from tests.helpers import STRONG_PASSWORD, page_token, sign_in
+from tests.helpers import page_token, sign_in, staff_bearer
 from trust.recommender import runs
 from trust.recommender.impressions import flush_impressions
 from trust.recommender.models import FeedImpression, RecommendationRun
@@ -16,10 +16,7 @@ STAFF_FEED = "/api/v1/staff/trust/members/{}/feed"
 
 
 def _token(client, staff, role: str) -> dict:
-    _, email, _ = staff(role)
-    response = client.post("/api/v1/staff/auth/token",
-                           json={"email": email, "password": STRONG_PASSWORD})
-    return {"Authorization": f"Bearer {response.json['token']}"}
+    return staff_bearer(client, staff, role)
 
 
 def _precompute() -> None:

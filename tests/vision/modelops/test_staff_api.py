@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from foundation import jobs
-from tests.helpers import STRONG_PASSWORD
+from tests.helpers import staff_bearer
 from tests.vision.modelops.support import SMALL, audit_actions, count
 from vision.modelops.models import ThresholdSetting, TrainingRun
 
@@ -10,10 +10,7 @@ BASE = "/api/v1/staff/vision/models"
 
 
 def _headers(client, staff, role: str) -> dict:
-    _, email, _ = staff(role)
-    response = client.post("/api/v1/staff/auth/token",
-                           json={"email": email, "password": STRONG_PASSWORD})
-    return {"Authorization": f"Bearer {response.json['token']}"}
+    return staff_bearer(client, staff, role)
 
 
 def test_an_analyst_drives_the_loop_through_the_api(client, staff):
