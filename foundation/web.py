@@ -67,6 +67,13 @@ def json_body() -> dict[str, Any]:
     return data
 
 
+def optional_json_body() -> dict[str, Any]:
+    """json_body for actions whose body is optional: no body at all reads as {}."""
+    if not request.get_data(cache=True):
+        return {}
+    return json_body()
+
+
 def require_str(data: dict, name: str, *, max_length: int = 1000,
                 required: bool = True) -> str | None:
     value = data.get(name)

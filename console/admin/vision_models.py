@@ -101,7 +101,14 @@ class VisionModelsView(StaffView):
 
     @expose("/versions/<int:version_id>/promote", methods=["POST"])
     def promote(self, version_id: int):
-        return self._act(services.promote, version_id, "is the champion")
+        # The page's form carries the champion the analyst saw, so that a promotion made
+        # meanwhile by someone else is refused instead of being replaced unseen.
+        replacing = request.form.get("replacing")
+        replacing = services.ANY_CHAMPION if replacing is None else replacing[:20]
+
+        def promote_replacing(s, by, vid):
+            return services.promote(s, by, vid, replacing)
+        return self._act(promote_replacing, version_id, "is the champion")
 
     @expose("/kinds/<kind>/rollback", methods=["POST"])
     def rollback(self, kind: str):

@@ -444,15 +444,24 @@ def stop_shadow(s: Session, by: StaffUser, version_id: Any) -> ModelVersion:
     return version
 
 
-def promote(s: Session, by: StaffUser, version_id: Any) -> ModelVersion:
+ANY_CHAMPION = object()
+
+
+def promote(s: Session, by: StaffUser, version_id: Any,
+            replacing: Any = ANY_CHAMPION) -> ModelVersion:
     """The version becomes its kind's champion; the champion it replaces is retired and
-    remembered, so that a rollback can bring it back."""
+    remembered, so that a rollback can bring it back.
+
+    replacing is the champion the analyst saw (its id, or None for none): when another
+    promotion got there first, this one is refused rather than silently replacing a
+    champion nobody looked at."""
     _require_manager(by)
     version = get_version(s, version_id)
     if version.status not in PROMOTABLE:
         raise Conflict(f"{version.label} is {version.status}: only a candidate or a shadow "
                        f"can be promoted.", code="not_promotable")
     old = champion(s, version.kind)
+    _require_expected_champion(old, replacing)
     now = clock.now()
     if old is not None:
         _move(s, old, VersionStatus.CHAMPION, VersionStatus.RETIRED, "stale_champion",
@@ -464,6 +473,29 @@ def promote(s: Session, by: StaffUser, version_id: Any) -> ModelVersion:
            after={"champion": version.label})
     _champion_changed(s, version.kind)
     return version
+
+
+def _require_expected_champion(current: ModelVersion | None, replacing: Any) -> None:
+    if replacing is ANY_CHAMPION:
+        return
+    expected = _expected_champion_id(replacing)
+    if (current.id if current else None) != expected:
+        now_label = current.label if current else "none"
+        raise Conflict(f"The champion changed while you were looking: it is now {now_label}. "
+                       f"Look again before promoting.", code="stale_champion")
+
+
+def _expected_champion_id(replacing: Any) -> int | None:
+    if replacing is None or replacing == "" or replacing == "none":
+        return None
+    if isinstance(replacing, bool):
+        replacing = "bad"
+    try:
+        return int(replacing)
+    except (TypeError, ValueError):
+        raise ValidationFailed("replacing must be the id of the champion you saw, or none.",
+                               code="bad_replacing",
+                               fields={"replacing": "a champion's id, or none"}) from None
 
 
 def rollback(s: Session, by: StaffUser, kind_name: str) -> ModelVersion:

@@ -21,7 +21,7 @@ from foundation import db
 from foundation.errors import ValidationFailed
 from foundation.staff.api_auth import staff_api_auth
 from foundation.staff.permissions import Permission
-from foundation.web import json_body, register_json_errors
+from foundation.web import json_body, optional_json_body, register_json_errors
 from vision.modelops import schemas, scoring, services
 
 bp = Blueprint("staff_vision_models_api", __name__, url_prefix="/api/v1/staff/vision/models")
@@ -95,7 +95,18 @@ def _version_action(action):
     return view
 
 
-for _path, _action in (("promote", services.promote), ("shadow/start", services.start_shadow),
+@bp.post("/versions/<int:version_id>/promote")
+@staff_api_auth(MANAGE)
+def promote(version_id: int):
+    """The body may name the champion the caller saw ({"replacing": ID or null}); left
+    out, the version replaces whichever champion there is."""
+    body = optional_json_body()
+    replacing = body["replacing"] if "replacing" in body else services.ANY_CHAMPION
+    changed = services.promote(db.session(), g.staff, version_id, replacing)
+    return jsonify({"version": schemas.version_json(changed)})
+
+
+for _path, _action in (("shadow/start", services.start_shadow),
                        ("shadow/stop", services.stop_shadow)):
     bp.add_url_rule(f"/versions/<int:version_id>/{_path}",
                     endpoint=_path.replace("/", "_"),

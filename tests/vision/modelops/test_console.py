@@ -146,3 +146,19 @@ def test_promote_shadow_compare_and_rollback_from_the_console(client, staff, ver
     assert (_status(version.id), _status(second.id)) == ("champion", "retired")
     assert audit_actions()[2:] == ["vision.model.promote", "vision.model.shadow_start",
                                    "vision.model.promote", "vision.model.rollback"]
+
+
+def test_the_promote_form_is_refused_when_the_champion_changed_meanwhile(client, staff,
+                                                                          version):
+    analyst = signed_in(client, staff, "fraud_analyst")
+    second = train_version(analyst, epochs=5)
+    page = client.get(f"{PAGE}versions/{second.id}").get_data(as_text=True)
+    assert 'name="replacing" value="none"' in page
+    # Someone else promotes the first version after this page was drawn.
+    assert _post(client, f"{PAGE}versions/{version.id}/promote",
+                 {"replacing": "none"}).status_code == 302
+    response = _post(client, f"{PAGE}versions/{second.id}/promote", {"replacing": "none"})
+    assert response.status_code == 303 and _status(second.id) == "candidate"
+    assert "The champion changed while you were looking" in client.get(
+        f"{PAGE}versions/{second.id}").get_data(as_text=True)
+    assert audit_actions().count("vision.model.promote") == 1

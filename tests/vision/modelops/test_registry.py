@@ -186,6 +186,20 @@ def test_promote_shadow_and_rollback_follow_the_rules(app, analyst):
                                    "vision.model.promote", "vision.model.rollback"]
 
 
+def test_a_promotion_names_the_champion_it_replaces(app, analyst):
+    v1, v2, v3 = (train_version(analyst, epochs=e) for e in (80, 20, 40))
+    assert _act(services.promote, analyst, v1.id, None) == (1, "champion")
+    # Another analyst saw no champion either: v1 got there first, so v2 is refused.
+    _refused("stale_champion", services.promote, analyst, v2.id, None)
+    _refused("stale_champion", services.promote, analyst, v2.id, v3.id)
+    assert _statuses() == {1: "champion", 2: "candidate", 3: "candidate"}
+    assert _act(services.promote, analyst, v2.id, str(v1.id)) == (2, "champion")
+    with pytest.raises(ValidationFailed) as bad:
+        _act(services.promote, analyst, v3.id, "v2")
+    assert bad.value.code == "bad_replacing"
+    assert audit_actions()[3:] == ["vision.model.promote", "vision.model.promote"]
+
+
 def test_the_database_itself_holds_one_champion_and_one_shadow_per_kind(app, analyst):
     v1, v2 = train_version(analyst), train_version(analyst)
     _act(services.promote, analyst, v1.id)

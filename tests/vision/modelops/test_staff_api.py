@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from foundation import jobs
 from tests.helpers import staff_bearer
-from tests.vision.modelops.support import SMALL, audit_actions, count
+from tests.vision.modelops.support import SMALL, audit_actions, count, train_version
 from vision.modelops.models import ThresholdSetting, TrainingRun
 
 BASE = "/api/v1/staff/vision/models"
@@ -52,6 +52,7 @@ def test_refusals_are_json_errors_and_change_nothing(client, staff):
         (f"{BASE}/duplicate/train", {"params": [1]}, 422, "bad_params"),
         (f"{BASE}/tarot/train", {}, 404, "unknown_kind"),
         (f"{BASE}/versions/99/promote", {}, 404, "unknown_version"),
+        (f"{BASE}/versions/99/promote", [], 400, "malformed_json"),
         (f"{BASE}/versions/99/threshold", {"target_precision": 0.9}, 404, "unknown_version"),
     ]
     for path, body, status, code in cases:
@@ -73,3 +74,22 @@ def test_the_api_checks_the_token_and_the_permission(client, staff):
     agent = _headers(client, staff, "support_agent")
     assert client.get(f"{BASE}/", headers=agent).status_code == 403
     assert count(TrainingRun) == 0
+
+
+def test_a_promotion_through_the_api_can_name_the_champion_it_replaces(client, staff):
+    h = _headers(client, staff, "fraud_analyst")
+    first, second = (train_version(staff("fraud_analyst")[0]) for _ in range(2))
+    promoted = client.post(f"{BASE}/versions/{first.id}/promote", json={"replacing": None},
+                           headers=h)
+    assert promoted.status_code == 200 and promoted.json["version"]["status"] == "champion"
+    stale = client.post(f"{BASE}/versions/{second.id}/promote", json={"replacing": None},
+                        headers=h)
+    assert stale.status_code == 409 and stale.json["error"]["code"] == "stale_champion"
+    bad = client.post(f"{BASE}/versions/{second.id}/promote", json={"replacing": [1]},
+                      headers=h)
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "bad_replacing"
+    replaced = client.post(f"{BASE}/versions/{second.id}/promote",
+                           json={"replacing": first.id}, headers=h)
+    assert replaced.json["version"]["status"] == "champion"
+    assert audit_actions()[-3:] == ["vision.training.start", "vision.model.promote",
+                                    "vision.model.promote"]
