@@ -43,7 +43,8 @@ import faiss
 import numpy as np
 
 from foundation.errors import NotFound, ValidationFailed
-from vision import embedding, hashing
+from vision import hashing
+from vision.embedding_index import DEFAULT_SETTINGS, EmbeddingIndex, IndexSettings
 from vision.features import LocalFeatures
 from vision.matching import (
     DEFAULT_THRESHOLDS,
@@ -53,9 +54,10 @@ from vision.matching import (
     verify,
 )
 
-# 2: items carry the colour thumbnail. A saved index of another format is refused
-# (index_format_mismatch); vision.index_store then rebuilds it from the database rows.
-FORMAT_VERSION = 2
+# 2: items carry the colour thumbnail. 3: the embedding index may be the approximate one
+# (vision.embedding_index), described in the manifest. A saved index of another format is
+# refused (index_format_mismatch); vision.index_store then rebuilds it from the database rows.
+FORMAT_VERSION = 3
 _ITEM_CACHE = 4096
 
 
@@ -72,12 +74,16 @@ class Match:
 
 class DuplicateIndex:
     def __init__(self, thresholds: MatchThresholds = DEFAULT_THRESHOLDS,
-                 directory: str | os.PathLike | None = None):
+                 directory: str | os.PathLike | None = None,
+                 settings: IndexSettings = DEFAULT_SETTINGS):
         self.thresholds = thresholds
         self._pdq = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(hashing.PDQ_BITS))
-        self._embeddings = faiss.IndexIDMap2(faiss.IndexFlatIP(embedding.EMBEDDING_DIM))
+        self._embeddings = EmbeddingIndex(settings)
         self._ids: set[int] = set()
         self._directory = Path(directory) if directory else None
+        # The FAISS files in _directory match memory: a save that changed no photo need
+        # not rewrite them (hundreds of MB at 1M photos).
+        self._globals_saved = self._directory is not None
         self._unsaved: dict[int, Signature] = {}
         self._removed: set[int] = set()
         self._cache: OrderedDict[int, Signature] = OrderedDict()
@@ -96,10 +102,8 @@ class DuplicateIndex:
         if photo_id in self._ids:
             self.remove(photo_id)
         signature = signature.without_mirror()
-        ids = np.array([photo_id], np.int64)
-        self._pdq.add_with_ids(signature.pdq.reshape(1, -1), ids)
-        self._embeddings.add_with_ids(signature.embedding.reshape(1, -1).astype(np.float32), ids)
-        self._ids.add(photo_id)
+        self._index_globals(np.array([photo_id], np.int64), signature.pdq.reshape(1, -1),
+                            signature.embedding.reshape(1, -1))
         self._removed.discard(photo_id)
         self._unsaved[photo_id] = signature
         self._cache.pop(photo_id, None)
@@ -111,11 +115,28 @@ class DuplicateIndex:
                            code="photo_not_indexed")
         selector = np.array([photo_id], np.int64)
         self._pdq.remove_ids(selector)
-        self._embeddings.remove_ids(selector)
+        self._embeddings.remove(selector)
         self._ids.discard(photo_id)
+        self._globals_saved = False
         self._unsaved.pop(photo_id, None)
         self._cache.pop(photo_id, None)
         self._removed.add(photo_id)
+
+    def _index_globals(self, ids: np.ndarray, pdq: np.ndarray, vectors: np.ndarray) -> None:
+        """Add new ids' PDQ hashes and embeddings to the FAISS indexes. add() calls it for
+        one photo; the scale benchmark calls it with a million generated ones, which have
+        no items (it measures candidates(), not verification)."""
+        pdq = np.ascontiguousarray(pdq, dtype=np.uint8)
+        if pdq.ndim != 2 or pdq.shape[1] != hashing.PDQ_BITS // 8 or len(pdq) != len(ids):
+            raise ValidationFailed(f"PDQ hashes are ({len(ids)}, {hashing.PDQ_BITS // 8}) "
+                                   f"uint8 arrays, not {pdq.shape}.", code="invalid_pdq")
+        if not self._ids.isdisjoint(int(i) for i in np.asarray(ids).ravel()):
+            raise ValidationFailed("Some of these photos are indexed already; add() "
+                                   "replaces one.", code="photo_already_indexed")
+        self._embeddings.add(ids, vectors)   # checks ids and vectors first
+        self._pdq.add_with_ids(pdq, ids)
+        self._ids.update(int(i) for i in ids)
+        self._globals_saved = False
 
     # --- queries --------------------------------------------------------------------------
 
@@ -128,8 +149,9 @@ class DuplicateIndex:
         views = [signature.view] + ([signature.mirrored] if signature.mirrored else [])
         pdq = np.stack([view.pdq for view in views])
         vectors = np.stack([view.embedding for view in views]).astype(np.float32)
-        for name, (_, ids) in (("pdq", self._pdq.search(pdq, k)),
-                               ("embedding", self._embeddings.search(vectors, k))):
+        _, by_pdq = self._pdq.search(pdq, k)
+        by_embedding = self._embeddings.search(vectors, k)
+        for name, ids in (("pdq", by_pdq), ("embedding", by_embedding)):
             for photo_id in ids.flatten():
                 if photo_id >= 0:
                     found.setdefault(int(photo_id), set()).add(name)
@@ -197,22 +219,28 @@ class DuplicateIndex:
             _write_item(self._item_path(directory, photo_id), signature)
         for photo_id in self._removed:
             self._item_path(directory, photo_id).unlink(missing_ok=True)
-        _atomic(directory / "pdq.faissbin",
-                lambda path: faiss.write_index_binary(self._pdq, str(path)))
-        _atomic(directory / "embedding.faiss",
-                lambda path: faiss.write_index(self._embeddings, str(path)))
+        same_place = (self._directory is not None
+                      and directory.resolve() == self._directory.resolve())
+        if not (same_place and self._globals_saved):
+            _atomic(directory / "pdq.faissbin",
+                    lambda path: faiss.write_index_binary(self._pdq, str(path)))
+            _atomic(directory / "embedding.faiss",
+                    lambda path: self._embeddings.write(str(path)))
         manifest = {"format_version": FORMAT_VERSION, "ids": sorted(self._ids),
-                    "thresholds": asdict(self.thresholds)}
+                    "thresholds": asdict(self.thresholds),
+                    "embedding_index": self._embeddings.describe()}
         _atomic(directory / "manifest.json",
                 lambda path: path.write_text(json.dumps(manifest)))
         self._directory = directory
+        self._globals_saved = True
         self._unsaved.clear()
         self._removed.clear()
 
     @classmethod
-    def load(cls, directory: str | os.PathLike,
-             thresholds: MatchThresholds | None = None) -> DuplicateIndex:
-        """The index saved in `directory`, with its saved thresholds unless others given."""
+    def load(cls, directory: str | os.PathLike, thresholds: MatchThresholds | None = None,
+             settings: IndexSettings = DEFAULT_SETTINGS) -> DuplicateIndex:
+        """The index saved in `directory`, with its saved thresholds unless others given.
+        An embedding index saved approximate stays so, searched with `settings.nprobe`."""
         directory = Path(directory)
         manifest_path = directory / "manifest.json"
         if not manifest_path.is_file():
@@ -222,11 +250,13 @@ class DuplicateIndex:
             raise ValidationFailed(
                 f"Duplicate index format {manifest.get('format_version')} is not "
                 f"{FORMAT_VERSION}; rebuild it.", code="index_format_mismatch")
-        index = cls(thresholds or MatchThresholds(**manifest["thresholds"]), directory)
+        index = cls(thresholds or MatchThresholds(**manifest["thresholds"]), directory,
+                    settings)
         index._pdq = faiss.read_index_binary(str(directory / "pdq.faissbin"))
-        index._embeddings = faiss.read_index(str(directory / "embedding.faiss"))
+        index._embeddings = EmbeddingIndex.read(str(directory / "embedding.faiss"),
+                                                manifest.get("embedding_index", {}), settings)
         index._ids = {int(i) for i in manifest["ids"]}
-        if index._pdq.ntotal != len(index._ids) or index._embeddings.ntotal != len(index._ids):
+        if index._pdq.ntotal != len(index._ids) or len(index._embeddings) != len(index._ids):
             raise ValidationFailed(f"Duplicate index in {directory} is inconsistent; "
                                    f"rebuild it.", code="index_corrupt")
         return index
