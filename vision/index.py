@@ -39,13 +39,11 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from foundation.errors import NotFound, ValidationFailed
-from vision import hashing
-from vision.embedding_index import DEFAULT_SETTINGS, EmbeddingIndex, IndexSettings
 from vision.features import LocalFeatures
+from vision.global_index import DEFAULT_SETTINGS, EmbeddingIndex, IndexSettings, PdqIndex
 from vision.matching import (
     DEFAULT_THRESHOLDS,
     MatchThresholds,
@@ -77,7 +75,7 @@ class DuplicateIndex:
                  directory: str | os.PathLike | None = None,
                  settings: IndexSettings = DEFAULT_SETTINGS):
         self.thresholds = thresholds
-        self._pdq = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(hashing.PDQ_BITS))
+        self._pdq = PdqIndex(settings)
         self._embeddings = EmbeddingIndex(settings)
         self._ids: set[int] = set()
         self._directory = Path(directory) if directory else None
@@ -114,7 +112,7 @@ class DuplicateIndex:
             raise NotFound(f"Photo {photo_id} is not in the duplicate index.",
                            code="photo_not_indexed")
         selector = np.array([photo_id], np.int64)
-        self._pdq.remove_ids(selector)
+        self._pdq.remove(selector)
         self._embeddings.remove(selector)
         self._ids.discard(photo_id)
         self._globals_saved = False
@@ -126,15 +124,14 @@ class DuplicateIndex:
         """Add new ids' PDQ hashes and embeddings to the FAISS indexes. add() calls it for
         one photo; the scale benchmark calls it with a million generated ones, which have
         no items (it measures candidates(), not verification)."""
-        pdq = np.ascontiguousarray(pdq, dtype=np.uint8)
-        if pdq.ndim != 2 or pdq.shape[1] != hashing.PDQ_BITS // 8 or len(pdq) != len(ids):
-            raise ValidationFailed(f"PDQ hashes are ({len(ids)}, {hashing.PDQ_BITS // 8}) "
-                                   f"uint8 arrays, not {pdq.shape}.", code="invalid_pdq")
         if not self._ids.isdisjoint(int(i) for i in np.asarray(ids).ravel()):
             raise ValidationFailed("Some of these photos are indexed already; add() "
                                    "replaces one.", code="photo_already_indexed")
-        self._embeddings.add(ids, vectors)   # checks ids and vectors first
-        self._pdq.add_with_ids(pdq, ids)
+        if len(np.asarray(pdq)) != len(np.asarray(vectors)):
+            raise ValidationFailed("One PDQ hash per embedding.", code="invalid_pdq")
+        PdqIndex._checked_rows(pdq)          # both checked before either index changes
+        self._embeddings.add(ids, vectors)
+        self._pdq.add(ids, pdq)
         self._ids.update(int(i) for i in ids)
         self._globals_saved = False
 
@@ -149,7 +146,7 @@ class DuplicateIndex:
         views = [signature.view] + ([signature.mirrored] if signature.mirrored else [])
         pdq = np.stack([view.pdq for view in views])
         vectors = np.stack([view.embedding for view in views]).astype(np.float32)
-        _, by_pdq = self._pdq.search(pdq, k)
+        by_pdq = self._pdq.search(pdq, k)
         by_embedding = self._embeddings.search(vectors, k)
         for name, ids in (("pdq", by_pdq), ("embedding", by_embedding)):
             for photo_id in ids.flatten():
@@ -223,11 +220,12 @@ class DuplicateIndex:
                       and directory.resolve() == self._directory.resolve())
         if not (same_place and self._globals_saved):
             _atomic(directory / "pdq.faissbin",
-                    lambda path: faiss.write_index_binary(self._pdq, str(path)))
+                    lambda path: self._pdq.write(str(path)))
             _atomic(directory / "embedding.faiss",
                     lambda path: self._embeddings.write(str(path)))
         manifest = {"format_version": FORMAT_VERSION, "ids": sorted(self._ids),
                     "thresholds": asdict(self.thresholds),
+                    "pdq_index": self._pdq.describe(),
                     "embedding_index": self._embeddings.describe()}
         _atomic(directory / "manifest.json",
                 lambda path: path.write_text(json.dumps(manifest)))
@@ -252,11 +250,12 @@ class DuplicateIndex:
                 f"{FORMAT_VERSION}; rebuild it.", code="index_format_mismatch")
         index = cls(thresholds or MatchThresholds(**manifest["thresholds"]), directory,
                     settings)
-        index._pdq = faiss.read_index_binary(str(directory / "pdq.faissbin"))
+        index._pdq = PdqIndex.read(str(directory / "pdq.faissbin"),
+                                   manifest.get("pdq_index", {}), settings)
         index._embeddings = EmbeddingIndex.read(str(directory / "embedding.faiss"),
                                                 manifest.get("embedding_index", {}), settings)
         index._ids = {int(i) for i in manifest["ids"]}
-        if index._pdq.ntotal != len(index._ids) or len(index._embeddings) != len(index._ids):
+        if len(index._pdq) != len(index._ids) or len(index._embeddings) != len(index._ids):
             raise ValidationFailed(f"Duplicate index in {directory} is inconsistent; "
                                    f"rebuild it.", code="index_corrupt")
         return index
