@@ -7,29 +7,40 @@
     index.save(path)                             # incremental: writes what changed
 
 Two FAISS indexes answer "which photos might this be": a binary index of PDQ hashes
-(Hamming distance) and an inner-product index of embeddings (cosine). Each returns
+(Hamming distance) and an index of embeddings (cosine). Each returns
 `thresholds.candidates_per_signal` neighbours for the query and for its mirror image; the
 union is verified with vision.matching.verify (keypoints, aligned correlation and the
-colour check), which is what makes a duplicate call precise. Both FAISS indexes are exact
-(flat): at 1M photos a PDQ query scans 32 MB, a few milliseconds on one core
-(bench/vision_duplicates.py measures it); the embedding index is the one to move to an
-IVF/HNSW index past that.
+colour check), which is what makes a duplicate call precise.
+
+Both FAISS indexes (vision.global_index) are exact (flat) below
+`IndexSettings.approximate_from` photos (50,000), so small catalogues, the tests and the
+matching benchmark see exact neighbours. When an index reaches that size it trains on the
+photos it holds (deterministically) and moves them into approximate indexes: the
+embeddings into PCA-256 -> IVF-4096 -> SQ8 (nprobe 32), the PDQ hashes into a binary
+IVF-1024 (nprobe 64); later adds and removals go into those incrementally. The flat
+embedding index would be 5 GB at 1M photos and scan all of it per query view; the flat PDQ
+index alone took 2.7 ms p50 / 5.1 ms p99 for a view and its mirror. At 1M generated photos the
+approximate pair answers candidates() within issue 6's p99 <= 5 ms on one core
+(docs/BENCHMARKS.md, `python -m bench.vision_duplicates --index-scale-only`).
 
 Only the global signals live in memory. What verification needs per photo (keypoints, the
 thumbnails) is kept in one small file per photo under `items/` and read for the few
-candidates of a query, so memory stays at about 5 KB a photo; the last 4,096 items read
+candidates of a query, so memory stays at about 5 KB a photo while the indexes are exact
+and a few hundred bytes once they are approximate; the last 4,096 items read
 stay decoded in an LRU cache, since the same popular photos come up as candidates again.
 A candidate is only aligned when its embedding is near enough
 (MatchThresholds.verify_min_cosine), and verification stops at the first alignment that
 verifies, so most of a query's candidates cost one cheap correlation or nothing.
 
 The directory layout (a format version is in manifest.json):
-    manifest.json      ids, thresholds, format version
-    pdq.faissbin       IndexBinaryIDMap2 over IndexBinaryFlat(256)
-    embedding.faiss    IndexIDMap2 over IndexFlatIP(1280)
+    manifest.json      ids, thresholds, format version, and which kind each FAISS index
+                       is (flat, or trained: on how many photos, with which settings)
+    pdq.faissbin       IndexBinaryIDMap2 over IndexBinaryFlat(256), or IndexBinaryIVF
+    embedding.faiss    IndexIDMap2 over IndexFlatIP(1280), or PCA -> IndexIVFScalarQuantizer
     items/<id>.npz     the rest of each signature (keypoints, grey and colour thumbnails)
 Files are written to a temporary name and renamed, so a crash mid-save leaves the last
-complete save readable.
+complete save readable. The FAISS files are only rewritten when a photo was added or
+removed since the last save to that directory (they are about 320 MB at 1M photos).
 """
 from __future__ import annotations
 
