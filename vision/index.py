@@ -40,7 +40,7 @@ The directory layout (a format version is in manifest.json):
     items/<id>.npz     the rest of each signature (keypoints, grey and colour thumbnails)
 Files are written to a temporary name and renamed, so a crash mid-save leaves the last
 complete save readable. The FAISS files are only rewritten when a photo was added or
-removed since the last save to that directory (they are about 320 MB at 1M photos).
+removed since the last save to that directory (they are about 330 MB at 1M photos).
 """
 from __future__ import annotations
 
@@ -63,8 +63,8 @@ from vision.matching import (
     verify,
 )
 
-# 2: items carry the colour thumbnail. 3: the embedding index may be the approximate one
-# (vision.embedding_index), described in the manifest. A saved index of another format is
+# 2: items carry the colour thumbnail. 3: the FAISS indexes may be the trained approximate
+# ones (vision.global_index), described in the manifest. A saved index of another format is
 # refused (index_format_mismatch); vision.index_store then rebuilds it from the database rows.
 FORMAT_VERSION = 3
 _ITEM_CACHE = 4096
@@ -91,8 +91,8 @@ class DuplicateIndex:
         self._ids: set[int] = set()
         self._directory = Path(directory) if directory else None
         # The FAISS files in _directory match memory: a save that changed no photo need
-        # not rewrite them (hundreds of MB at 1M photos).
-        self._globals_saved = self._directory is not None
+        # not rewrite them (hundreds of MB at 1M photos). load() sets it.
+        self._globals_saved = False
         self._unsaved: dict[int, Signature] = {}
         self._removed: set[int] = set()
         self._cache: OrderedDict[int, Signature] = OrderedDict()
@@ -249,7 +249,7 @@ class DuplicateIndex:
     def load(cls, directory: str | os.PathLike, thresholds: MatchThresholds | None = None,
              settings: IndexSettings = DEFAULT_SETTINGS) -> DuplicateIndex:
         """The index saved in `directory`, with its saved thresholds unless others given.
-        An embedding index saved approximate stays so, searched with `settings.nprobe`."""
+        FAISS indexes saved approximate stay so, searched with `settings`' nprobes."""
         directory = Path(directory)
         manifest_path = directory / "manifest.json"
         if not manifest_path.is_file():
@@ -266,6 +266,7 @@ class DuplicateIndex:
         index._embeddings = EmbeddingIndex.read(str(directory / "embedding.faiss"),
                                                 manifest.get("embedding_index", {}), settings)
         index._ids = {int(i) for i in manifest["ids"]}
+        index._globals_saved = True
         if len(index._pdq) != len(index._ids) or len(index._embeddings) != len(index._ids):
             raise ValidationFailed(f"Duplicate index in {directory} is inconsistent; "
                                    f"rebuild it.", code="index_corrupt")
