@@ -2,6 +2,7 @@
 
     python -m bench.vision_duplicates --make-images bench/out/photos --count 400
     python -m bench.vision_duplicates --images bench/out/photos --json bench/out/vision.json
+    python -m bench.vision_duplicates --index-scale-only --json bench/out/vision-index-scale.json
 
 `--make-images` renders realistic product photos (1024x1024, about 1 megapixel) with the
 project's own generator (marketplace_core.seed), one item per photo, so the benchmark runs
@@ -29,7 +30,10 @@ It also measures, on one core: end-to-end hashing (decode the normalised 1 MP JP
 reduced scale, trim, PDQ, pHash) and the full index signature (plus the embedding and
 keypoints) in images a second, and query latency against a FAISS binary flat index of N
 random 256-bit hashes (default 1,000,000), and of the full DuplicateIndex query on the
-benchmark's index.
+benchmark's index. Under "index_scale" it measures DuplicateIndex.candidates() against an
+index of --index-size GENERATED embeddings and hashes (bench/vision_index_scale.py: latency,
+memory, build time, recall of the approximate embedding search); --index-scale-only runs
+that part alone, and --index-scale-queries 0 leaves it out of a full run.
 """
 from __future__ import annotations
 
@@ -49,6 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import percentiles, write_json
+from bench.vision_index_scale import index_scale, print_summary
 from marketplace_core.media import ImageRejected, inspect_and_normalise, to_bgr_array
 from marketplace_core.media._opencv import cv2
 from vision import hashing
@@ -337,7 +342,10 @@ def run(args) -> dict:
                                                    else None)
     throughput = hashing_throughput(sources[:20], seconds=args.throughput_seconds)
     positives = int((query_source_arr >= 0).sum())
+    scale = (index_scale(args.index_size, args.index_scale_queries, args.seed)
+             if args.index_scale_queries else None)
     return {
+        **({"index_scale": scale} if scale else {}),
         "precision_target": PRECISION_TARGET,
         "methods": methods,
         "images_per_second": throughput["hashes"],
@@ -398,7 +406,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--throughput-seconds", type=float, default=8.0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--index-scale-only", action="store_true",
+                        help="only measure candidates() at --index-size generated photos")
+    parser.add_argument("--index-scale-queries", type=int, default=500,
+                        help="queries for the index-scale measurement (0: skip it)")
     args = parser.parse_args(argv)
+    if args.index_size < 1 or args.index_scale_queries < 0:
+        parser.error("--index-size must be positive and --index-scale-queries not negative")
+    if args.index_scale_only:
+        scale = index_scale(args.index_size, max(1, args.index_scale_queries), args.seed)
+        write_json(args.json, {"index_scale": scale, "cores_available": os.cpu_count()})
+        print_summary(scale)
+        return
     if args.make_images:
         make_images(args.make_images, args.count, args.size, args.seed, args.workers)
     if args.images:

@@ -7,29 +7,40 @@
     index.save(path)                             # incremental: writes what changed
 
 Two FAISS indexes answer "which photos might this be": a binary index of PDQ hashes
-(Hamming distance) and an inner-product index of embeddings (cosine). Each returns
+(Hamming distance) and an index of embeddings (cosine). Each returns
 `thresholds.candidates_per_signal` neighbours for the query and for its mirror image; the
 union is verified with vision.matching.verify (keypoints, aligned correlation and the
-colour check), which is what makes a duplicate call precise. Both FAISS indexes are exact
-(flat): at 1M photos a PDQ query scans 32 MB, a few milliseconds on one core
-(bench/vision_duplicates.py measures it); the embedding index is the one to move to an
-IVF/HNSW index past that.
+colour check), which is what makes a duplicate call precise.
+
+Both FAISS indexes (vision.global_index) are exact (flat) below
+`IndexSettings.approximate_from` photos (50,000), so small catalogues, the tests and the
+matching benchmark see exact neighbours. When an index reaches that size it trains on the
+photos it holds (deterministically) and moves them into approximate indexes: the
+embeddings into PCA-256 -> IVF-4096 -> SQ8 (nprobe 32), the PDQ hashes into a binary
+IVF-1024 (nprobe 64); later adds and removals go into those incrementally. The flat
+embedding index would be 5 GB at 1M photos and scan all of it per query view; the flat PDQ
+index alone took 2.7 ms p50 / 5.1 ms p99 for a view and its mirror. At 1M generated photos the
+approximate pair answers candidates() within issue 6's p99 <= 5 ms on one core
+(docs/BENCHMARKS.md, `python -m bench.vision_duplicates --index-scale-only`).
 
 Only the global signals live in memory. What verification needs per photo (keypoints, the
 thumbnails) is kept in one small file per photo under `items/` and read for the few
-candidates of a query, so memory stays at about 5 KB a photo; the last 4,096 items read
+candidates of a query, so memory stays at about 5 KB a photo while the indexes are exact
+and a few hundred bytes once they are approximate; the last 4,096 items read
 stay decoded in an LRU cache, since the same popular photos come up as candidates again.
 A candidate is only aligned when its embedding is near enough
 (MatchThresholds.verify_min_cosine), and verification stops at the first alignment that
 verifies, so most of a query's candidates cost one cheap correlation or nothing.
 
 The directory layout (a format version is in manifest.json):
-    manifest.json      ids, thresholds, format version
-    pdq.faissbin       IndexBinaryIDMap2 over IndexBinaryFlat(256)
-    embedding.faiss    IndexIDMap2 over IndexFlatIP(1280)
+    manifest.json      ids, thresholds, format version, and which kind each FAISS index
+                       is (flat, or trained: on how many photos, with which settings)
+    pdq.faissbin       IndexBinaryIDMap2 over IndexBinaryFlat(256), or IndexBinaryIVF
+    embedding.faiss    IndexIDMap2 over IndexFlatIP(1280), or PCA -> IndexIVFScalarQuantizer
     items/<id>.npz     the rest of each signature (keypoints, grey and colour thumbnails)
 Files are written to a temporary name and renamed, so a crash mid-save leaves the last
-complete save readable.
+complete save readable. The FAISS files are only rewritten when a photo was added or
+removed since the last save to that directory (they are about 330 MB at 1M photos).
 """
 from __future__ import annotations
 
@@ -39,12 +50,11 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from foundation.errors import NotFound, ValidationFailed
-from vision import embedding, hashing
 from vision.features import LocalFeatures
+from vision.global_index import DEFAULT_SETTINGS, EmbeddingIndex, IndexSettings, PdqIndex
 from vision.matching import (
     DEFAULT_THRESHOLDS,
     MatchThresholds,
@@ -53,9 +63,10 @@ from vision.matching import (
     verify,
 )
 
-# 2: items carry the colour thumbnail. A saved index of another format is refused
-# (index_format_mismatch); vision.index_store then rebuilds it from the database rows.
-FORMAT_VERSION = 2
+# 2: items carry the colour thumbnail. 3: the FAISS indexes may be the trained approximate
+# ones (vision.global_index), described in the manifest. A saved index of another format is
+# refused (index_format_mismatch); vision.index_store then rebuilds it from the database rows.
+FORMAT_VERSION = 3
 _ITEM_CACHE = 4096
 
 
@@ -72,12 +83,16 @@ class Match:
 
 class DuplicateIndex:
     def __init__(self, thresholds: MatchThresholds = DEFAULT_THRESHOLDS,
-                 directory: str | os.PathLike | None = None):
+                 directory: str | os.PathLike | None = None,
+                 settings: IndexSettings = DEFAULT_SETTINGS):
         self.thresholds = thresholds
-        self._pdq = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(hashing.PDQ_BITS))
-        self._embeddings = faiss.IndexIDMap2(faiss.IndexFlatIP(embedding.EMBEDDING_DIM))
+        self._pdq = PdqIndex(settings)
+        self._embeddings = EmbeddingIndex(settings)
         self._ids: set[int] = set()
         self._directory = Path(directory) if directory else None
+        # The FAISS files in _directory match memory: a save that changed no photo need
+        # not rewrite them (hundreds of MB at 1M photos). load() sets it.
+        self._globals_saved = False
         self._unsaved: dict[int, Signature] = {}
         self._removed: set[int] = set()
         self._cache: OrderedDict[int, Signature] = OrderedDict()
@@ -96,10 +111,8 @@ class DuplicateIndex:
         if photo_id in self._ids:
             self.remove(photo_id)
         signature = signature.without_mirror()
-        ids = np.array([photo_id], np.int64)
-        self._pdq.add_with_ids(signature.pdq.reshape(1, -1), ids)
-        self._embeddings.add_with_ids(signature.embedding.reshape(1, -1).astype(np.float32), ids)
-        self._ids.add(photo_id)
+        self._index_globals(np.array([photo_id], np.int64), signature.pdq.reshape(1, -1),
+                            signature.embedding.reshape(1, -1))
         self._removed.discard(photo_id)
         self._unsaved[photo_id] = signature
         self._cache.pop(photo_id, None)
@@ -110,12 +123,28 @@ class DuplicateIndex:
             raise NotFound(f"Photo {photo_id} is not in the duplicate index.",
                            code="photo_not_indexed")
         selector = np.array([photo_id], np.int64)
-        self._pdq.remove_ids(selector)
-        self._embeddings.remove_ids(selector)
+        self._pdq.remove(selector)
+        self._embeddings.remove(selector)
         self._ids.discard(photo_id)
+        self._globals_saved = False
         self._unsaved.pop(photo_id, None)
         self._cache.pop(photo_id, None)
         self._removed.add(photo_id)
+
+    def _index_globals(self, ids: np.ndarray, pdq: np.ndarray, vectors: np.ndarray) -> None:
+        """Add new ids' PDQ hashes and embeddings to the FAISS indexes. add() calls it for
+        one photo; the scale benchmark calls it with a million generated ones, which have
+        no items (it measures candidates(), not verification)."""
+        if not self._ids.isdisjoint(int(i) for i in np.asarray(ids).ravel()):
+            raise ValidationFailed("Some of these photos are indexed already; add() "
+                                   "replaces one.", code="photo_already_indexed")
+        if len(np.asarray(pdq)) != len(np.asarray(vectors)):
+            raise ValidationFailed("One PDQ hash per embedding.", code="invalid_pdq")
+        PdqIndex._checked_rows(pdq)          # both checked before either index changes
+        self._embeddings.add(ids, vectors)
+        self._pdq.add(ids, pdq)
+        self._ids.update(int(i) for i in ids)
+        self._globals_saved = False
 
     # --- queries --------------------------------------------------------------------------
 
@@ -128,8 +157,9 @@ class DuplicateIndex:
         views = [signature.view] + ([signature.mirrored] if signature.mirrored else [])
         pdq = np.stack([view.pdq for view in views])
         vectors = np.stack([view.embedding for view in views]).astype(np.float32)
-        for name, (_, ids) in (("pdq", self._pdq.search(pdq, k)),
-                               ("embedding", self._embeddings.search(vectors, k))):
+        by_pdq = self._pdq.search(pdq, k)
+        by_embedding = self._embeddings.search(vectors, k)
+        for name, ids in (("pdq", by_pdq), ("embedding", by_embedding)):
             for photo_id in ids.flatten():
                 if photo_id >= 0:
                     found.setdefault(int(photo_id), set()).add(name)
@@ -197,22 +227,29 @@ class DuplicateIndex:
             _write_item(self._item_path(directory, photo_id), signature)
         for photo_id in self._removed:
             self._item_path(directory, photo_id).unlink(missing_ok=True)
-        _atomic(directory / "pdq.faissbin",
-                lambda path: faiss.write_index_binary(self._pdq, str(path)))
-        _atomic(directory / "embedding.faiss",
-                lambda path: faiss.write_index(self._embeddings, str(path)))
+        same_place = (self._directory is not None
+                      and directory.resolve() == self._directory.resolve())
+        if not (same_place and self._globals_saved):
+            _atomic(directory / "pdq.faissbin",
+                    lambda path: self._pdq.write(str(path)))
+            _atomic(directory / "embedding.faiss",
+                    lambda path: self._embeddings.write(str(path)))
         manifest = {"format_version": FORMAT_VERSION, "ids": sorted(self._ids),
-                    "thresholds": asdict(self.thresholds)}
+                    "thresholds": asdict(self.thresholds),
+                    "pdq_index": self._pdq.describe(),
+                    "embedding_index": self._embeddings.describe()}
         _atomic(directory / "manifest.json",
                 lambda path: path.write_text(json.dumps(manifest)))
         self._directory = directory
+        self._globals_saved = True
         self._unsaved.clear()
         self._removed.clear()
 
     @classmethod
-    def load(cls, directory: str | os.PathLike,
-             thresholds: MatchThresholds | None = None) -> DuplicateIndex:
-        """The index saved in `directory`, with its saved thresholds unless others given."""
+    def load(cls, directory: str | os.PathLike, thresholds: MatchThresholds | None = None,
+             settings: IndexSettings = DEFAULT_SETTINGS) -> DuplicateIndex:
+        """The index saved in `directory`, with its saved thresholds unless others given.
+        FAISS indexes saved approximate stay so, searched with `settings`' nprobes."""
         directory = Path(directory)
         manifest_path = directory / "manifest.json"
         if not manifest_path.is_file():
@@ -222,11 +259,15 @@ class DuplicateIndex:
             raise ValidationFailed(
                 f"Duplicate index format {manifest.get('format_version')} is not "
                 f"{FORMAT_VERSION}; rebuild it.", code="index_format_mismatch")
-        index = cls(thresholds or MatchThresholds(**manifest["thresholds"]), directory)
-        index._pdq = faiss.read_index_binary(str(directory / "pdq.faissbin"))
-        index._embeddings = faiss.read_index(str(directory / "embedding.faiss"))
+        index = cls(thresholds or MatchThresholds(**manifest["thresholds"]), directory,
+                    settings)
+        index._pdq = PdqIndex.read(str(directory / "pdq.faissbin"),
+                                   manifest.get("pdq_index", {}), settings)
+        index._embeddings = EmbeddingIndex.read(str(directory / "embedding.faiss"),
+                                                manifest.get("embedding_index", {}), settings)
         index._ids = {int(i) for i in manifest["ids"]}
-        if index._pdq.ntotal != len(index._ids) or index._embeddings.ntotal != len(index._ids):
+        index._globals_saved = True
+        if len(index._pdq) != len(index._ids) or len(index._embeddings) != len(index._ids):
             raise ValidationFailed(f"Duplicate index in {directory} is inconsistent; "
                                    f"rebuild it.", code="index_corrupt")
         return index

@@ -384,8 +384,8 @@ def test_an_index_saved_in_the_previous_format_is_refused_to_be_rebuilt(signatur
     index.add(1, signatures[0])
     index.save(tmp_path)
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"format_version": 2',
-                                                     '"format_version": 1'))
+    manifest.write_text(manifest.read_text().replace('"format_version": 3',
+                                                     '"format_version": 2'))
 
     with pytest.raises(ValidationFailed) as refused:
         DuplicateIndex.load(tmp_path)
