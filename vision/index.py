@@ -46,15 +46,17 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from foundation.errors import NotFound, ValidationFailed
+from foundation.errors import Conflict, NotFound, ValidationFailed
 from vision.features import LocalFeatures
 from vision.global_index import DEFAULT_SETTINGS, EmbeddingIndex, IndexSettings, PdqIndex
+from vision.index_journal import Record, append_record, fsync_directory, read_records
 from vision.matching import (
     DEFAULT_THRESHOLDS,
     MatchThresholds,
@@ -66,7 +68,12 @@ from vision.matching import (
 # 2: items carry the colour thumbnail. 3: the FAISS indexes may be the trained approximate
 # ones (vision.global_index), described in the manifest. A saved index of another format is
 # refused (index_format_mismatch); vision.index_store then rebuilds it from the database rows.
-FORMAT_VERSION = 3
+# 4: a snapshot (files named by its id, the ids in a .npy) plus a journal of later saves.
+FORMAT_VERSION = 4
+# The most ids the journal records before a save writes a fresh snapshot instead. Replaying
+# a journaled id reads its item file; at this bound a full load replays 10,000 of them
+# (docs/BENCHMARKS.md: what that costs beside reading a 1M-photo snapshot).
+JOURNAL_LIMIT = 10_000
 _ITEM_CACHE = 4096
 
 
@@ -84,15 +91,27 @@ class Match:
 class DuplicateIndex:
     def __init__(self, thresholds: MatchThresholds = DEFAULT_THRESHOLDS,
                  directory: str | os.PathLike | None = None,
-                 settings: IndexSettings = DEFAULT_SETTINGS):
+                 settings: IndexSettings = DEFAULT_SETTINGS, *,
+                 journal_limit: int = JOURNAL_LIMIT):
+        if isinstance(journal_limit, bool) or not isinstance(journal_limit, int) \
+                or journal_limit < 0:
+            raise ValidationFailed("journal_limit must be a non-negative integer.",
+                                   code="invalid_journal_limit")
         self.thresholds = thresholds
+        self.journal_limit = journal_limit
+        self._settings = settings
         self._pdq = PdqIndex(settings)
         self._embeddings = EmbeddingIndex(settings)
         self._ids: set[int] = set()
         self._directory = Path(directory) if directory else None
-        # The FAISS files in _directory match memory: a save that changed no photo need
-        # not rewrite them (hundreds of MB at 1M photos). load() sets it.
-        self._globals_saved = False
+        # Which snapshot in _directory memory is, and how far into its journal: a save
+        # appends one record to it, refresh() replays only what lies past the offset.
+        self._snapshot: str | None = None
+        self._snapshot_kinds: dict = {}
+        self._journal_offset = 0
+        self._journal_ids = 0
+        # Photos bulk-added without items (the scale benchmark) cannot be journaled.
+        self._needs_snapshot = False
         self._unsaved: dict[int, Signature] = {}
         self._removed: set[int] = set()
         self._cache: OrderedDict[int, Signature] = OrderedDict()
@@ -111,7 +130,7 @@ class DuplicateIndex:
         if photo_id in self._ids:
             self.remove(photo_id)
         signature = signature.without_mirror()
-        self._index_globals(np.array([photo_id], np.int64), signature.pdq.reshape(1, -1),
+        self._add_globals(np.array([photo_id], np.int64), signature.pdq.reshape(1, -1),
                             signature.embedding.reshape(1, -1))
         self._removed.discard(photo_id)
         self._unsaved[photo_id] = signature
@@ -126,15 +145,18 @@ class DuplicateIndex:
         self._pdq.remove(selector)
         self._embeddings.remove(selector)
         self._ids.discard(photo_id)
-        self._globals_saved = False
         self._unsaved.pop(photo_id, None)
         self._cache.pop(photo_id, None)
         self._removed.add(photo_id)
 
     def _index_globals(self, ids: np.ndarray, pdq: np.ndarray, vectors: np.ndarray) -> None:
-        """Add new ids' PDQ hashes and embeddings to the FAISS indexes. add() calls it for
-        one photo; the scale benchmark calls it with a million generated ones, which have
-        no items (it measures candidates(), not verification)."""
+        """Bulk-add new ids' PDQ hashes and embeddings, without items: the scale benchmark
+        adds a million generated ones (it measures candidates(), not verification). With
+        no items to replay them from, the next save writes a snapshot."""
+        self._add_globals(ids, pdq, vectors)
+        self._needs_snapshot = True
+
+    def _add_globals(self, ids: np.ndarray, pdq: np.ndarray, vectors: np.ndarray) -> None:
         if not self._ids.isdisjoint(int(i) for i in np.asarray(ids).ravel()):
             raise ValidationFailed("Some of these photos are indexed already; add() "
                                    "replaces one.", code="photo_already_indexed")
@@ -144,7 +166,6 @@ class DuplicateIndex:
         self._embeddings.add(ids, vectors)
         self._pdq.add(ids, pdq)
         self._ids.update(int(i) for i in ids)
-        self._globals_saved = False
 
     # --- queries --------------------------------------------------------------------------
 
@@ -215,62 +236,186 @@ class DuplicateIndex:
 
     # --- persistence ----------------------------------------------------------------------
 
+    @property
+    def ids(self) -> frozenset[int]:
+        return frozenset(self._ids)
+
     def save(self, directory: str | os.PathLike) -> None:
-        """Write the index to `directory`. Saving again to the same directory writes only
-        the photos added since and deletes the removed ones' files."""
+        """Write the index's changes to `directory`: one journal record when it holds this
+        index's snapshot and the journal stays within `journal_limit` ids, else a fresh
+        snapshot (which empties the journal). Nothing is written when nothing changed."""
         directory = Path(directory)
         (directory / "items").mkdir(parents=True, exist_ok=True)
+        if self._journal_applies(directory):
+            if self._unsaved or self._removed:
+                self._append_to_journal(directory)
+            return
+        self._write_snapshot(directory)
+
+    def refresh(self) -> bool:
+        """Catch up with what other writers saved to this index's directory since it was
+        loaded or last refreshed: replay only the journal's new records while the snapshot
+        is the one it knows, else read the newer snapshot and its journal. True when it
+        read a snapshot."""
+        if self._unsaved or self._removed or self._needs_snapshot:
+            raise Conflict("The duplicate index has unsaved changes; save it before "
+                           "refreshing.", code="index_has_unsaved_changes")
+        if self._directory is None or self._snapshot is None:
+            raise NotFound("This duplicate index was never saved or loaded.",
+                           code="index_not_found")
+        manifest = _read_manifest(self._directory)
+        read_snapshot = manifest["snapshot"] != self._snapshot
+        if read_snapshot:
+            self._read_snapshot(self._directory, manifest)
+        self._replay_journal()
+        return read_snapshot
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, thresholds: MatchThresholds | None = None,
+             settings: IndexSettings = DEFAULT_SETTINGS,
+             journal_limit: int = JOURNAL_LIMIT) -> DuplicateIndex:
+        """The index saved in `directory` (its snapshot, then its journal replayed), with
+        its saved thresholds unless others given. FAISS indexes saved approximate stay so,
+        searched with `settings`' nprobes."""
+        directory = Path(directory)
+        manifest = _read_manifest(directory)
+        index = cls(thresholds or MatchThresholds(**manifest["thresholds"]), directory,
+                    settings, journal_limit=journal_limit)
+        index._read_snapshot(directory, manifest)
+        index._replay_journal()
+        return index
+
+    # --- the journal ----------------------------------------------------------------------
+
+    def _journal_applies(self, directory: Path) -> bool:
+        """Whether this save can be a journal record. Not when: the directory holds another
+        index (or none); photos were bulk-added without items to replay them from; an
+        index switched to approximate (a replay must never train); the bound is passed."""
+        return (self._snapshot is not None and self._directory is not None
+                and directory.resolve() == self._directory.resolve()
+                and not self._needs_snapshot
+                and self._describe() == self._snapshot_kinds
+                and self._journal_ids + len(self._unsaved) + len(self._removed)
+                <= self.journal_limit)
+
+    def _append_to_journal(self, directory: Path) -> None:
+        manifest = _read_manifest(directory)
+        if manifest["snapshot"] != self._snapshot:
+            raise Conflict("Another writer wrote a new snapshot of the duplicate index; "
+                           "refresh it before saving.", code="index_stale")
+        for photo_id, signature in self._unsaved.items():   # before the record names them
+            _write_item(self._item_path(directory, photo_id), signature)
+        record = Record(tuple(sorted(self._unsaved)), tuple(sorted(self._removed)))
+        self._journal_offset = append_record(self._journal_path(), self._journal_offset,
+                                             record)
+        self._journal_ids += record.size
+        self._delete_items(directory, self._removed)   # after: the record no longer needs them
+        self._unsaved.clear()
+        self._removed.clear()
+
+    def _replay_journal(self) -> None:
+        """Apply the journal's records past the offset memory reflects. Records are folded
+        into each id's last state first, so an id added and later removed is never read
+        (its item file is gone)."""
+        records, end = read_records(self._journal_path(), self._journal_offset)
+        if not records:
+            self._journal_offset = end
+            return
+        final: dict[int, bool] = {}
+        for record in records:
+            final.update(dict.fromkeys(record.removed, False))
+            final.update(dict.fromkeys(record.added, True))
+        present = np.array([i for i in final if i in self._ids], np.int64)
+        if len(present):
+            self._pdq.remove(present)
+            self._embeddings.remove(present)
+            self._ids.difference_update(int(i) for i in present)
+        for photo_id in final:
+            self._cache.pop(photo_id, None)
+        added = np.array([i for i, kept in final.items() if kept], np.int64)
+        if len(added):
+            pdq, vectors = self._read_globals(added)
+            self._add_globals(added, pdq, vectors)
+        self._journal_offset = end
+        self._journal_ids += sum(record.size for record in records)
+
+    def _read_globals(self, photo_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pdq, vectors = [], []
+        for photo_id in photo_ids:
+            path = self._item_path(self._directory, int(photo_id))
+            try:
+                with np.load(path, allow_pickle=False) as data:   # reads only these two
+                    pdq.append(data["pdq"])
+                    vectors.append(data["embedding"])
+            except FileNotFoundError:
+                raise ValidationFailed(f"The duplicate index's journal names photo "
+                                       f"{photo_id}, whose item file is missing; rebuild it.",
+                                       code="index_corrupt") from None
+        return np.stack(pdq), np.stack(vectors)
+
+    def _journal_path(self) -> Path:
+        return self._directory / f"journal-{self._snapshot}.log"
+
+    # --- the snapshot ---------------------------------------------------------------------
+
+    def _write_snapshot(self, directory: Path) -> None:
+        """Every file of a new snapshot under new names, then the manifest naming them (the
+        one rename that switches), then the old snapshot's files: a crash anywhere leaves
+        the last complete snapshot and its journal readable."""
         if self._directory is not None and directory.resolve() != self._directory.resolve():
             for photo_id in self._ids - set(self._unsaved):  # copy items saved elsewhere
                 _write_item(self._item_path(directory, photo_id), self.signature(photo_id))
         for photo_id, signature in self._unsaved.items():
             _write_item(self._item_path(directory, photo_id), signature)
-        for photo_id in self._removed:
-            self._item_path(directory, photo_id).unlink(missing_ok=True)
-        same_place = (self._directory is not None
-                      and directory.resolve() == self._directory.resolve())
-        if not (same_place and self._globals_saved):
-            _atomic(directory / "pdq.faissbin",
-                    lambda path: self._pdq.write(str(path)))
-            _atomic(directory / "embedding.faiss",
-                    lambda path: self._embeddings.write(str(path)))
-        manifest = {"format_version": FORMAT_VERSION, "ids": sorted(self._ids),
-                    "thresholds": asdict(self.thresholds),
-                    "pdq_index": self._pdq.describe(),
-                    "embedding_index": self._embeddings.describe()}
-        _atomic(directory / "manifest.json",
-                lambda path: path.write_text(json.dumps(manifest)))
+        snapshot = uuid.uuid4().hex[:16]
+        _durably(directory / f"ids-{snapshot}.npy",
+                 lambda path: _save_npy(path, np.array(sorted(self._ids), np.int64)))
+        _durably(directory / f"pdq-{snapshot}.faissbin",
+                 lambda path: self._pdq.write(str(path)))
+        _durably(directory / f"embedding-{snapshot}.faiss",
+                 lambda path: self._embeddings.write(str(path)))
+        manifest = {"format_version": FORMAT_VERSION, "snapshot": snapshot,
+                    "thresholds": asdict(self.thresholds), **self._describe()}
+        _durably(directory / "manifest.json",
+                 lambda path: path.write_text(json.dumps(manifest)))
+        fsync_directory(directory)
+        self._delete_items(directory, self._removed)
+        _delete_other_snapshots(directory, snapshot)
         self._directory = directory
-        self._globals_saved = True
+        self._became_snapshot(snapshot)
         self._unsaved.clear()
         self._removed.clear()
 
-    @classmethod
-    def load(cls, directory: str | os.PathLike, thresholds: MatchThresholds | None = None,
-             settings: IndexSettings = DEFAULT_SETTINGS) -> DuplicateIndex:
-        """The index saved in `directory`, with its saved thresholds unless others given.
-        FAISS indexes saved approximate stay so, searched with `settings`' nprobes."""
-        directory = Path(directory)
-        manifest_path = directory / "manifest.json"
-        if not manifest_path.is_file():
-            raise NotFound(f"No duplicate index in {directory}.", code="index_not_found")
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise ValidationFailed(
-                f"Duplicate index format {manifest.get('format_version')} is not "
-                f"{FORMAT_VERSION}; rebuild it.", code="index_format_mismatch")
-        index = cls(thresholds or MatchThresholds(**manifest["thresholds"]), directory,
-                    settings)
-        index._pdq = PdqIndex.read(str(directory / "pdq.faissbin"),
-                                   manifest.get("pdq_index", {}), settings)
-        index._embeddings = EmbeddingIndex.read(str(directory / "embedding.faiss"),
-                                                manifest.get("embedding_index", {}), settings)
-        index._ids = {int(i) for i in manifest["ids"]}
-        index._globals_saved = True
-        if len(index._pdq) != len(index._ids) or len(index._embeddings) != len(index._ids):
+    def _read_snapshot(self, directory: Path, manifest: dict) -> None:
+        snapshot = manifest["snapshot"]
+        pdq = PdqIndex.read(str(directory / f"pdq-{snapshot}.faissbin"),
+                            manifest.get("pdq_index", {}), self._settings)
+        embeddings = EmbeddingIndex.read(str(directory / f"embedding-{snapshot}.faiss"),
+                                         manifest.get("embedding_index", {}), self._settings)
+        ids = np.load(directory / f"ids-{snapshot}.npy", allow_pickle=False)
+        if len(pdq) != len(ids) or len(embeddings) != len(ids):
             raise ValidationFailed(f"Duplicate index in {directory} is inconsistent; "
                                    f"rebuild it.", code="index_corrupt")
-        return index
+        self._pdq, self._embeddings = pdq, embeddings
+        self._ids = {int(i) for i in ids}
+        self._cache.clear()
+        self._became_snapshot(snapshot)
+
+    def _became_snapshot(self, snapshot: str) -> None:
+        """Memory now is exactly `snapshot`, with none of its journal."""
+        self._snapshot = snapshot
+        self._snapshot_kinds = self._describe()
+        self._journal_offset = 0
+        self._journal_ids = 0
+        self._needs_snapshot = False
+
+    def _describe(self) -> dict:
+        return {"pdq_index": self._pdq.describe(),
+                "embedding_index": self._embeddings.describe()}
+
+    def _delete_items(self, directory: Path, photo_ids) -> None:
+        for photo_id in photo_ids:
+            self._item_path(directory, photo_id).unlink(missing_ok=True)
 
     @staticmethod
     def _item_path(directory: Path | None, photo_id: int) -> Path:
@@ -279,16 +424,48 @@ class DuplicateIndex:
         return directory / "items" / f"{photo_id}.npz"
 
 
+def _read_manifest(directory: Path) -> dict:
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.is_file():
+        raise NotFound(f"No duplicate index in {directory}.", code="index_not_found")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ValidationFailed(
+            f"Duplicate index format {manifest.get('format_version')} is not "
+            f"{FORMAT_VERSION}; rebuild it.", code="index_format_mismatch")
+    return manifest
+
+
+def _delete_other_snapshots(directory: Path, snapshot: str) -> None:
+    """Files of earlier snapshots (and format 3's unnamed ones) once the manifest no
+    longer names them."""
+    for pattern in ("ids-*.npy", "pdq-*.faissbin", "embedding-*.faiss", "journal-*.log"):
+        for path in directory.glob(pattern):
+            if f"-{snapshot}." not in path.name:
+                path.unlink(missing_ok=True)
+    for legacy in ("pdq.faissbin", "embedding.faiss"):
+        (directory / legacy).unlink(missing_ok=True)
+
+
 def _check_id(photo_id: int) -> int:
     if isinstance(photo_id, bool) or not isinstance(photo_id, int | np.integer) or photo_id < 0:
         raise ValidationFailed("Photo ids are non-negative integers.", code="invalid_photo_id")
     return int(photo_id)
 
 
-def _atomic(path: Path, write) -> None:
+def _durably(path: Path, write) -> None:
+    """Write to a temporary name, flush it to disk, then rename: the name only ever holds
+    a complete file."""
     temporary = path.with_name(path.name + ".tmp")
     write(temporary)
+    with open(temporary, "rb+") as written:
+        os.fsync(written.fileno())
     os.replace(temporary, path)
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as file:       # a file object: np.save would append ".npy"
+        np.save(file, array, allow_pickle=False)
 
 
 def _write_item(path: Path, signature: Signature) -> None:

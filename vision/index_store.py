@@ -6,11 +6,20 @@ that safe with any number of workers:
 
 - One writer at a time: every load-change-save happens under a Redis lock, so two
   workers can never each save an index missing the other's additions (a lost update).
-- Reload when stale, and reconcile on every (re)load: a worker keeps the index in memory
-  while the save generation (a Redis counter bumped by every save, under the lock) is
-  the one it saved last; when another worker saved since, it reloads, then adds the
-  signed photos the index lacks (from their rows) and drops the ids whose listing photo
-  no longer exists. A missing or damaged index is rebuilt from the rows the same way.
+- Catch up when stale, and reconcile on every snapshot read: a worker keeps the index in
+  memory while the save generation (a Redis counter bumped by every save, under the lock)
+  is the one it saved last; when another worker saved since, it refreshes: it replays
+  the journal records written since (DuplicateIndex.refresh), or reads the new snapshot
+  when another worker compacted. After reading a snapshot it adds the signed photos the
+  index lacks (from their rows) and drops the ids whose listing photo no longer exists.
+  A missing or damaged index is rebuilt from the rows the same way.
+
+A catch-up from the journal alone skips that reconcile: the records are what other
+workers changed under the lock on copies that were themselves reconciled when read, so
+memory ends as theirs did. Reconciling costs a query of every signed photo id (1M rows at
+scale) per catch-up, which is what the journal is there to avoid. What only a reconcile
+repairs (a job that rolled back after saving, whose retry did not come) is repaired at
+the next snapshot read: a compaction, a new worker process, or a damaged index.
 
 The lock is released before the job's transaction commits, so another worker may see a
 photo in the index before its signature row is visible. That is why reconcile drops only
@@ -21,7 +30,6 @@ re-adds (an add replaces).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from foundation import jobs
 from foundation.config import current as settings
-from foundation.errors import NotFound, ValidationFailed
+from foundation.errors import Conflict, NotFound, ValidationFailed
 from marketplace_core.listings.models import ListingPhoto
 from vision.index import DuplicateIndex
 from vision.matching import DEFAULT_THRESHOLDS
@@ -90,11 +98,30 @@ def _current(s: Session, directory: Path, generation: int | None) -> _Cached:
     cached = _cache.get(directory)
     if cached is not None and generation is not None and cached.generation == generation:
         return cached
+    if cached is not None and _caught_up(s, cached.index):
+        cached.generation = generation
+        return cached
     index, ids = _load_or_empty(directory)
     reconcile(s, index, ids)
     cached = _Cached(directory, index, generation)
     _cache[directory] = cached
     return cached
+
+
+def _caught_up(s: Session, index: DuplicateIndex) -> bool:
+    """Bring a stale copy up to date in place; False when it cannot be (a full load
+    follows)."""
+    try:
+        read_snapshot = index.refresh()
+    except (NotFound, ValidationFailed, Conflict) as exc:
+        log.warning("duplicate index copy could not catch up (%s); loading it", exc.code)
+        return False
+    except Exception:  # noqa: BLE001 - a damaged FAISS file raises RuntimeError and others
+        log.exception("duplicate index copy could not catch up; loading it")
+        return False
+    if read_snapshot:
+        reconcile(s, index, set(index.ids))
+    return True
 
 
 def _generation(key: str) -> int | None:
@@ -103,11 +130,10 @@ def _generation(key: str) -> int | None:
 
 
 def _load_or_empty(directory: Path) -> tuple[DuplicateIndex, set[int]]:
-    """The saved index and its ids (from its manifest), or an empty one to rebuild."""
+    """The saved index and its ids, or an empty one to rebuild."""
     try:
         index = DuplicateIndex.load(directory, thresholds=DEFAULT_THRESHOLDS)
-        manifest = json.loads((directory / "manifest.json").read_text())
-        return index, {int(i) for i in manifest["ids"]}
+        return index, set(index.ids)
     except (NotFound, ValidationFailed) as exc:
         log.warning("duplicate index at %s unusable (%s); rebuilding from the database",
                     directory, exc.code)

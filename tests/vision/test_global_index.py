@@ -160,7 +160,7 @@ def test_save_and_load_round_trip_the_approximate_index_incrementally(vectors, h
     index = _filled(vectors, hashes)
     index.save(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["format_version"] == FORMAT_VERSION == 3
+    assert manifest["format_version"] == FORMAT_VERSION == 4
     assert manifest["embedding_index"]["kind"] == APPROXIMATE
     assert manifest["embedding_index"]["trained_on"] == SETTINGS.approximate_from
     assert manifest["pdq_index"]["kind"] == PdqIndex.approximate_kind
@@ -172,9 +172,11 @@ def test_save_and_load_round_trip_the_approximate_index_incrementally(vectors, h
         assert (loaded.candidates(_signature(hashes[probe], vectors[probe]))
                 == index.candidates(_signature(hashes[probe], vectors[probe])))
 
-    unchanged = (tmp_path / "embedding.faiss").stat().st_mtime_ns
+    snapshot = tmp_path / f"embedding-{manifest['snapshot']}.faiss"
+    unchanged = snapshot.stat().st_mtime_ns
     loaded.save(tmp_path)                   # nothing changed: the FAISS files stay
-    assert (tmp_path / "embedding.faiss").stat().st_mtime_ns == unchanged
+    assert snapshot.stat().st_mtime_ns == unchanged
+    assert not (tmp_path / f"journal-{manifest['snapshot']}.log").exists()
 
     loaded.remove(10)
     loaded.add(10_000, _signature(hashes[11], _near_copy(vectors[11], 0.95, seed=11)))
@@ -207,7 +209,7 @@ def test_training_does_not_depend_on_the_order_photos_came_in(kind, vectors, has
 def test_a_format_2_index_is_refused_and_the_store_rebuilds_it(approximate, tmp_path):
     approximate.save(tmp_path)
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"format_version": 3',
+    manifest.write_text(manifest.read_text().replace('"format_version": 4',
                                                      '"format_version": 2'))
 
     with pytest.raises(ValidationFailed) as refused:

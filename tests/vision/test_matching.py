@@ -384,7 +384,7 @@ def test_an_index_saved_in_the_previous_format_is_refused_to_be_rebuilt(signatur
     index.add(1, signatures[0])
     index.save(tmp_path)
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"format_version": 3',
+    manifest.write_text(manifest.read_text().replace('"format_version": 4',
                                                      '"format_version": 2'))
 
     with pytest.raises(ValidationFailed) as refused:
