@@ -34,6 +34,8 @@ benchmark's index. Under "index_scale" it measures DuplicateIndex.candidates() a
 index of --index-size GENERATED embeddings and hashes (bench/vision_index_scale.py: latency,
 memory, build time, recall of the approximate embedding search); --index-scale-only runs
 that part alone, and --index-scale-queries 0 leaves it out of a full run.
+--index-journal-only measures, at --index-size generated photos, what a save and a stale
+worker's catch-up cost with the snapshot and with its journal (bench/vision_index_journal.py).
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import percentiles, write_json
+from bench.vision_index_journal import journal_scale, print_journal_summary
 from bench.vision_index_scale import index_scale, print_summary
 from marketplace_core.media import ImageRejected, inspect_and_normalise, to_bgr_array
 from marketplace_core.media._opencv import cv2
@@ -410,9 +413,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="only measure candidates() at --index-size generated photos")
     parser.add_argument("--index-scale-queries", type=int, default=500,
                         help="queries for the index-scale measurement (0: skip it)")
+    parser.add_argument("--index-journal-only", action="store_true",
+                        help="only measure saves and catch-ups (snapshot against journal) "
+                             "at --index-size generated photos")
     args = parser.parse_args(argv)
     if args.index_size < 1 or args.index_scale_queries < 0:
         parser.error("--index-size must be positive and --index-scale-queries not negative")
+    if args.index_journal_only:
+        journal = journal_scale(args.index_size, args.seed)
+        write_json(args.json, {"index_journal": journal, "cores_available": os.cpu_count()})
+        print_journal_summary(journal)
+        return
     if args.index_scale_only:
         scale = index_scale(args.index_size, max(1, args.index_scale_queries), args.seed)
         write_json(args.json, {"index_scale": scale, "cores_available": os.cpu_count()})

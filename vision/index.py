@@ -4,7 +4,8 @@
     index.add(photo_id, signature)               # replaces an earlier signature of that id
     matches = index.query(signature, k=5)        # best first; Match.is_duplicate decides
     index.remove(photo_id)
-    index.save(path)                             # incremental: writes what changed
+    index.save(path)                             # incremental: a journal record
+    index.refresh()                              # catch up with another writer's saves
 
 Two FAISS indexes answer "which photos might this be": a binary index of PDQ hashes
 (Hamming distance) and an index of embeddings (cosine). Each returns
@@ -32,15 +33,29 @@ A candidate is only aligned when its embedding is near enough
 (MatchThresholds.verify_min_cosine), and verification stops at the first alignment that
 verifies, so most of a query's candidates cost one cheap correlation or nothing.
 
-The directory layout (a format version is in manifest.json):
-    manifest.json      ids, thresholds, format version, and which kind each FAISS index
-                       is (flat, or trained: on how many photos, with which settings)
-    pdq.faissbin       IndexBinaryIDMap2 over IndexBinaryFlat(256), or IndexBinaryIVF
-    embedding.faiss    IndexIDMap2 over IndexFlatIP(1280), or PCA -> IndexIVFScalarQuantizer
-    items/<id>.npz     the rest of each signature (keypoints, grey and colour thumbnails)
-Files are written to a temporary name and renamed, so a crash mid-save leaves the last
-complete save readable. The FAISS files are only rewritten when a photo was added or
-removed since the last save to that directory (they are about 330 MB at 1M photos).
+The directory layout (format 4; a snapshot is named by a random id in its manifest):
+    manifest.json            format version, thresholds, the snapshot's id, and which kind
+                             each FAISS index is (flat, or trained: on how many photos,
+                             with which settings)
+    ids-<snap>.npy           the snapshot's photo ids (int64)
+    pdq-<snap>.faissbin      IndexBinaryIDMap2 over IndexBinaryFlat(256), or IndexBinaryIVF
+    embedding-<snap>.faiss   IndexIDMap2 over IndexFlatIP(1280), or PCA -> IVF-SQ8
+    journal-<snap>.log       the saves since the snapshot, one checksummed record each
+                             (the ids added, the ids removed: vision.index_journal)
+    items/<id>.npz           the rest of each signature (keypoints, grey and colour
+                             thumbnails), and the PDQ hash and embedding a replay reads
+
+load() reads the snapshot the manifest names and replays its journal; refresh() replays
+only the records a copy has not seen (or reads the newer snapshot when another writer
+wrote one). A save that changed photos appends one record (the items first, then the
+record, flushed to disk; the removed photos' items are deleted after it) while the
+journal stays within `journal_limit` ids (JOURNAL_LIMIT, 10,000); past it, or when an
+index switched to approximate, or when saved to another directory, the save writes a new
+snapshot: every file under the new id, flushed, then the manifest renamed into place,
+then the old snapshot's files deleted. A crash at any point leaves the last complete
+snapshot and the complete records of its journal readable; a torn last record is
+ignored, and the next save writes over it. At 1M photos a snapshot is about 330 MB and a
+journaled one-photo save a few kilobytes (docs/BENCHMARKS.md).
 """
 from __future__ import annotations
 
@@ -325,6 +340,9 @@ class DuplicateIndex:
         for record in records:
             final.update(dict.fromkeys(record.removed, False))
             final.update(dict.fromkeys(record.added, True))
+        added = np.array([i for i, kept in final.items() if kept], np.int64)
+        if len(added):   # read before memory changes: a missing item leaves it as it was
+            pdq, vectors = self._read_globals(added)
         present = np.array([i for i in final if i in self._ids], np.int64)
         if len(present):
             self._pdq.remove(present)
@@ -332,9 +350,7 @@ class DuplicateIndex:
             self._ids.difference_update(int(i) for i in present)
         for photo_id in final:
             self._cache.pop(photo_id, None)
-        added = np.array([i for i, kept in final.items() if kept], np.int64)
         if len(added):
-            pdq, vectors = self._read_globals(added)
             self._add_globals(added, pdq, vectors)
         self._journal_offset = end
         self._journal_ids += sum(record.size for record in records)

@@ -278,3 +278,18 @@ def test_a_negative_journal_limit_is_refused():
     with pytest.raises(ValidationFailed) as refused:
         DuplicateIndex(journal_limit=-1)
     assert refused.value.code == "invalid_journal_limit"
+
+
+def test_a_record_whose_item_is_missing_is_refused_and_the_copy_kept(tmp_path):
+    writer = _filled()
+    writer.save(tmp_path)
+    stale = DuplicateIndex.load(tmp_path)
+    writer.add(100, _signature(100))
+    writer.remove(4)
+    writer.save(tmp_path)
+    (tmp_path / "items" / "100.npz").unlink()          # damaged on disk
+
+    with pytest.raises(ValidationFailed) as refused:
+        stale.refresh()
+    assert refused.value.code == "index_corrupt"
+    assert 4 in stale and 100 not in stale and len(stale) == 40

@@ -132,6 +132,9 @@ def test_another_workers_save_is_seen_not_overwritten(client):
     run_vision_jobs()
     assert len(flags()) == 1
     assert len(DuplicateIndex.load(index_directory())) == 3
+    # worker 1 caught up from the journal: the same copy, not a reload
+    assert index_store._cache[index_directory()] is stale[index_directory()]
+    assert len(stale[index_directory()].index) == 3
 
 
 def test_a_removed_photo_leaves_the_index(client):
