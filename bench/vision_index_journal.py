@@ -15,7 +15,9 @@ temporary directory on local disk measures:
     the 100 records, against a full load() of the same state (snapshot + replay);
   - one save of a 10,000-photo batch (the journal's bound) and a stale copy's replay of
     it, which is the most a load ever replays;
-  - a compaction: the save past the bound, which writes a fresh snapshot.
+  - a compaction: the save past the bound, which writes a fresh snapshot;
+  - what vision.index_store.reconcile's first query costs at that size (every signed
+    photo id), on SQLite: the cost a journal-only catch-up skips.
 Photos added after the build have generated global signals and blank local features (the
 replay reads only an item's PDQ hash and embedding). Timings are wall-clock on one FAISS
 thread; fsync makes them depend on the disk.
@@ -116,6 +118,8 @@ def journal_scale(size: int = 1_000_000, seed: int = 6, show_progress: bool = Tr
         compacted_bytes = _snapshot_bytes(directory)
         compacted = not writer._journal_path().exists()
         rss = _rss_mb()
+        del writer, stale
+        reconcile_query_s = signed_ids_query_s(size, directory)
 
     return {
         "generated": True,
@@ -142,10 +146,36 @@ def journal_scale(size: int = 1_000_000, seed: int = 6, show_progress: bool = Tr
                        "journal_emptied": compacted,
                        "what": "the save past the bound: a fresh snapshot of 1M + 10,001 "
                                "photos (mb: its files, items excluded)"},
+        "reconcile_signed_ids_query_s": round(reconcile_query_s, 2),
         "build_s": timings["build_s"],
         "process_rss_mb": rss,
         "faiss_threads": 1,
     }
+
+
+def signed_ids_query_s(size: int, directory: Path) -> float:
+    """reconcile()'s query of every signed photo id, over `size` signature rows in a
+    SQLite file (only that table; its foreign keys are not enforced here)."""
+    from sqlalchemy import create_engine, insert, select
+    from sqlalchemy.orm import Session
+
+    import marketplace_core.listings.models  # noqa: F401  (the foreign keys' tables)
+    import marketplace_core.members.models  # noqa: F401
+    from vision.models import PhotoSignature, SignatureState
+    engine = create_engine(f"sqlite:///{directory / 'signatures.db'}")
+    PhotoSignature.__table__.create(engine)
+    with engine.begin() as connection:
+        for start in range(0, size, 100_000):
+            connection.execute(insert(PhotoSignature), [
+                {"photo_id": i, "listing_id": i // 4, "seller_id": i // 40, "media_key": "k",
+                 "state": SignatureState.INDEXED, "engine_version": "2"}
+                for i in range(start, min(size, start + 100_000))])
+    with Session(engine) as s:
+        took, signed = _timed(lambda: set(s.scalars(select(PhotoSignature.photo_id).where(
+            PhotoSignature.state == SignatureState.INDEXED))))
+    engine.dispose()
+    assert len(signed) == size
+    return took
 
 
 def _ms_percentiles(seconds: list[float]) -> dict:
@@ -166,3 +196,5 @@ def print_journal_summary(result: dict) -> None:
     print(f"  journal at its bound ({bound['ids']} ids): replay {bound['replay_of_the_batch_s']}"
           f" s, load {bound['load_with_full_journal_s']} s; compaction "
           f"{result['compaction']['s']} s")
+    print(f"  reconcile's query of every signed id (SQLite): "
+          f"{result['reconcile_signed_ids_query_s']} s")
