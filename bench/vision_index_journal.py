@@ -20,7 +20,8 @@ temporary directory on local disk measures:
     photo id), on SQLite: the cost a journal-only catch-up skips.
 Photos added after the build have generated global signals and blank local features (the
 replay reads only an item's PDQ hash and embedding). Timings are wall-clock on one FAISS
-thread; fsync makes them depend on the disk.
+thread; fsync makes them depend on the disk (BENCH_TMP picks the folder, else the
+system's temporary one).
 """
 from __future__ import annotations
 
@@ -32,13 +33,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from vision import hashing
+from bench.vision_index_scale import SyntheticCatalogue, _progress_bar, _rss_mb, build
 from vision.features import LocalFeatures
 from vision.global_index import IndexSettings
 from vision.index import JOURNAL_LIMIT, DuplicateIndex
 from vision.index_journal import read_records
 from vision.matching import Signature, View
-from bench.vision_index_scale import SyntheticCatalogue, _progress_bar, _rss_mb, build
 
 ONE_PHOTO_SAVES = 100
 
@@ -118,7 +118,7 @@ def journal_scale(size: int = 1_000_000, seed: int = 6, show_progress: bool = Tr
         compacted_bytes = _snapshot_bytes(directory)
         compacted = not writer._journal_path().exists()
         rss = _rss_mb()
-        del writer, stale
+        writer = stale = None       # release both copies (2 GB) before the query
         reconcile_query_s = signed_ids_query_s(size, directory)
 
     return {
