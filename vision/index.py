@@ -314,12 +314,16 @@ class DuplicateIndex:
                 <= self.journal_limit)
 
     def _append_to_journal(self, directory: Path) -> None:
-        manifest = _read_manifest(directory)
-        if manifest["snapshot"] != self._snapshot:
+        try:
+            on_disk = _read_manifest(directory)["snapshot"]
+        except (NotFound, ValidationFailed, ValueError, KeyError):
+            # Lost or damaged under our lock: memory is the last complete state; write it.
+            self._write_snapshot(directory)
+            return
+        if on_disk != self._snapshot:
             raise Conflict("Another writer wrote a new snapshot of the duplicate index; "
                            "refresh it before saving.", code="index_stale")
-        for photo_id, signature in self._unsaved.items():   # before the record names them
-            _write_item(self._item_path(directory, photo_id), signature)
+        self._write_unsaved_items(directory)   # on disk before the record names them
         record = Record(tuple(sorted(self._unsaved)), tuple(sorted(self._removed)))
         self._journal_offset = append_record(self._journal_path(), self._journal_offset,
                                              record)
@@ -381,8 +385,7 @@ class DuplicateIndex:
         if self._directory is not None and directory.resolve() != self._directory.resolve():
             for photo_id in self._ids - set(self._unsaved):  # copy items saved elsewhere
                 _write_item(self._item_path(directory, photo_id), self.signature(photo_id))
-        for photo_id, signature in self._unsaved.items():
-            _write_item(self._item_path(directory, photo_id), signature)
+        self._write_unsaved_items(directory)
         snapshot = uuid.uuid4().hex[:16]
         _durably(directory / f"ids-{snapshot}.npy",
                  lambda path: _save_npy(path, np.array(sorted(self._ids), np.int64)))
@@ -428,6 +431,17 @@ class DuplicateIndex:
     def _describe(self) -> dict:
         return {"pdq_index": self._pdq.describe(),
                 "embedding_index": self._embeddings.describe()}
+
+    def _write_unsaved_items(self, directory: Path) -> None:
+        """The changed photos' items, flushed to disk with their directory entries: a
+        record (or manifest) that names them is only written after this."""
+        for photo_id, signature in self._unsaved.items():
+            path = self._item_path(directory, photo_id)
+            _write_item(path, signature)
+            with open(path, "rb") as written:
+                os.fsync(written.fileno())
+        if self._unsaved:
+            fsync_directory(directory / "items")
 
     def _delete_items(self, directory: Path, photo_ids) -> None:
         for photo_id in photo_ids:

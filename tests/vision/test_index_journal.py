@@ -293,3 +293,13 @@ def test_a_record_whose_item_is_missing_is_refused_and_the_copy_kept(tmp_path):
         stale.refresh()
     assert refused.value.code == "index_corrupt"
     assert 4 in stale and 100 not in stale and len(stale) == 40
+
+
+def test_a_save_over_a_lost_manifest_writes_a_snapshot_of_memory(tmp_path):
+    index = _filled()
+    index.save(tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json")
+    index.add(100, _signature(100))
+    index.save(tmp_path)
+
+    assert _state(DuplicateIndex.load(tmp_path)) == _state(index)
