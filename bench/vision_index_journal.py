@@ -132,7 +132,7 @@ def journal_scale(size: int = 1_000_000, seed: int = 6, show_progress: bool = Tr
                            "bytes": {"min": min(save_bytes), "max": max(save_bytes),
                                      "mean": round(float(np.mean(save_bytes)))},
                            "saves": ONE_PHOTO_SAVES,
-                           "what": "item file + one fsynced journal record"},
+                           "what": "fsynced item file + one fsynced journal record"},
         "catch_up_after_100_saves": {
             "refresh_s": round(refresh_s, 3), "full_load_s": round(full_load_s, 2),
             "first_load_s": round(load_s, 2), "refresh_equals_writer": caught_up,

@@ -17,7 +17,7 @@ that safe with any number of workers:
 A catch-up from the journal alone skips that reconcile: the records are what other
 workers changed under the lock on copies that were themselves reconciled when read, so
 memory ends as theirs did. Reconciling costs a query of every signed photo id (at 1M rows
-0.75 s on SQLite, against 0.03 s to replay 100 saves: docs/BENCHMARKS.md) per catch-up,
+0.84 s on SQLite, against 0.03 s to replay 100 saves: docs/BENCHMARKS.md) per catch-up,
 which is what the journal is there to avoid. What only a reconcile
 repairs (a job that rolled back after saving, whose retry did not come) is repaired at
 the next snapshot read: a compaction, a new worker process, or a damaged index.
