@@ -265,6 +265,8 @@ class DuplicateIndex:
             if self._unsaved or self._removed:
                 self._append_to_journal(directory)
             return
+        if self._saved_here_before(directory):
+            self._refuse_if_stale(directory)
         self._write_snapshot(directory)
 
     def refresh(self) -> bool:
@@ -302,27 +304,38 @@ class DuplicateIndex:
 
     # --- the journal ----------------------------------------------------------------------
 
+    def _saved_here_before(self, directory: Path) -> bool:
+        return (self._snapshot is not None and self._directory is not None
+                and directory.resolve() == self._directory.resolve())
+
+    def _refuse_if_stale(self, directory: Path) -> bool:
+        """Refuse (index_stale) to save over what another writer saved since this copy
+        read the directory: a new snapshot, or records past our offset. False when the
+        manifest is lost or damaged: memory is then the last complete state to write."""
+        try:
+            on_disk = _read_manifest(directory)["snapshot"]
+        except (NotFound, ValidationFailed, ValueError, KeyError):
+            return False
+        if on_disk != self._snapshot or read_records(self._journal_path(),
+                                                     self._journal_offset)[0]:
+            raise Conflict("Another writer saved the duplicate index since this copy read "
+                           "it; refresh it before saving.", code="index_stale")
+        return True
+
     def _journal_applies(self, directory: Path) -> bool:
         """Whether this save can be a journal record. Not when: the directory holds another
         index (or none); photos were bulk-added without items to replay them from; an
         index switched to approximate (a replay must never train); the bound is passed."""
-        return (self._snapshot is not None and self._directory is not None
-                and directory.resolve() == self._directory.resolve()
+        return (self._saved_here_before(directory)
                 and not self._needs_snapshot
                 and self._describe() == self._snapshot_kinds
                 and self._journal_ids + len(self._unsaved) + len(self._removed)
                 <= self.journal_limit)
 
     def _append_to_journal(self, directory: Path) -> None:
-        try:
-            on_disk = _read_manifest(directory)["snapshot"]
-        except (NotFound, ValidationFailed, ValueError, KeyError):
-            # Lost or damaged under our lock: memory is the last complete state; write it.
+        if not self._refuse_if_stale(directory):
             self._write_snapshot(directory)
             return
-        if on_disk != self._snapshot:
-            raise Conflict("Another writer wrote a new snapshot of the duplicate index; "
-                           "refresh it before saving.", code="index_stale")
         self._write_unsaved_items(directory)   # on disk before the record names them
         record = Record(tuple(sorted(self._unsaved)), tuple(sorted(self._removed)))
         self._journal_offset = append_record(self._journal_path(), self._journal_offset,

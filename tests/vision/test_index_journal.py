@@ -303,3 +303,17 @@ def test_a_save_over_a_lost_manifest_writes_a_snapshot_of_memory(tmp_path):
     index.save(tmp_path)
 
     assert _state(DuplicateIndex.load(tmp_path)) == _state(index)
+
+
+def test_a_stale_copy_may_not_compact_over_records_it_has_not_seen(tmp_path):
+    writer = _filled()
+    writer.save(tmp_path)
+    stale = DuplicateIndex.load(tmp_path, journal_limit=0)   # its every save compacts
+    writer.add(100, _signature(100))
+    writer.save(tmp_path)
+
+    stale.add(101, _signature(101))
+    with pytest.raises(Conflict) as refused:
+        stale.save(tmp_path)
+    assert refused.value.code == "index_stale"
+    assert 100 in DuplicateIndex.load(tmp_path)
