@@ -54,7 +54,7 @@ index switched to approximate, or when saved to another directory, the save writ
 snapshot: every file under the new id, flushed, then the manifest renamed into place,
 then the old snapshot's files deleted. A crash at any point leaves the last complete
 snapshot and the complete records of its journal readable; a torn last record is
-ignored, and the next save writes over it. At 1M photos a snapshot is about 330 MB and a
+ignored, and the next save writes over it. At 1M photos a snapshot is about 340 MB and a
 journaled one-photo save a few kilobytes (docs/BENCHMARKS.md).
 """
 from __future__ import annotations
