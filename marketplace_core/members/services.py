@@ -75,11 +75,12 @@ def issue_token(s: Session, member: Member) -> str:
 def resolve_token(s: Session, raw: str) -> Member | None:
     if not raw or len(raw) > 200:
         return None
-    token = s.scalar(select(MemberToken).where(MemberToken.token_hash == _hash(raw)))
-    if token is None or token.revoked_at is not None or token.expires_at <= clock.now():
-        return None
-    member = s.get(Member, token.member_id)
-    return member if member is not None and member.is_active else None
+    # One round trip: every API request pays for this lookup.
+    return s.scalar(select(Member).join(MemberToken, MemberToken.member_id == Member.id)
+                    .where(MemberToken.token_hash == _hash(raw),
+                           MemberToken.revoked_at.is_(None),
+                           MemberToken.expires_at > clock.now(),
+                           Member.is_active.is_(True)))
 
 
 def revoke_token(s: Session, raw: str) -> None:

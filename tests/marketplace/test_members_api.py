@@ -1,9 +1,12 @@
 """Member sign-up, tokens, profiles and follows through the public API."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
-from foundation import db
+from foundation import clock, db
 from marketplace_core.members.models import Follow, Member, MemberToken
+from marketplace_core.members.services import TOKEN_LIFETIME
 from tests.marketplace.api_helpers import PASSWORD, register
 
 
@@ -60,6 +63,20 @@ def test_wrong_password_and_bad_tokens(client):
     assert forged.status_code == 401 and forged.json["error"]["code"] == "invalid_token"
     assert client.delete("/api/v1/auth/token", headers=member["headers"]).status_code == 204
     assert client.get("/api/v1/me", headers=member["headers"]).status_code == 401
+
+
+def test_a_token_past_its_lifetime_or_of_a_deactivated_member_is_refused(client):
+    member, other = register(client, "lapsed"), register(client, "closed")
+    clock.freeze(clock.now() + TOKEN_LIFETIME - timedelta(minutes=1))
+    assert client.get("/api/v1/me", headers=member["headers"]).status_code == 200
+    clock.freeze(clock.now() + timedelta(minutes=2))
+    expired = client.get("/api/v1/me", headers=member["headers"])
+    assert expired.status_code == 401 and expired.json["error"]["code"] == "invalid_token"
+    clock.freeze(None)
+    with db.unit_of_work() as s:
+        s.get(Member, other["id"]).is_active = False
+    closed = client.get("/api/v1/me", headers=other["headers"])
+    assert closed.status_code == 401 and closed.json["error"]["code"] == "invalid_token"
 
 
 def test_profile_edit_and_closet(client):
