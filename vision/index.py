@@ -69,9 +69,10 @@ from pathlib import Path
 import numpy as np
 
 from foundation.errors import Conflict, NotFound, ValidationFailed
+from foundation.files import fsync_directory
 from vision.features import LocalFeatures
 from vision.global_index import DEFAULT_SETTINGS, EmbeddingIndex, IndexSettings, PdqIndex
-from vision.index_journal import Record, append_record, fsync_directory, read_records
+from vision.index_journal import Record, append_record, read_records
 from vision.matching import (
     DEFAULT_THRESHOLDS,
     MatchThresholds,

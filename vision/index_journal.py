@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from foundation.errors import Conflict
+from foundation.files import fsync_directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +98,3 @@ def append_record(path: Path, offset: int, record: Record) -> int:
     if created:
         fsync_directory(path.parent)
     return offset + len(line)
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a file's creation or rename in `directory` survive a power cut."""
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from foundation.files import fsync_directory
 from marketplace_core.media.errors import InvalidMediaKey, MediaNotFound
 from marketplace_core.media.intake import NormalisedImage
 
@@ -87,13 +88,4 @@ def _write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _fsync_directory(target.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename is only durable once the directory entry itself reaches the disk.
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    fsync_directory(target.parent)
