@@ -1,5 +1,6 @@
 """`flask vision reindex`: sign (or re-sign) the whole catalogue with a progress bar,
-resuming an interrupted run."""
+resuming an interrupted run. `flask vision index-status`: what the saved duplicate index
+holds."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from foundation.errors import DomainError
 
 @click.group("vision")
 def vision_group():
-    """The image pipeline: re-index the catalogue."""
+    """The image pipeline: re-index the catalogue, see the duplicate index."""
 
 
 @vision_group.command("reindex")
@@ -46,3 +47,19 @@ def reindex_command(recompute_all: bool):
     click.echo(json.dumps({"run": finished.id, "state": finished.state,
                            "photos": finished.done, "failed": finished.failed,
                            "flags_raised": finished.flags_raised}))
+
+
+@vision_group.command("index-status")
+@with_appcontext
+def index_status_command():
+    """The saved duplicate index: photos, exact or trained, the journal's fill, as JSON."""
+    from vision import index_store
+
+    status = index_store.saved_status()
+    if status is None:
+        raise click.ClickException("No duplicate index is saved yet (or it is of an older "
+                                   "format): the next vision job or `flask vision reindex` "
+                                   "builds it.")
+    click.echo(json.dumps({**{name: getattr(status, name) for name in status.__slots__},
+                           "saved_at": status.saved_at.isoformat(),
+                           "journal_share": round(status.journal_share, 4)}))

@@ -64,6 +64,7 @@ import os
 import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -466,6 +467,62 @@ class DuplicateIndex:
         if directory is None:
             raise NotFound(f"Photo {photo_id} has no saved signature.", code="photo_not_indexed")
         return directory / "items" / f"{photo_id}.npz"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedIndexStatus:
+    """What the index saved in a directory holds, read without loading its FAISS files:
+    for the console's Re-index page and `flask vision index-status`."""
+    photos: int
+    snapshot: str
+    saved_at: datetime             # the snapshot's manifest, UTC
+    pdq_kind: str                  # "flat", or the approximate kind once trained
+    embedding_kind: str
+    trained_on: int                # photos the approximate indexes learned from; 0 if flat
+    approximate_from: int
+    journal_records: int
+    journal_ids: int
+    journal_limit: int
+    snapshot_bytes: int
+
+    @property
+    def journal_share(self) -> float:
+        """How full the journal is: at 1.0 the next save writes a new snapshot."""
+        return self.journal_ids / self.journal_limit if self.journal_limit else 1.0
+
+
+def saved_status(directory: str | os.PathLike,
+                 journal_limit: int = JOURNAL_LIMIT) -> SavedIndexStatus:
+    """The saved index's status (NotFound index_not_found when none is saved,
+    index_format_mismatch for another format). Complete journal records only, as a load
+    would replay them."""
+    directory = Path(directory)
+    manifest = _read_manifest(directory)
+    snapshot = manifest["snapshot"]
+    snapshot_files = [directory / f"{stem}-{snapshot}{suffix}" for stem, suffix in
+                      (("ids", ".npy"), ("pdq", ".faissbin"), ("embedding", ".faiss"))]
+    ids = np.load(snapshot_files[0], mmap_mode="r", allow_pickle=False)
+    records, _ = read_records(directory / f"journal-{snapshot}.log")
+    final: dict[int, bool] = {}
+    for record in records:
+        final.update(dict.fromkeys(record.removed, False))
+        final.update(dict.fromkeys(record.added, True))
+    touched = np.fromiter(final, np.int64, len(final))
+    already = int(np.isin(touched, ids).sum()) if len(touched) else 0
+    photos = len(ids) - already + sum(final.values())
+    embedding_index = manifest.get("embedding_index", {})
+    return SavedIndexStatus(
+        photos=photos, snapshot=snapshot,
+        saved_at=datetime.fromtimestamp((directory / "manifest.json").stat().st_mtime,
+                                        UTC),
+        pdq_kind=manifest.get("pdq_index", {}).get("kind", "flat"),
+        embedding_kind=embedding_index.get("kind", "flat"),
+        trained_on=int(embedding_index.get("trained_on", 0)),
+        approximate_from=int(embedding_index.get("settings", {}).get(
+            "approximate_from", DEFAULT_SETTINGS.approximate_from)),
+        journal_records=len(records), journal_ids=sum(r.size for r in records),
+        journal_limit=journal_limit,
+        snapshot_bytes=sum(path.stat().st_size for path in snapshot_files))
 
 
 def _read_manifest(directory: Path) -> dict:

@@ -43,7 +43,8 @@ from foundation import jobs
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, ValidationFailed
 from marketplace_core.listings.models import ListingPhoto
-from vision.index import DuplicateIndex
+from vision.index import DuplicateIndex, SavedIndexStatus
+from vision.index import saved_status as index_saved_status
 from vision.matching import DEFAULT_THRESHOLDS
 from vision.models import PhotoSignature, SignatureState
 from vision.signature_rows import signature_of_row
@@ -88,6 +89,16 @@ def locked_index(s: Session) -> Iterator[DuplicateIndex]:
     finally:
         with contextlib.suppress(Exception):  # an expired lock is already gone
             lock.release()
+
+
+def saved_status() -> SavedIndexStatus | None:
+    """The shared index as saved (no lock needed: the manifest is replaced by a rename and
+    only complete journal records are read); None when none is saved yet or it is of an
+    older format that the next job rebuilds."""
+    try:
+        return index_saved_status(index_directory())
+    except (NotFound, ValidationFailed):
+        return None
 
 
 def forget_cached_index() -> None:

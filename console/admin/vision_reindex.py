@@ -1,5 +1,6 @@
-"""Re-indexing from the console: the runs with their progress, and a button that starts
-one (vision.reindex.request_run checks the permission and audits). Seeing runs needs
+"""Re-indexing from the console: the saved duplicate index's state, the runs with their
+progress, and a button that starts one (vision.reindex.request_run checks the permission
+and audits). Seeing runs needs
 VISION_VIEW; starting one needs VISION_MANAGE_MODELS, the same as training a model."""
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from console.security import current_staff
 from foundation import db
 from foundation.errors import DomainError
 from foundation.staff.permissions import Permission
-from vision import reindex
+from vision import index_store, reindex
 from vision.models import RunState
 
 REFRESH_SECONDS = 5
@@ -40,6 +41,7 @@ class ReindexView(StaffView):
         runs = reindex.recent_runs(db.session())
         busy = any(run.state in (RunState.PENDING, RunState.RUNNING) for run in runs)
         return self.render("console/vision_reindex.html", runs=runs, error=error,
+                           saved=index_store.saved_status(),
                            refresh=REFRESH_SECONDS if busy else None,
                            can_start=current_staff().can(Permission.VISION_MANAGE_MODELS),
                            ), status

@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from foundation.errors import Conflict, ValidationFailed
+from foundation.errors import Conflict, NotFound, ValidationFailed
 from vision import embedding, hashing
 from vision.features import LocalFeatures
 from vision.global_index import IndexSettings
-from vision.index import DuplicateIndex, _write_item
+from vision.index import DuplicateIndex, _write_item, saved_status
 from vision.index_journal import Record, encode, read_records
 from vision.index_store import _load_or_empty
 from vision.matching import Signature, View
@@ -317,3 +317,35 @@ def test_a_stale_copy_may_not_compact_over_records_it_has_not_seen(tmp_path):
         stale.save(tmp_path)
     assert refused.value.code == "index_stale"
     assert 100 in DuplicateIndex.load(tmp_path)
+
+
+def test_the_saved_status_counts_the_snapshot_and_its_journal_without_loading(tmp_path):
+    with pytest.raises(NotFound):
+        saved_status(tmp_path)
+    index = _filled()
+    index.save(tmp_path)
+    status = saved_status(tmp_path)
+    assert (status.photos, status.journal_records, status.journal_ids) == (40, 0, 0)
+    assert (status.embedding_kind, status.trained_on) == ("flat", 0)
+    assert status.snapshot == _manifest(tmp_path)["snapshot"] and status.snapshot_bytes > 0
+
+    _changed(index)                   # +100 +101 -3, 5 replaced
+    index.save(tmp_path)
+    index.add(102, _signature(102))
+    index.remove(102)                 # added and removed again: not a photo
+    index.remove(9)
+    index.save(tmp_path)
+    status = saved_status(tmp_path, journal_limit=20)
+    assert status.photos == len(index) == 40
+    assert (status.journal_records, status.journal_ids) == (2, 6)   # 102 named as removed
+    assert status.journal_share == 6 / 20
+
+
+def test_the_saved_status_of_a_trained_index_names_its_kinds(tmp_path):
+    settings = IndexSettings(approximate_from=60, lists=4, pdq_lists=4, pca_dims=16,
+                             min_points_per_list=10)
+    index = _filled(70, settings=settings)
+    index.save(tmp_path)
+    status = saved_status(tmp_path)
+    assert (status.pdq_kind, status.embedding_kind) == ("binary_ivf", "pca_ivf_sq8")
+    assert (status.trained_on, status.approximate_from, status.photos) == (60, 60, 70)

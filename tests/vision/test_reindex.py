@@ -95,6 +95,14 @@ def test_the_cli_reindexes_with_a_progress_bar_and_resumes(app, catalogue):
     assert forced.exit_code == 0, forced.output
     assert all(r.computed_at > b for r, (_, b) in zip(signature_rows(), before, strict=True))
     assert len(flags()) == 1
+    status = json.loads(runner.invoke(args=["vision", "index-status"]).output)
+    assert (status["photos"], status["embedding_kind"], status["trained_on"]) == (5, "flat", 0)
+    assert status["journal_ids"] <= status["journal_limit"] and status["snapshot_bytes"] > 0
+
+
+def test_the_index_status_command_says_when_no_index_is_saved(app):
+    result = app.test_cli_runner().invoke(args=["vision", "index-status"])
+    assert result.exit_code == 1 and "No duplicate index is saved yet" in result.output
 
 
 REINDEX_PAGE = "/console/vision_reindex/"
@@ -106,6 +114,7 @@ def test_an_analyst_starts_a_reindex_from_the_console_and_sees_it_finish(
     assert sign_in(client, email, password).status_code == 302
     page = client.get(REINDEX_PAGE).get_data(as_text=True)
     assert 'data-testid="start-reindex"' in page and "No re-index runs yet." in page
+    assert 'data-testid="index-status-none"' in page
 
     response = client.post(f"{REINDEX_PAGE}start", data={
         "csrf_token": page_token(client, REINDEX_PAGE), "recompute_all": "1"})
@@ -122,6 +131,8 @@ def test_an_analyst_starts_a_reindex_from_the_console_and_sees_it_finish(
     assert run.flags_raised >= 1 and len(signature_rows()) == 5
     done = client.get(REINDEX_PAGE).get_data(as_text=True)
     assert "succeeded" in done and 'http-equiv="refresh"' not in done
+    assert '<td data-testid="index-photos">5</td>' in done
+    assert "exact, until 50,000 photos" in done
     with db.unit_of_work() as s:
         [audit] = s.scalars(select(AuditEvent).where(
             AuditEvent.action == "vision.reindex_requested")).all()
