@@ -73,7 +73,7 @@ from foundation.errors import Conflict, NotFound, ValidationFailed
 from foundation.files import fsync_directory
 from vision.features import LocalFeatures
 from vision.global_index import DEFAULT_SETTINGS, EmbeddingIndex, IndexSettings, PdqIndex
-from vision.index_journal import Record, append_record, read_records
+from vision.index_journal import Record, append_record, final_states, read_records
 from vision.matching import (
     DEFAULT_THRESHOLDS,
     MatchThresholds,
@@ -355,10 +355,7 @@ class DuplicateIndex:
         if not records:
             self._journal_offset = end
             return
-        final: dict[int, bool] = {}
-        for record in records:
-            final.update(dict.fromkeys(record.removed, False))
-            final.update(dict.fromkeys(record.added, True))
+        final = final_states(records)
         added = np.array([i for i, kept in final.items() if kept], np.int64)
         if len(added):   # read before memory changes: a missing item leaves it as it was
             pdq, vectors = self._read_globals(added)
@@ -503,10 +500,7 @@ def saved_status(directory: str | os.PathLike,
                       (("ids", ".npy"), ("pdq", ".faissbin"), ("embedding", ".faiss"))]
     ids = np.load(snapshot_files[0], mmap_mode="r", allow_pickle=False)
     records, _ = read_records(directory / f"journal-{snapshot}.log")
-    final: dict[int, bool] = {}
-    for record in records:
-        final.update(dict.fromkeys(record.removed, False))
-        final.update(dict.fromkeys(record.added, True))
+    final = final_states(records)
     touched = np.fromiter(final, np.int64, len(final))
     already = int(np.isin(touched, ids).sum()) if len(touched) else 0
     photos = len(ids) - already + sum(final.values())

@@ -37,6 +37,16 @@ class Record:
         return len(self.added) + len(self.removed)
 
 
+def final_states(records: list[Record]) -> dict[int, bool]:
+    """Each id the records name, and whether it is in the index after the last of them
+    (True: added, perhaps replaced; False: removed)."""
+    final: dict[int, bool] = {}
+    for record in records:
+        final.update(dict.fromkeys(record.removed, False))
+        final.update(dict.fromkeys(record.added, True))
+    return final
+
+
 def encode(record: Record) -> bytes:
     body = json.dumps({"added": list(record.added), "removed": list(record.removed)},
                       separators=(",", ":")).encode()
