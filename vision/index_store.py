@@ -113,8 +113,8 @@ def _current(s: Session, directory: Path, generation: int | None) -> _Cached:
     if cached is not None and _caught_up(s, cached.index):
         cached.generation = generation
         return cached
-    index, ids = _load_or_empty(directory)
-    reconcile(s, index, ids)
+    index = _load_or_empty(directory)
+    reconcile(s, index)
     cached = _Cached(directory, index, generation)
     _cache[directory] = cached
     return cached
@@ -132,7 +132,7 @@ def _caught_up(s: Session, index: DuplicateIndex) -> bool:
         log.exception("duplicate index copy could not catch up; loading it")
         return False
     if read_snapshot:
-        reconcile(s, index, set(index.ids))
+        reconcile(s, index)
     return True
 
 
@@ -141,23 +141,23 @@ def _generation(key: str) -> int | None:
     return None if value is None else int(value)
 
 
-def _load_or_empty(directory: Path) -> tuple[DuplicateIndex, set[int]]:
-    """The saved index and its ids, or an empty one to rebuild."""
+def _load_or_empty(directory: Path) -> DuplicateIndex:
+    """The saved index, or an empty one to rebuild."""
     try:
-        index = DuplicateIndex.load(directory, thresholds=DEFAULT_THRESHOLDS)
-        return index, set(index.ids)
+        return DuplicateIndex.load(directory, thresholds=DEFAULT_THRESHOLDS)
     except (NotFound, ValidationFailed) as exc:
         log.warning("duplicate index at %s unusable (%s); rebuilding from the database",
                     directory, exc.code)
     except Exception:  # noqa: BLE001 - a damaged FAISS file raises RuntimeError and others
         log.exception("duplicate index at %s unreadable; rebuilding from the database",
                       directory)
-    return DuplicateIndex(DEFAULT_THRESHOLDS), set()
+    return DuplicateIndex(DEFAULT_THRESHOLDS)
 
 
-def reconcile(s: Session, index: DuplicateIndex, in_index: set[int]) -> tuple[int, int]:
-    """Make the index (holding `in_index`) hold every signed photo and no deleted one;
-    returns (added, dropped)."""
+def reconcile(s: Session, index: DuplicateIndex) -> tuple[int, int]:
+    """Make the index hold every signed photo and no deleted one; returns (added,
+    dropped)."""
+    in_index = index.ids
     signed = set(s.scalars(select(PhotoSignature.photo_id).where(
         PhotoSignature.state == SignatureState.INDEXED)))
     missing = sorted(signed - in_index)
