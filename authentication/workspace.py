@@ -124,7 +124,7 @@ def stage_verdicts(r: R) -> tuple[str, ...]:
 def reference_listings(s: Session, listing: Listing) -> list[Listing]:
     """Authenticated live listings of the same brand and category, newest first."""
     return list(s.scalars(select(Listing).where(
-        Listing.status == ListingStatus.LIVE, Listing.authenticated_at.is_not(None),
+        Listing.status == ListingStatus.LIVE, Listing.is_authenticated,
         Listing.brand_key == listing.brand_key, Listing.category == listing.category,
         Listing.id != listing.id).order_by(Listing.authenticated_at.desc(), Listing.id.desc())
         .options(selectinload(Listing.photos)).limit(REFERENCE_LIMIT)))

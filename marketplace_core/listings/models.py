@@ -3,7 +3,19 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    or_,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foundation import clock
@@ -71,11 +83,20 @@ class Listing(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    @property
+    @hybrid_property
     def is_authenticated(self) -> bool:
+        """Authenticated, and no photo changed since: what staff saw is what buyers see.
+        The same rule in SQL (below) for queries that read it without loading listings."""
         if self.authenticated_at is None:
             return False
         return self.photos_changed_at is None or self.photos_changed_at <= self.authenticated_at
+
+    @is_authenticated.inplace.expression
+    @classmethod
+    def _is_authenticated_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.authenticated_at.is_not(None),
+                    or_(cls.photos_changed_at.is_(None),
+                        cls.photos_changed_at <= cls.authenticated_at))
 
     @property
     def covershot(self) -> ListingPhoto | None:

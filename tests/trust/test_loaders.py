@@ -2,7 +2,11 @@
 (before any job runs), and the neutral prior for what was never scored."""
 from __future__ import annotations
 
-from foundation import db
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from foundation import clock, db
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing
 from marketplace_core.members.models import Member
@@ -10,6 +14,7 @@ from tests.marketplace.db_helpers import listing_through_services
 from tests.marketplace.test_orders import make_member
 from tests.trust.support import run_trust_jobs
 from trust.signals import load_trust
+from trust.signals.counting import item_signals
 from trust.weights import TrustWeights
 
 KURTA = {"title": "Lucknowi chikankari kurta", "brand": "Ada", "category": "kurtas",
@@ -51,3 +56,26 @@ def test_never_scored_listings_and_sellers_get_the_neutral_prior(app):
     assert sellers[seller].score == TrustWeights().neutral_score
     with db.unit_of_work() as s:
         assert load_trust(s, []) == ({}, {})
+
+
+def test_a_listing_re_photographed_after_authentication_is_no_longer_authenticated(app):
+    """One rule, `Listing.is_authenticated`, in Python and in the trust queries alike."""
+    seller = make_member("hema")
+    listing = listing_through_services(seller, KURTA)
+
+    def authenticated_everywhere() -> tuple[bool, bool, bool, list[int]]:
+        item, _ = _loaded(listing)
+        with db.unit_of_work() as s:
+            signals = item_signals(s, [listing])[listing]
+            in_sql = list(s.scalars(select(Listing.id).where(Listing.is_authenticated)))
+            return s.get(Listing, listing).is_authenticated, item.authenticated, \
+                signals.authenticated, in_sql
+
+    assert authenticated_everywhere() == (False, False, False, [])
+    approved = clock.now()                        # after the photos were added
+    with db.unit_of_work() as s:
+        s.get(Listing, listing).authenticated_at = approved
+    assert authenticated_everywhere() == (True, True, True, [listing])
+    with db.unit_of_work() as s:
+        s.get(Listing, listing).photos_changed_at = approved + timedelta(minutes=5)
+    assert authenticated_everywhere() == (False, False, False, [])

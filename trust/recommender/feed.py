@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from foundation import clock
@@ -77,12 +77,6 @@ class ListingCard:
     published_at: datetime | None
     is_authenticated: bool
     covershot: CoverPhoto | None
-
-
-# As `Listing.is_authenticated`: authenticated, and no photo changed since.
-_IS_AUTHENTICATED = and_(Listing.authenticated_at.is_not(None),
-                         or_(Listing.photos_changed_at.is_(None),
-                             Listing.photos_changed_at <= Listing.authenticated_at))
 
 
 @dataclass(frozen=True)
@@ -286,7 +280,7 @@ def _unlearned_score(x: np.ndarray) -> np.ndarray:
 _CARDS_QUERY = (
     select(Listing.id, Listing.seller_id, Listing.title, Listing.brand, Listing.category,
            Listing.size, Listing.condition, Listing.price_paise, Listing.original_price_paise,
-           Listing.published_at, _IS_AUTHENTICATED.label("authenticated"),
+           Listing.published_at, Listing.is_authenticated.label("authenticated"),
            ListingPhoto.id.label("photo_id"), ListingPhoto.position, ListingPhoto.width,
            ListingPhoto.height)
     .outerjoin(ListingPhoto, ListingPhoto.listing_id == Listing.id)

@@ -142,7 +142,8 @@ def item_signals(s: Session, listing_ids: Iterable[int]) -> dict[int, ItemSignal
     if not ids:
         return {}
     listings = s.execute(select(Listing.id, Listing.seller_id, Listing.status,
-                                Listing.authenticated_at).where(Listing.id.in_(ids))).all()
+                                Listing.is_authenticated.label("authenticated"))
+                         .where(Listing.id.in_(ids))).all()
     verdicts = set(s.scalars(select(AuthenticationRequest.listing_id).where(
         AuthenticationRequest.listing_id.in_(ids),
         AuthenticationRequest.state == AuthState.CLOSED_COUNTERFEIT)))
@@ -155,6 +156,6 @@ def item_signals(s: Session, listing_ids: Iterable[int]) -> dict[int, ItemSignal
         duplicates[row.listing_id].append(DuplicateEvidence(status=row.status, score=row.score))
     return {row.id: ItemSignals(
         listing_id=row.id, seller_id=row.seller_id, status=row.status,
-        authenticated=row.authenticated_at is not None,
+        authenticated=bool(row.authenticated),
         counterfeit_verdict=row.id in verdicts, counterfeit_score=scores.get(row.id),
         duplicates=tuple(duplicates.get(row.id, ()))) for row in listings}

@@ -82,7 +82,7 @@ def load_trust(s: Session, listing_ids: Iterable[int], weights: TrustWeights | N
 
 
 # A flag, not the timestamp: parsing 60 datetimes on SQLite was a millisecond a request.
-_AUTHENTICATED = Listing.authenticated_at.is_not(None).label("authenticated")
+_AUTHENTICATED = Listing.is_authenticated.label("authenticated")
 _ITEM_LABELLED = tuple(c.label(f"item_{c.key}") for c in ITEM_COLUMNS)
 _SELLER_LABELLED = tuple(c.label(f"seller_{c.key}") for c in SELLER_COLUMNS)
 # Built once: composing this select on every request was about a millisecond of Python.
