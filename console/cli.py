@@ -129,6 +129,7 @@ def rq_status(as_json: bool):
     if as_json:
         click.echo(json.dumps(health, indent=2))
         return
+    click.echo(f"redis: {health['redis']}")
     click.echo(f"{'queue':<10} {'queued':>7} {'running':>8} {'sched':>6} {'failed':>7}")
     for q in health["queues"]:
         click.echo(f"{q['name']:<10} {q['queued']:>7} {q['started']:>8} {q['scheduled']:>6} "

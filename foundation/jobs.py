@@ -36,6 +36,7 @@ from rq.registry import (
 from rq.scheduler import RQScheduler
 
 from foundation import clock, db
+from foundation.redis_conn import describe
 
 QUEUES = ("scheduled", "default", "vision")  # worker priority order: timers first
 log = logging.getLogger(__name__)
@@ -58,15 +59,19 @@ class PeriodicSpec:
 
 _tasks: dict[str, TaskSpec] = {}
 _periodic: dict[str, PeriodicSpec] = {}
-_state: dict[str, Any] = {"redis": None, "timeout": 600}
+_state: dict[str, Any] = {"redis": None, "blocking_redis": None, "timeout": 600}
 
 
 class JobArgumentError(TypeError):
     """Jobs take ids and plain values; an ORM object or a structure is a bug."""
 
 
-def init(connection: redis.Redis, default_timeout: int = 600) -> None:
+def init(connection: redis.Redis, default_timeout: int = 600,
+         blocking_connection: redis.Redis | None = None) -> None:
+    """`connection` serves enqueues and status reads; `blocking_connection` (a client
+    without a read timeout, see foundation.redis_conn) serves a worker's dequeue."""
     _state["redis"] = connection
+    _state["blocking_redis"] = blocking_connection or connection
     _state["timeout"] = default_timeout
 
 
@@ -211,18 +216,33 @@ def beat_once(at: datetime | None = None) -> list[str]:
     return fired
 
 
-def start_beat(interval_seconds: int) -> threading.Thread:
-    def loop() -> None:
-        while True:
+class Beat:
+    """The periodic beat's thread in a worker: it enqueues due sweeps until stopped."""
+
+    def __init__(self, interval_seconds: int):
+        self._interval = interval_seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="periodic-beat", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
             try:
                 beat_once()
             except Exception:  # noqa: BLE001 - a lost beat is caught by the next one
                 log.exception("periodic beat failed")
-            time.sleep(interval_seconds)
+            self._stopped.wait(self._interval)
 
-    thread = threading.Thread(target=loop, name="periodic-beat", daemon=True)
-    thread.start()
-    return thread
+    def start(self) -> Beat:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=10)
+
+
+def start_beat(interval_seconds: int) -> Beat:
+    return Beat(interval_seconds).start()
 
 
 def periodic_tasks() -> dict[str, PeriodicSpec]:
@@ -272,10 +292,14 @@ def run_worker(queue_names: list[str] | None = None, burst: bool = False,
     """A production worker: forks a work horse per job, runs RQ's scheduler and the beat."""
     names = queue_names or list(QUEUES)
     warm_up(names)
-    if not burst:
-        start_beat(beat_seconds)
-    worker = Worker([queue(n) for n in names], connection=connection())
-    worker.work(burst=burst, with_scheduler=True)
+    beat = start_beat(beat_seconds) if not burst else None
+    blocking = _state["blocking_redis"]
+    worker = Worker([Queue(n, connection=blocking) for n in names], connection=blocking)
+    try:
+        worker.work(burst=burst, with_scheduler=True)
+    finally:
+        if beat is not None:
+            beat.stop()  # no beat while the process exits (and may stop the embedded Redis)
 
 
 def run_pending(queue_names: list[str] | None = None) -> int:
@@ -287,8 +311,10 @@ def run_pending(queue_names: list[str] | None = None) -> int:
     _enqueue_due_timers(names)
     queues = [queue(n) for n in names]
     waiting = sum(q.count for q in queues)
-    SimpleWorker(queues, connection=connection()).work(burst=True, with_scheduler=False,
-                                                        logging_level="WARNING")
+    # A worker raises its client's read timeout above its dequeue timeout: give it the
+    # blocking client, never the request client the app shares.
+    SimpleWorker(queues, connection=_state["blocking_redis"]).work(
+        burst=True, with_scheduler=False, logging_level="WARNING")
     return waiting - sum(q.count for q in queues)
 
 
@@ -330,7 +356,8 @@ def health() -> dict:
         "successful": w.successful_job_count,
         "failed": w.failed_job_count,
     } for w in Worker.all(connection=conn)]
-    return {"queues": queues, "workers": workers, "failed_jobs": failed_jobs}
+    return {"redis": describe(conn), "queues": queues, "workers": workers,
+            "failed_jobs": failed_jobs}
 
 
 def _failed_job_summary(job_id: str, queue_name: str, conn: redis.Redis) -> dict:
