@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from console import composition
 from foundation import clock, db, jobs
 from foundation.errors import DomainError
 from foundation.migrations import check_schema, downgrade, make_revision, upgrade
@@ -108,7 +109,7 @@ def worker(queues: str, burst: bool):
     unknown = [n for n in names if n not in jobs.QUEUES]
     if unknown:
         raise click.BadParameter(f"unknown queues: {', '.join(unknown)}")
-    import_task_modules()
+    composition.wire()
     jobs.run_worker(names, burst=burst, beat_seconds=_settings().PERIODIC_BEAT_SECONDS)
 
 
@@ -116,7 +117,7 @@ def worker(queues: str, burst: bool):
 @with_appcontext
 def run_pending_jobs():
     """Run every queued job now in this process, then exit."""
-    import_task_modules()
+    composition.wire()
     click.echo(f"ran {jobs.run_pending()} jobs")
 
 
@@ -138,12 +139,6 @@ def rq_status(as_json: bool):
         click.echo(f"  {w['name']} {w['state']} queues={','.join(w['queues'])}")
     for j in health["failed_jobs"][:10]:
         click.echo(f"failed {j['id']} {j['task']}: {j['error']}")
-
-
-def import_task_modules() -> None:
-    """Import every module that registers jobs, so the worker knows them all."""
-    from foundation.task_registry import load_all_tasks
-    load_all_tasks()
 
 
 def staged_progress_bars():

@@ -12,14 +12,12 @@ the models (to subscribe to the events) by every process, web included.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from foundation.config import current as settings
 from foundation.db import session
-from foundation.jobs import job, periodic, warm_in_worker
-from marketplace_core import events
+from foundation.jobs import job, warm_in_worker
 from vision import catalogue, duplicates  # noqa: F401  (duplicates: its reviewers' signal)
 
 log = logging.getLogger(__name__)
@@ -51,7 +49,7 @@ def sign_stored_photo(photo_id: int) -> dict:
             "skipped": outcome.skipped}
 
 
-@periodic(every=timedelta(minutes=10), queue="vision", timeout=900)
+@job(queue="vision", timeout=900)
 def sign_forgotten_photos() -> dict:
     """The sweep for photos whose job was lost (a worker killed mid-batch leaves them
     unsigned, claimed until the claim lapses): sign the oldest unsigned batch. Off with
@@ -83,12 +81,10 @@ def run_reindex(run_id: int) -> str:
     return reindex.advance(run_id).state
 
 
-@events.on(events.PHOTO_STORED)
 def sign_after_commit(s: Session, *, listing_id: int, photo_id: int) -> None:
     if settings().VISION_SIGN_ON_UPLOAD:
         sign_stored_photo.enqueue(photo_id)
 
 
-@events.on(events.PHOTO_REMOVED)
 def forget_after_commit(s: Session, *, listing_id: int, photo_id: int) -> None:
     forget_removed_photo.enqueue(photo_id)

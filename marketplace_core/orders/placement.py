@@ -17,10 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from foundation import clock, jobs
+from foundation import clock, events, jobs
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from marketplace_core import events
 from marketplace_core.ledger import services as ledger
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingStatus
@@ -208,7 +207,7 @@ def _charge_and_record(s: Session, buyer: Member, locked: list[Listing],
                              note=f"{source} via {payment_method}", occurred_at=clock.now()))
             ledger.capture_payment(s, order.id, buyer.id, order.seller_id, total,
                                    f"order:{order.id}:capture", capture.provider_ref)
-            events.emit(s, events.ORDER_PLACED, order_id=order.id)
+            events.emit(s, events.OrderPlaced(order_id=order.id))
     except BaseException:
         if capture is not None:
             provider.void(provider_ref=capture.provider_ref)

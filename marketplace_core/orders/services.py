@@ -21,10 +21,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foundation import clock, jobs
+from foundation import clock, events, jobs
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from marketplace_core import events
 from marketplace_core.ledger import services as ledger
 from marketplace_core.listings import services as listings
 from marketplace_core.members.models import Member
@@ -151,7 +150,7 @@ def mark_delivered(s: Session, order: Order, at: datetime | None = None) -> Orde
     order.delivered_at = at
     s.flush()
     _arm_auto_accept(order)
-    events.emit(s, events.ORDER_DELIVERED, order_id=order.id)
+    events.emit(s, events.OrderDelivered(order_id=order.id))
     return order
 
 
@@ -228,7 +227,7 @@ def _cancel(s: Session, order: Order, *, by: str, actor: str, reason: str) -> No
     order.cancel_reason = reason
     s.flush()
     tasks.refund_at_provider.enqueue(order.id)
-    events.emit(s, events.ORDER_CANCELLED, order_id=order.id, reason=reason)
+    events.emit(s, events.OrderCancelled(order_id=order.id, reason=reason))
 
 
 # --- acceptance ----------------------------------------------------------------------
@@ -266,7 +265,7 @@ def _complete(s: Session, order: Order, *, by: str, actor: str) -> None:
     order.completed_at = clock.now()
     order.completed_by = by
     s.flush()
-    events.emit(s, events.ORDER_COMPLETED, order_id=order.id)
+    events.emit(s, events.OrderCompleted(order_id=order.id))
 
 
 def _commission(order: Order) -> int:
@@ -369,7 +368,7 @@ def refund_for_case(s: Session, order: Order, case_ref: str, refund_paise: int) 
     order.completed_at = clock.now()
     order.completed_by = "case"
     s.flush()
-    events.emit(s, events.ORDER_COMPLETED, order_id=order.id)
+    events.emit(s, events.OrderCompleted(order_id=order.id))
     return order
 
 
