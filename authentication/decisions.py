@@ -42,6 +42,10 @@ from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatu
 from marketplace_core.members import services as members
 from marketplace_core.members.models import Member
 
+# Named, not imported: authentication.tasks imports this module.
+REJECT_UNANSWERED_PHOTO_REQUEST = jobs.named(
+    "authentication.tasks.reject_unanswered_photo_request")
+
 R = AuthenticationRequest
 STAGE_OF_QUEUE_STATE = {S.QUEUED: Stage.FIRST, S.ESCALATED: Stage.FIRST,
                         S.AWAITING_SECOND_REVIEW: Stage.SECOND, S.AWAITING_LEAD: Stage.LEAD}
@@ -219,9 +223,7 @@ def _ask_for_photos(s: Session, staff: StaffUser, request: R, token: str,
 
 
 def _arm_photo_timer(request_id: int, due: datetime) -> None:
-    from authentication.tasks import reject_unanswered_photo_request  # tasks import us
-
-    reject_unanswered_photo_request.enqueue(
+    REJECT_UNANSWERED_PHOTO_REQUEST.enqueue(
         request_id, due.isoformat(), at=due,
         job_id=jobs.timer_id("photos", "authentication_request", request_id, due))
 

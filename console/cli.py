@@ -7,18 +7,24 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from authentication.seed import review_history, work_demo_backlog
 from console import composition
+from disputes.seed import open_demo_cases
 from foundation import clock, db, jobs
 from foundation.errors import DomainError
 from foundation.migrations import check_schema, downgrade, make_revision, upgrade
 from foundation.staff import services as staff_services
+from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Role
+from marketplace_core.members.models import Member
+from marketplace_core.seed.demo import seed_demo
 from marketplace_core.shipping.cli import carrier_group
 from trust.recommender.cli import recommendations_group
 from trust.signals.cli import trust_group
 from vision.cli import vision_group
+from vision.modelops import services
 
 
 def init_app(app: Flask) -> None:
@@ -171,18 +177,11 @@ def staged_progress_bars():
 @with_appcontext
 def seed(listings_count: int, seed_value: int, workers: int, history_share: float):
     """Fill an empty database with a deterministic demo marketplace."""
-    from marketplace_core.seed.demo import seed_demo
-
     with db.unit_of_work() as s:
-        from sqlalchemy import func, select
-
-        from marketplace_core.members.models import Member
         if s.scalar(select(func.count()).select_from(Member)):
             raise click.ClickException("The database already has members; seed an empty one.")
     report = seed_demo(listings_count=listings_count, seed=seed_value,
                        progress=staged_progress_bars(), workers=workers)
-    from authentication.seed import review_history, work_demo_backlog
-    from disputes.seed import open_demo_cases
 
     reviews = work_demo_backlog(seed_value, clock.now())
     history = review_history(seed_value, clock.now(), history_share)
@@ -205,8 +204,6 @@ def seed(listings_count: int, seed_value: int, workers: int, history_share: floa
 @with_appcontext
 def train_model(kind: str, email: str, params: str, wait: bool, promote: bool):
     """Train a new candidate version of a vision model (the same run the console starts)."""
-    from foundation.staff.models import StaffUser
-    from vision.modelops import services
 
     if promote and not wait:
         raise click.ClickException("--promote needs the trained version: leave out --no-wait")
@@ -241,9 +238,6 @@ def train_model(kind: str, email: str, params: str, wait: bool, promote: bool):
 
 
 def _promote(email: str, version_id: int, kind: str) -> None:
-    from foundation.staff.models import StaffUser
-    from vision.modelops import services
-
     try:
         with db.unit_of_work() as s:
             staff = s.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))

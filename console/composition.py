@@ -8,12 +8,15 @@ module.  This module says:
   of the catalogue is listed, also those nobody listens to yet);
 - TASK_MODULES: every module that declares jobs, so that a worker (and a service naming a
   task with `jobs.named`) knows them all;
-- SCHEDULE: what the beat enqueues, and how often.
+- SCHEDULE: what the beat enqueues, and how often;
+- LISTING_SIGNALS: what packages above authentication show its reviewers of a listing;
+- MODEL_KINDS: the vision models analysts train, evaluate and promote.
 
-`wire()` applies it.  `create_app` calls it, so the web app, `flask worker`,
-`flask run-pending-jobs`, the demo, the bench scripts and the tests all run with the same
-wiring; calling it again changes nothing.  It imports every domain package, so it sits at
-the top of the layers, with the console (nothing imports the console).
+`wire()` applies it (task modules register their jobs as they are imported above).
+`create_app` calls it, so the web app, `flask worker`, `flask run-pending-jobs`, the
+demo, the bench scripts and the tests all run with the same wiring; the worker commands
+call it again, which changes nothing.  It imports every domain package, so it sits at the
+top of the layers, with the console (nothing imports the console).
 """
 from __future__ import annotations
 
@@ -38,11 +41,16 @@ import trust.recommender.tasks
 import trust.signals.handlers
 import trust.signals.tasks
 import vision.counterfeit.handlers
+import vision.counterfeit.kind
 import vision.counterfeit.tasks
+import vision.duplicates
+import vision.modelops.duplicate_kind
 import vision.modelops.tasks
 import vision.tasks
+from authentication import signals as listing_signals
 from foundation import events, jobs
 from foundation.events import Event, Handler
+from vision.modelops.kinds import ModelKind, register_kind
 
 offers = marketplace_core.offers.handlers
 shipping = marketplace_core.shipping.handlers
@@ -190,11 +198,25 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(trust.recommender.tasks.flush_feed_impressions, timedelta(seconds=15)),
 )
 
+LISTING_SIGNALS: dict[str, listing_signals.Provider] = {
+    "duplicate_flags": vision.duplicates.duplicate_flags_signal,
+}
+
+MODEL_KINDS: tuple[ModelKind, ...] = (
+    vision.modelops.duplicate_kind.DUPLICATE,
+    vision.counterfeit.kind.COUNTERFEIT,
+)
+
 
 def wire() -> None:
-    """Subscribe every handler and put every periodic task on the beat (idempotent)."""
+    """Subscribe every handler, put every periodic task on the beat, register the listing
+    signals and the model kinds.  Idempotent: a second call changes nothing."""
     for event, handlers in SUBSCRIPTIONS.items():
         for handler in handlers:
             events.subscribe(event, handler)
     for periodic in SCHEDULE:
         jobs.schedule(periodic.task, periodic.every)
+    for name, provider in LISTING_SIGNALS.items():
+        listing_signals.provide(name, provider)
+    for kind in MODEL_KINDS:
+        register_kind(kind)

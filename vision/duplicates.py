@@ -13,7 +13,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from authentication import signals as listing_signals
 from foundation import clock, events
 from foundation.audit.services import record
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -183,7 +182,6 @@ def review_flag(s: Session, actor: StaffUser, flag_id: int, decision: str,
     return flag
 
 
-@listing_signals.provide("duplicate_flags")
 def duplicate_flags_signal(s: Session, listing_id: int) -> list[dict]:
     """What reviewers see of this listing's duplicate flags (authentication's workspace)."""
     return [flag_json(f) for f in flags_for_listing(s, listing_id)]

@@ -27,6 +27,9 @@ from foundation.config import current as settings
 from foundation.errors import Conflict
 from marketplace_core.offers.models import ACTIVE_STATES, Offer, OfferEvent, OfferState
 
+# Named, not imported: marketplace_core.offers.tasks imports this module.
+EXPIRE_OFFER = jobs.named("marketplace_core.offers.tasks.expire_offer")
+
 S = OfferState
 BUYER, SELLER = "buyer", "seller"
 # Whose move it is in each active state; the other side is the one that proposed.
@@ -195,10 +198,8 @@ def _log(s: Session, offer: Offer, before: str | None, actor: str, reason: str) 
 
 
 def _arm_expiry_timer(offer: Offer) -> None:
-    from marketplace_core.offers.tasks import expire_offer  # the task module imports us
-
     deadline = offer.expires_at
-    expire_offer.enqueue(offer.id, offer.state, deadline.isoformat(), at=deadline,
+    EXPIRE_OFFER.enqueue(offer.id, offer.state, deadline.isoformat(), at=deadline,
                          job_id=jobs.timer_id(f"expire-{offer.state}", "offer", offer.id,
                                               deadline))
 

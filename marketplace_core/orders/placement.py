@@ -27,6 +27,9 @@ from marketplace_core.members.models import Member
 from marketplace_core.orders import payments
 from marketplace_core.orders.models import Order, OrderEvent, OrderItem, OrderSource, OrderStatus
 
+# Named, not imported: marketplace_core.orders.tasks (through services) imports this module.
+AUTO_CANCEL_ORDER = jobs.named("marketplace_core.orders.tasks.auto_cancel_order")
+
 MAX_ITEMS = 50
 MAX_KEY_LENGTH = 100
 
@@ -224,9 +227,7 @@ def _mark_sold(s: Session, listing: Listing, order: Order) -> None:
 
 
 def _arm_auto_cancel(order: Order) -> None:
-    from marketplace_core.orders import tasks
-
     deadline = auto_cancel_deadline(order)
-    tasks.auto_cancel_order.enqueue(
+    AUTO_CANCEL_ORDER.enqueue(
         order.id, job_id=jobs.timer_id("auto_cancel_placed", "order", order.id, deadline),
         at=deadline)

@@ -40,6 +40,10 @@ from marketplace_core.orders.placement import (
     place_order,
 )
 
+# Named, not imported: marketplace_core.orders.tasks imports this module.
+REFUND_AT_PROVIDER = jobs.named("marketplace_core.orders.tasks.refund_at_provider")
+AUTO_ACCEPT_ORDER = jobs.named("marketplace_core.orders.tasks.auto_accept_order")
+
 __all__ = [
     "accept", "acceptance_deadline", "auto_accept_if_due", "auto_cancel_deadline",
     "auto_cancel_if_due", "cancel_by_buyer", "deadlines", "get_for_participant", "get_order",
@@ -213,8 +217,6 @@ def _too_early_message(order: Order) -> str:
 
 
 def _cancel(s: Session, order: Order, *, by: str, actor: str, reason: str) -> None:
-    from marketplace_core.orders import tasks
-
     _transition(s, order, S.CANCELLED, kind="cancelled", actor=actor, note=reason)
     held = ledger.order_money(s, order.id)["held_paise"]
     if held > 0:
@@ -226,7 +228,7 @@ def _cancel(s: Session, order: Order, *, by: str, actor: str, reason: str) -> No
     order.cancelled_by = by
     order.cancel_reason = reason
     s.flush()
-    tasks.refund_at_provider.enqueue(order.id)
+    REFUND_AT_PROVIDER.enqueue(order.id)
     events.emit(s, events.OrderCancelled(order_id=order.id, reason=reason))
 
 
@@ -429,9 +431,7 @@ def _clean_reason(reason: str) -> str:
 
 
 def _arm_auto_accept(order: Order) -> None:
-    from marketplace_core.orders import tasks
-
     deadline = max(acceptance_deadline(order), clock.now())
-    tasks.auto_accept_order.enqueue(
+    AUTO_ACCEPT_ORDER.enqueue(
         order.id, job_id=jobs.timer_id("auto_accept_delivered", "order", order.id, deadline),
         at=deadline)

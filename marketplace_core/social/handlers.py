@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from marketplace_core.orders.models import Order
 from marketplace_core.social import likes, notifications
 from marketplace_core.social.models import NotificationKind
 
@@ -39,8 +40,6 @@ class _OrderFacts:
 
 
 def _order_facts(s: Session, order_id: int) -> _OrderFacts | None:
-    from marketplace_core.orders.models import Order  # orders never import social
-
     order = s.get(Order, order_id)
     if order is None:
         return None

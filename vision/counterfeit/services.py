@@ -21,7 +21,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from authentication import intake
@@ -121,12 +120,6 @@ def score_listing(s: Session, listing_id: int) -> Outcome:
     row, fresh = _stored_score(s, model, listing)
     held = _act_on(s, listing, row, model.threshold)
     return Outcome(listing_id, "scored" if fresh else "unchanged", row.score, held)
-
-
-def watched_listing_ids(s: Session) -> list[int]:
-    """Listings whose risk matters now: live ones and those waiting for authentication."""
-    return list(s.scalars(select(Listing.id).where(Listing.status.in_(
-        (ListingStatus.LIVE, ListingStatus.PENDING_AUTHENTICATION))).order_by(Listing.id)))
 
 
 def score_of(s: Session, listing_id: int) -> CounterfeitScore | None:
