@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextvars
+import importlib
 import logging
 import os
 import re
@@ -189,9 +190,13 @@ def execute(task_name: str, args: list, kwargs: dict) -> Any:
 
 
 def _resolve(task_name: str) -> TaskSpec:
+    """The application's tasks are all registered by the composition root; a task of a
+    module it does not list (a test's, a script's) is loaded by its module's name."""
     if task_name not in _tasks:
-        raise LookupError(f"no task {task_name!r} is registered: the composition root "
-                          "(console.composition.TASK_MODULES) loads every task module")
+        importlib.import_module(task_name.rsplit(".", 1)[0])
+    if task_name not in _tasks:
+        raise LookupError(f"no task {task_name!r}: the composition root "
+                          "(console.composition.TASK_MODULES) lists every task module")
     return _tasks[task_name]
 
 

