@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from authentication import claims, intake, machine
+from authentication import claims, machine
 from authentication.models import (
     CHECK_RESULTS,
     AuthenticationRequest,
@@ -31,17 +31,20 @@ from authentication.models import (
     checklist_for,
 )
 from authentication.models import RequestState as S
-from foundation import clock, jobs
+from foundation import clock, events, jobs
 from foundation.audit.services import record
 from foundation.config import current as settings
 from foundation.errors import Conflict, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
-from marketplace_core import events
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatus
 from marketplace_core.members import services as members
 from marketplace_core.members.models import Member
+
+# Named, not imported: authentication.tasks imports this module.
+REJECT_UNANSWERED_PHOTO_REQUEST = jobs.named(
+    "authentication.tasks.reject_unanswered_photo_request")
 
 R = AuthenticationRequest
 STAGE_OF_QUEUE_STATE = {S.QUEUED: Stage.FIRST, S.ESCALATED: Stage.FIRST,
@@ -220,18 +223,16 @@ def _ask_for_photos(s: Session, staff: StaffUser, request: R, token: str,
 
 
 def _arm_photo_timer(request_id: int, due: datetime) -> None:
-    from authentication.tasks import reject_unanswered_photo_request  # tasks import us
-
-    reject_unanswered_photo_request.enqueue(
+    REJECT_UNANSWERED_PHOTO_REQUEST.enqueue(
         request_id, due.isoformat(), at=due,
         job_id=jobs.timer_id("photos", "authentication_request", request_id, due))
 
 
 def _close(s: Session, staff: StaffUser, request: R, token: str, verdict: Verdict) -> None:
     _apply_verdict(s, staff, request, token, verdict)
-    events.emit(s, intake.VERDICT_RECORDED, request_id=request.id,
-                listing_id=request.listing_id, seller_id=request.seller_id,
-                verdict=str(verdict))
+    events.emit(s, events.VerdictRecorded(
+        request_id=request.id, listing_id=request.listing_id, seller_id=request.seller_id,
+        verdict=str(verdict)))
 
 
 def _apply_verdict(s: Session, staff: StaffUser, request: R, token: str,
@@ -256,15 +257,15 @@ def _close_dispute_review(s: Session, staff: StaffUser, request: R, token: str,
                           verdict: Verdict, listing: Listing) -> None:
     """A sold item a buyer called not authentic: the listing stays sold either way; a
     counterfeit still strikes the seller and banks the photos.  The case hears the
-    verdict through the DISPUTE_VERDICT event and decides the money."""
+    verdict through the DisputeVerdictGiven event and decides the money."""
     if verdict == Verdict.AUTHENTIC:
         _move(s, staff, request, token, S.CLOSED_AUTHENTIC, "authentic_after_dispute")
     else:
         _move(s, staff, request, token, S.CLOSED_COUNTERFEIT, "counterfeit_after_dispute")
         _bank_photos(s, request, listing)
         _strike(s, staff, request)
-    events.emit(s, intake.DISPUTE_VERDICT, request_id=request.id,
-                listing_id=request.listing_id, verdict=str(verdict))
+    events.emit(s, events.DisputeVerdictGiven(
+        request_id=request.id, listing_id=request.listing_id, verdict=str(verdict)))
 
 
 def _bank_photos(s: Session, request: R, listing: Listing) -> None:

@@ -21,12 +21,6 @@ LISTING_REASONS = {"published": Reason.PUBLISHED, "price_changed": Reason.PRICE_
 REQUEUED_PRIORITY = 1
 # A high counterfeit-risk score ranks an item with requeued ones, ahead of routine work.
 HIGH_RISK_PRIORITY = 1
-# Announced (marketplace_core.events registry) when a dispute's review closes, with
-# request_id, listing_id and verdict: the disputes package listens.
-DISPUTE_VERDICT = "authentication.dispute_verdict"
-# Announced when any review closes with a verdict (request_id, listing_id, seller_id,
-# verdict): trust signals listen.
-VERDICT_RECORDED = "authentication.verdict_recorded"
 
 
 def active_request_for(s: Session, listing_id: int) -> AuthenticationRequest | None:

@@ -231,6 +231,3 @@ class KnownCounterfeitPhoto(Base):
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
     request_id: Mapped[int] = mapped_column(ForeignKey("authentication_requests.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-
-
-from authentication import handlers  # noqa: E402,F401  (subscribes to marketplace events)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from authentication import decisions, sla
 from foundation import db, jobs
@@ -10,7 +10,6 @@ from foundation import db, jobs
 log = logging.getLogger(__name__)
 # Operational cadences, not review rules: breaches are flagged within this long, and a
 # photo-request timer lost from Redis is made up for by the same sweep.
-SWEEP_EVERY = timedelta(minutes=5)
 
 
 @jobs.job(queue="scheduled")
@@ -19,7 +18,7 @@ def reject_unanswered_photo_request(request_id: int, deadline: str) -> bool:
                                                datetime.fromisoformat(deadline))
 
 
-@jobs.periodic(every=SWEEP_EVERY)
+@jobs.job(queue="scheduled")
 def sweep_authentication_sla() -> dict[str, int]:
     s = db.session()
     rejected = sum(decisions.reject_for_missing_photos(s, request_id)

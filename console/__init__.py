@@ -12,10 +12,22 @@ from typing import Any
 
 from flask import Flask
 
+import disputes.views  # noqa: F401  (its member routes join the /api/v1 blueprint)
 import marketplace_core.media  # noqa: F401  first: caps OpenCV's decoder before any cv2 import
+import trust.recommender.views  # noqa: F401  (its member routes join the /api/v1 blueprint)
+from authentication.api import bp as authentication_api_bp
+from console import cli, composition, errors, health, request_cycle, security
+from console.admin import init_admin
+from console.auth_views import bp as auth_bp
+from console.staff_api import bp as staff_api_bp
+from disputes.staff_api import bp as disputes_api_bp
 from foundation import db, jobs, redis_conn
 from foundation.config import Settings, install
 from foundation.model_registry import load_all_models
+from marketplace_core.api import build_blueprint as marketplace_api
+from trust.recommender.staff_api import bp as trust_feed_api_bp
+from trust.signals.staff_api import bp as trust_api_bp
+from vision.modelops.staff_api import bp as vision_models_api_bp
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -39,12 +51,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["redis"] = redis_conn.client(redis_url)
     jobs.init(app.extensions["redis"], settings.JOB_TIMEOUT_SECONDS,
               blocking_connection=redis_conn.client(redis_url, blocking=True))
-
-    from console import cli, errors, health, request_cycle, security
-    from console.admin import init_admin
-    from console.auth_views import bp as auth_bp
-    from console.staff_api import bp as staff_api_bp
-    from marketplace_core.api import build_blueprint as marketplace_api
+    composition.wire()
 
     request_cycle.init_app(app)
     security.init_app(app)
@@ -52,24 +59,16 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_api_bp)
-    from authentication.api import bp as authentication_api_bp
     security.csrf.exempt(authentication_api_bp)
     app.register_blueprint(authentication_api_bp)
-    from disputes.staff_api import bp as disputes_api_bp
     security.csrf.exempt(disputes_api_bp)
     app.register_blueprint(disputes_api_bp)
-    from vision.modelops.staff_api import bp as vision_models_api_bp
     security.csrf.exempt(vision_models_api_bp)
     app.register_blueprint(vision_models_api_bp)
-    from trust.signals.staff_api import bp as trust_api_bp
     security.csrf.exempt(trust_api_bp)
     app.register_blueprint(trust_api_bp)
-    from trust.recommender.staff_api import bp as trust_feed_api_bp
     security.csrf.exempt(trust_feed_api_bp)
     app.register_blueprint(trust_feed_api_bp)
-    # The members' disputes routes join the /api/v1 blueprint before it is registered.
-    import disputes.views  # noqa: F401
-    import trust.recommender.views  # noqa: F401
     public_api = marketplace_api()
     security.csrf.exempt(public_api)  # bearer tokens only, no cookies: no CSRF surface
     app.register_blueprint(public_api)

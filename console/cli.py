@@ -7,17 +7,24 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from authentication.seed import review_history, work_demo_backlog
+from console import composition
+from disputes.seed import open_demo_cases
 from foundation import clock, db, jobs
 from foundation.errors import DomainError
 from foundation.migrations import check_schema, downgrade, make_revision, upgrade
 from foundation.staff import services as staff_services
+from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Role
+from marketplace_core.members.models import Member
+from marketplace_core.seed.demo import seed_demo
 from marketplace_core.shipping.cli import carrier_group
 from trust.recommender.cli import recommendations_group
 from trust.signals.cli import trust_group
 from vision.cli import vision_group
+from vision.modelops import services
 
 
 def init_app(app: Flask) -> None:
@@ -108,7 +115,7 @@ def worker(queues: str, burst: bool):
     unknown = [n for n in names if n not in jobs.QUEUES]
     if unknown:
         raise click.BadParameter(f"unknown queues: {', '.join(unknown)}")
-    import_task_modules()
+    composition.wire()
     jobs.run_worker(names, burst=burst, beat_seconds=_settings().PERIODIC_BEAT_SECONDS)
 
 
@@ -116,7 +123,7 @@ def worker(queues: str, burst: bool):
 @with_appcontext
 def run_pending_jobs():
     """Run every queued job now in this process, then exit."""
-    import_task_modules()
+    composition.wire()
     click.echo(f"ran {jobs.run_pending()} jobs")
 
 
@@ -139,12 +146,6 @@ def rq_status(as_json: bool):
         click.echo(f"  {w['name']} {w['state']} queues={','.join(w['queues'])}")
     for j in health["failed_jobs"][:10]:
         click.echo(f"failed {j['id']} {j['task']}: {j['error']}")
-
-
-def import_task_modules() -> None:
-    """Import every module that registers jobs, so the worker knows them all."""
-    from foundation.task_registry import load_all_tasks
-    load_all_tasks()
 
 
 def staged_progress_bars():
@@ -177,18 +178,11 @@ def staged_progress_bars():
 @with_appcontext
 def seed(listings_count: int, seed_value: int, workers: int, history_share: float):
     """Fill an empty database with a deterministic demo marketplace."""
-    from marketplace_core.seed.demo import seed_demo
-
     with db.unit_of_work() as s:
-        from sqlalchemy import func, select
-
-        from marketplace_core.members.models import Member
         if s.scalar(select(func.count()).select_from(Member)):
             raise click.ClickException("The database already has members; seed an empty one.")
     report = seed_demo(listings_count=listings_count, seed=seed_value,
                        progress=staged_progress_bars(), workers=workers)
-    from authentication.seed import review_history, work_demo_backlog
-    from disputes.seed import open_demo_cases
 
     reviews = work_demo_backlog(seed_value, clock.now())
     history = review_history(seed_value, clock.now(), history_share)
@@ -211,8 +205,6 @@ def seed(listings_count: int, seed_value: int, workers: int, history_share: floa
 @with_appcontext
 def train_model(kind: str, email: str, params: str, wait: bool, promote: bool):
     """Train a new candidate version of a vision model (the same run the console starts)."""
-    from foundation.staff.models import StaffUser
-    from vision.modelops import services
 
     if promote and not wait:
         raise click.ClickException("--promote needs the trained version: leave out --no-wait")
@@ -247,9 +239,6 @@ def train_model(kind: str, email: str, params: str, wait: bool, promote: bool):
 
 
 def _promote(email: str, version_id: int, kind: str) -> None:
-    from foundation.staff.models import StaffUser
-    from vision.modelops import services
-
     try:
         with db.unit_of_work() as s:
             staff = s.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))

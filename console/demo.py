@@ -11,10 +11,21 @@ import signal
 import subprocess
 import sys
 
+from sqlalchemy import func, select
+from werkzeug.serving import run_simple
+
+from console import create_app
 from foundation import db
 from foundation.config import PROJECT_ROOT, Settings
 from foundation.migrations import upgrade
 from foundation.redis_conn import embedded_url
+from foundation.staff import services as staff_services
+from foundation.staff.models import StaffUser
+from marketplace_core.members.models import Member
+from marketplace_core.seed.demo import DEMO_MEMBER_PASSWORD
+from trust.recommender.models import MemberCandidates
+from trust.signals.models import SellerTrustRecord
+from vision.modelops import services
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
 DEMO_PASSWORD = "demo-password-2026"
@@ -30,11 +41,6 @@ DEMO_STAFF = (
 
 
 def ensure_demo_staff(settings: Settings) -> None:
-    from sqlalchemy import select
-
-    from foundation.staff import services as staff_services
-    from foundation.staff.models import StaffUser
-
     with db.unit_of_work() as s:
         for email, role, name in DEMO_STAFF:
             if s.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
@@ -44,10 +50,6 @@ def ensure_demo_staff(settings: Settings) -> None:
 
 def seed_if_empty() -> None:
     """The first `make demo` fills the marketplace; later runs keep what is there."""
-    from sqlalchemy import func, select
-
-    from marketplace_core.members.models import Member
-
     with db.unit_of_work() as s:
         if s.scalar(select(func.count()).select_from(Member)):
             return
@@ -61,8 +63,6 @@ def ensure_counterfeit_champion() -> None:
     """The first `make demo` trains the counterfeit-risk model on the seeded verdicts and
     promotes it as the demo fraud analyst (audited, as from the console), so the
     authentication queue shows risk from the start; the worker then rescores listings."""
-    from vision.modelops import services
-
     with db.unit_of_work() as s:
         if services.champion(s, "counterfeit") is not None:
             return
@@ -80,10 +80,6 @@ def ensure_trust_scored() -> None:
     """After seeding (and the counterfeit model's first scores), score every seller and
     listing once, so the Trust pages have something to show; from then on the worker
     keeps them fresh from events (duplicate flags appear as it signs the photos)."""
-    from sqlalchemy import select
-
-    from trust.signals.models import SellerTrustRecord
-
     with db.unit_of_work() as s:
         if s.scalar(select(SellerTrustRecord.seller_id).limit(1)) is not None:
             return
@@ -96,10 +92,6 @@ def ensure_recommendations() -> None:
     """The first `make demo` trains the "Just Picked for You" ranker on the seeded
     interactions and stores every member's candidates, so the feed serves at once
     (with `flask recommendations precompute`, the same run path as the job)."""
-    from sqlalchemy import select
-
-    from trust.recommender.models import MemberCandidates
-
     with db.unit_of_work() as s:
         if s.scalar(select(MemberCandidates.member_id).limit(1)) is not None:
             return
@@ -129,10 +121,6 @@ def main() -> None:
                               cwd=PROJECT_ROOT, env=os.environ.copy())
     _print_sign_ins()
     try:
-        from werkzeug.serving import run_simple
-
-        from console import create_app
-
         app = create_app(Settings.from_env())
         run_simple(HOST, PORT, app, threaded=True, use_reloader=False)
     finally:
@@ -145,7 +133,6 @@ def _print_sign_ins() -> None:
     print(f"Demo staff (password for all: {DEMO_PASSWORD}):")
     for email, role, _ in DEMO_STAFF:
         print(f"  {role:<22} {email}")
-    from marketplace_core.seed.demo import DEMO_MEMBER_PASSWORD
     print(f"Demo members sign in to the API (POST /api/v1/auth/token) with any member's "
           f"email from /console/members/ and the password {DEMO_MEMBER_PASSWORD}.")
     print("The worker signs the seeded photos in the background (vision queue); "

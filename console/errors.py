@@ -1,7 +1,7 @@
 """Errors: JSON under /api/, a plain page in the console; never a stack trace."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -53,6 +53,5 @@ def _unexpected(exc: Exception):
     if web.is_api_request():
         return web.handle_unexpected(exc)
     request_info = f"{request.method} {request.path}"
-    from flask import current_app
     current_app.logger.exception("unhandled error on %s", request_info)
     return _page(500)

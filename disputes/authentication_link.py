@@ -15,7 +15,6 @@ from authentication import intake
 from disputes import machine, notices
 from disputes.models import CaseState as S
 from disputes.models import DisputeCase, Party
-from marketplace_core import events
 
 VERDICT_PRIORITY = 1
 
@@ -37,5 +36,3 @@ def verdict_given(s: Session, *, request_id: int, verdict: str, **_: object) -> 
     notices.tell(s, case, Party.BUYER, "The authentication team has examined the item; a "
                  "support agent will now decide your case.")
 
-
-events.subscribe(intake.DISPUTE_VERDICT, verdict_given)

@@ -3,15 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from disputes import authentication_link, returns  # noqa: F401  (subscribes on import)
-from marketplace_core import events
+from disputes import returns
 
 
-@events.on(events.RETURN_SHIPPED)
-def _return_shipped(s: Session, order_id: int, **_: object) -> None:
+def mark_return_in_transit(s: Session, order_id: int, **_: object) -> None:
     returns.return_shipped(s, order_id)
 
 
-@events.on(events.RETURN_DELIVERED)
-def _return_delivered(s: Session, order_id: int, **_: object) -> None:
+def open_inspection_window(s: Session, order_id: int, **_: object) -> None:
     returns.return_delivered(s, order_id)

@@ -13,15 +13,11 @@ from sqlalchemy.orm import Session
 
 from disputes.models import CLOCK_RUNNING_STATES, CLOSED_STATES, CaseEvent, DisputeCase
 from disputes.models import CaseState as S
-from foundation import clock, transitions
+from foundation import clock, events, transitions
 from foundation.config import current as settings
 from foundation.errors import Conflict
-from marketplace_core import events
 
 SYSTEM = "system"
-# Announced (marketplace_core.events registry) in the closing transaction of every case,
-# with case_id, seller_id, listing_id and the closed state: trust signals listen.
-CASE_CLOSED = "disputes.case_closed"
 
 
 def try_transition(s: Session, case: DisputeCase, to: S, *, actor: str, reason: str,
@@ -37,8 +33,8 @@ def try_transition(s: Session, case: DisputeCase, to: S, *, actor: str, reason: 
         return False
     log(s, case, before, actor, reason, details)
     if to in CLOSED_STATES:
-        events.emit(s, CASE_CLOSED, case_id=case.id, seller_id=case.seller_id,
-                    listing_id=case.listing_id, state=str(to))
+        events.emit(s, events.CaseClosed(
+            case_id=case.id, seller_id=case.seller_id, listing_id=case.listing_id, state=str(to)))
     return True
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from disputes import returns, timers
 from foundation import db, jobs
@@ -10,7 +9,6 @@ from foundation import db, jobs
 log = logging.getLogger(__name__)
 # How often the beat re-checks every deadline, stale case and SLA; the deadlines
 # themselves come from settings.
-SWEEP_EVERY = timedelta(minutes=10)
 
 
 @jobs.job(queue="scheduled")
@@ -37,7 +35,7 @@ TIMER_JOBS = {"seller_response_due": seller_response_due, "info_due": info_due,
               "return_not_shipped": return_not_shipped, "inspection_due": inspection_due}
 
 
-@jobs.periodic(every=SWEEP_EVERY)
+@jobs.job(queue="scheduled")
 def sweep_disputes() -> dict[str, int]:
     """Enqueue the timer job of every overdue deadline (each re-checks when it runs),
     then flag stale cases and SLA breaches."""

@@ -23,6 +23,14 @@ from foundation import clock, jobs
 from foundation.audit.services import record
 from foundation.config import current as settings
 
+# Named, not imported: disputes.tasks imports this module.
+TIMER_JOBS = {
+    "seller_response_due": jobs.named("disputes.tasks.seller_response_due"),
+    "info_due": jobs.named("disputes.tasks.info_due"),
+    "return_not_shipped": jobs.named("disputes.tasks.return_not_shipped"),
+    "inspection_due": jobs.named("disputes.tasks.inspection_due"),
+}
+
 C = DisputeCase
 SYSTEM = machine.SYSTEM
 FRONT_OF_QUEUE = 1
@@ -50,9 +58,7 @@ def arm_inspection_deadline(case: DisputeCase) -> None:
 
 
 def _arm(purpose: str, case: DisputeCase, deadline: datetime) -> None:
-    from disputes import tasks
-
-    task = tasks.TIMER_JOBS[purpose]
+    task = TIMER_JOBS[purpose]
     at = max(deadline, clock.now())
     task.enqueue(case.id, job_id=jobs.timer_id(purpose, "case", case.id, deadline), at=at)
 

@@ -7,8 +7,11 @@
   work, stamps the RQ job id into the log, and commits or rolls back.
 - RQ delivers at least once, so tasks re-check state before acting.
 - Timers use `enqueue_at` with a job id derived from (object, state, deadline).
-- `@periodic(every=...)` tasks are enqueued by a beat that runs inside every
-  worker; a Redis SET NX per time slot keeps many workers from doubling them.
+- Periodic tasks, put on the schedule with `schedule(task, every)` by the composition
+  root (`console.composition`), are enqueued by a beat that runs inside every worker; a
+  Redis SET NX per time slot keeps many workers from doubling them.
+- `named("package.tasks.task")` is a task used from a module that its task module
+  imports (a service arming a timer the task then works): it is looked up when used.
 """
 from __future__ import annotations
 
@@ -141,16 +144,38 @@ def job(queue: str = "default", timeout: int | None = None) -> Callable[[Callabl
     return register
 
 
-def periodic(every: timedelta, queue: str = "scheduled",
-             timeout: int | None = None) -> Callable[[Callable], Task]:
-    """A job that the beat enqueues once per `every` (tasks take no arguments)."""
+def schedule(task: Task, every: timedelta) -> None:
+    """Have the beat enqueue `task` (which takes no arguments) once per `every`."""
+    _periodic[task.spec.name] = PeriodicSpec(task=task, every=every)
 
-    def register(fn: Callable) -> Task:
-        task = job(queue=queue, timeout=timeout)(fn)
-        _periodic[task.spec.name] = PeriodicSpec(task=task, every=every)
-        return task
 
-    return register
+class TaskByName:
+    """A registered task, found by its name when it is used.
+
+    Services arm timers whose task module imports those same services; naming the task
+    instead of importing it keeps the import graph one-way.  The composition root loads
+    every task module, so the name resolves in the app, the workers and the scripts.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def task(self) -> Task:
+        return Task(_resolve(self.name))
+
+    def enqueue(self, *args, **kwargs) -> None:
+        self.task().enqueue(*args, **kwargs)
+
+    def enqueue_now(self, *args, **kwargs) -> Job | None:
+        return self.task().enqueue_now(*args, **kwargs)
+
+
+def named(name: str) -> TaskByName:
+    return TaskByName(name)
+
+
+def registered_tasks() -> dict[str, TaskSpec]:
+    return dict(_tasks)
 
 
 def execute(task_name: str, args: list, kwargs: dict) -> Any:
@@ -170,9 +195,13 @@ def execute(task_name: str, args: list, kwargs: dict) -> Any:
 
 
 def _resolve(task_name: str) -> TaskSpec:
+    """The application's tasks are all registered by the composition root; a task of a
+    module it does not list (a test's, a script's) is loaded by its module's name."""
     if task_name not in _tasks:
-        module = task_name.rsplit(".", 1)[0]
-        importlib.import_module(module)  # registering happens at import
+        importlib.import_module(task_name.rsplit(".", 1)[0])
+    if task_name not in _tasks:
+        raise LookupError(f"no task {task_name!r}: the composition root "
+                          "(console.composition.TASK_MODULES) lists every task module")
     return _tasks[task_name]
 
 

@@ -6,13 +6,13 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 
 from foundation import clock, db
-from foundation.jobs import periodic
+from foundation.jobs import job
 from foundation.staff.models import StaffSession
 
 KEEP_ENDED_SESSIONS = timedelta(days=30)
 
 
-@periodic(every=timedelta(hours=1))
+@job(queue="scheduled")
 def purge_old_sessions() -> int:
     """Drop session rows that ended more than 30 days ago (idempotent)."""
     cutoff = clock.now() - KEEP_ENDED_SESSIONS

@@ -1,7 +1,7 @@
 """Alembic, driven from code: `flask db upgrade`, tests and the demo share this."""
 from __future__ import annotations
 
-from alembic import command
+from alembic import command, op
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -60,8 +60,6 @@ def make_append_only(table: str) -> None:
     TRUNCATE stays possible for the owner of the database (test resets), but no
     application path issues it.
     """
-    from alembic import op
-
     if op.get_bind().dialect.name == "postgresql":
         op.execute("""
             CREATE OR REPLACE FUNCTION refuse_change_append_only() RETURNS trigger AS $$
@@ -79,8 +77,6 @@ def make_append_only(table: str) -> None:
 
 
 def drop_append_only(table: str) -> None:
-    from alembic import op
-
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
     else:

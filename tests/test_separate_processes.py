@@ -9,6 +9,7 @@ instance's one embedded server.  With REDIS_URL set (CI), both use that server.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from datetime import timedelta
 
@@ -32,9 +33,10 @@ CONNECTION_ERRORS = ("could not connect to Redis", "Timeout reading from socket"
 
 
 @pytest.fixture
-def deployments(tmp_path):
-    """Deployments on one migrated database (SQLite on the embedded default), each in an
-    instance folder of its own, so each starts from no Redis at all."""
+def deployments(tmp_path, backing_services):
+    """Deployments on one migrated database (a copy of the suite's migrated SQLite template
+    on the embedded default), each in an instance folder of its own, so each starts from no
+    Redis at all."""
     external_db = os.environ.get("DATABASE_URL", "")
     database_url = external_db or f"sqlite:///{tmp_path / 'app.db'}"
     made: list[Deployment] = []
@@ -49,9 +51,9 @@ def deployments(tmp_path):
         return deployment
 
     if external_db:
-        _empty_postgres(external_db)  # the suite's fixtures own this database's schema
+        _empty_postgres(external_db)
     else:
-        make("migrate").run_cli("db", "upgrade")
+        shutil.copy(backing_services["template"], tmp_path / "app.db")
     yield make
     for deployment in made:
         deployment.stop()

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from foundation import db
 from foundation.errors import DomainError
+from vision import index_store, reindex
 
 
 @click.group("vision")
@@ -23,8 +24,6 @@ def vision_group():
 @with_appcontext
 def reindex_command(recompute_all: bool):
     """Run a re-index; an unfinished run (its worker died) is resumed instead."""
-    from vision import reindex
-
     try:
         with db.unit_of_work() as s:
             run = reindex.resumable_run(s)
@@ -53,8 +52,6 @@ def reindex_command(recompute_all: bool):
 @with_appcontext
 def index_status_command():
     """The saved duplicate index: photos, exact or trained, the journal's fill, as JSON."""
-    from vision import index_store
-
     status = index_store.saved_status()
     if status is None:
         raise click.ClickException("No duplicate index is saved yet (or it is of an older "

@@ -13,15 +13,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from authentication import signals as listing_signals
-from foundation import clock
+from foundation import clock, events
 from foundation.audit.services import record
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
-from marketplace_core import events
 from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatus
-from vision import events as vision_events
 from vision.models import ENGINE_VERSION, DuplicateFlag, FlagKind, FlagStatus
 
 if TYPE_CHECKING:  # the image stack (FAISS, torch) stays out of the web process
@@ -68,8 +65,7 @@ def record_match(s: Session, photo: ListingPhoto, match: Match) -> DuplicateFlag
             s.add(flag)
     except IntegrityError:
         return None
-    events.emit(s, vision_events.DUPLICATE_FLAG_RECORDED, flag_id=flag.id,
-                listing_id=flag.listing_id)
+    events.emit(s, events.DuplicateFlagRecorded(flag_id=flag.id, listing_id=flag.listing_id))
     return flag
 
 
@@ -181,12 +177,11 @@ def review_flag(s: Session, actor: StaffUser, flag_id: int, decision: str,
            before={"status": FlagStatus.OPEN},
            after={"status": flag.status, "note": note, "kind": flag.kind,
                   "listing_id": flag.listing_id, "matched_listing_id": flag.matched_listing_id})
-    events.emit(s, vision_events.DUPLICATE_FLAG_REVIEWED, flag_id=flag.id,
-                listing_id=flag.listing_id, status=str(flag.status))
+    events.emit(s, events.DuplicateFlagReviewed(
+        flag_id=flag.id, listing_id=flag.listing_id, status=str(flag.status)))
     return flag
 
 
-@listing_signals.provide("duplicate_flags")
 def duplicate_flags_signal(s: Session, listing_id: int) -> list[dict]:
     """What reviewers see of this listing's duplicate flags (authentication's workspace)."""
     return [flag_json(f) for f in flags_for_listing(s, listing_id)]

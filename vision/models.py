@@ -147,6 +147,3 @@ class VisionRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
-
-
-from vision import tasks  # noqa: E402,F401  (subscribes to marketplace events)

@@ -34,6 +34,7 @@ from vision.catalogue import is_current
 from vision.index import Match
 from vision.index_store import locked_index
 from vision.matching import Signature, signatures_of
+from vision.modelops import scoring, services
 from vision.models import ENGINE_VERSION, PhotoSignature, SignatureState
 from vision.signature_rows import fill_row
 
@@ -214,8 +215,6 @@ def promoted_duplicate_rule(s: Session) -> DuplicateRule | None:
     """What makes a verified match a duplicate once analysts have promoted a duplicate
     model: its calibrated probability of the match's score against the threshold they
     chose for it.  None (the engine's own threshold decides) until one is promoted."""
-    from vision.modelops import scoring, services  # the registry loads its kinds lazily
-
     loaded = scoring.champion_scorer(s, "duplicate")
     if loaded is None:
         return None

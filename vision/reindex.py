@@ -26,6 +26,9 @@ from marketplace_core.listings.models import ListingPhoto
 from vision.models import RunState, VisionRun
 from vision.pipeline import BatchOutcome, sign_photos
 
+# Named, not imported: vision.tasks imports this module.
+RUN_REINDEX = jobs.named("vision.tasks.run_reindex")
+
 BATCH = 32
 LOCK_SECONDS = 300     # a killed worker's hold on a run lapses after this
 ERROR_MAX = 2000
@@ -48,15 +51,13 @@ def start_run(s: Session, *, requested_by: str, recompute_all: bool = False) -> 
 def request_run(s: Session, actor: StaffUser, *, recompute_all: bool = False) -> VisionRun:
     """An analyst starts a re-index from the console: a pending run, audited, worked by
     the vision queue once this transaction commits."""
-    from vision.tasks import run_reindex
-
     if not actor.can(Permission.VISION_MANAGE_MODELS):
         raise PermissionDenied("Re-indexing needs the vision.manage_models permission.",
                                code="not_a_model_manager")
     run = start_run(s, requested_by=f"staff:{actor.id}", recompute_all=recompute_all)
     record(s, actor, "vision.reindex_requested", "vision_run", run.id,
                  after={"recompute_all": recompute_all})
-    run_reindex.enqueue(run.id)
+    RUN_REINDEX.enqueue(run.id)
     return run
 
 

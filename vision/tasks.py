@@ -1,26 +1,23 @@
 """Vision jobs (queue "vision") and the marketplace events that start them.
 
-photo.stored -> sign_stored_photo(photo_id), enqueued after the upload commits (the
+PhotoStored -> sign_stored_photo(photo_id), enqueued after the upload commits (the
 event's handler runs inside the upload's transaction; `Task.enqueue` defers the enqueue
-to its commit and drops it on rollback). photo.removed -> forget_removed_photo(photo_id).
+to its commit and drops it on rollback). PhotoRemoved -> forget_removed_photo(photo_id).
 Both re-check the database first, so a second delivery changes nothing. A periodic
 sweep signs photos whose job was lost.
 
-The image stack (torch, FAISS) is imported inside the jobs: this module is imported with
-the models (to subscribe to the events) by every process, web included.
+Every process loads this module (the composition root lists it), web included.
 """
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from foundation.config import current as settings
 from foundation.db import session
-from foundation.jobs import job, periodic, warm_in_worker
-from marketplace_core import events
-from vision import catalogue, duplicates  # noqa: F401  (duplicates: its reviewers' signal)
+from foundation.jobs import job, warm_in_worker
+from vision import catalogue, embedding, pipeline, reindex
 
 log = logging.getLogger(__name__)
 CATCH_UP_BATCH = 64  # one model load and one index save per batch in a forked job
@@ -32,7 +29,7 @@ def import_image_stack() -> None:
     would otherwise spend before its first photo.  Only imported, never run: a parent
     that has run a torch (OpenMP) kernel hands its horses a thread pool that no longer
     exists, and they hang in their first parallel kernel."""
-    from vision import pipeline  # noqa: F401  (imports torch, torchvision and FAISS)
+    embedding.import_model_libraries()
 
 
 @job(queue="vision", timeout=900)
@@ -43,15 +40,13 @@ def sign_stored_photo(photo_id: int) -> dict:
     s = session()
     if catalogue.is_signed_and_current(s, photo_id):
         return {"signed": 0, "failed": 0, "flags": 0, "skipped": 1}
-    from vision import pipeline
-
     ids = catalogue.unsigned_photo_ids(s, first=photo_id, limit=CATCH_UP_BATCH)
     outcome = pipeline.sign_photos(s, ids)
     return {"signed": outcome.signed, "failed": outcome.failed, "flags": outcome.flags,
             "skipped": outcome.skipped}
 
 
-@periodic(every=timedelta(minutes=10), queue="vision", timeout=900)
+@job(queue="vision", timeout=900)
 def sign_forgotten_photos() -> dict:
     """The sweep for photos whose job was lost (a worker killed mid-batch leaves them
     unsigned, claimed until the claim lapses): sign the oldest unsigned batch. Off with
@@ -62,33 +57,25 @@ def sign_forgotten_photos() -> dict:
     ids = catalogue.unsigned_photo_ids(s, limit=CATCH_UP_BATCH)
     if not ids:
         return {"signed": 0, "failed": 0, "flags": 0}
-    from vision import pipeline
-
     outcome = pipeline.sign_photos(s, ids)
     return {"signed": outcome.signed, "failed": outcome.failed, "flags": outcome.flags}
 
 
 @job(queue="vision")
 def forget_removed_photo(photo_id: int) -> bool:
-    from vision import pipeline
-
     return pipeline.forget_photo(session(), photo_id)
 
 
 @job(queue="vision", timeout=24 * 3600)
 def run_reindex(run_id: int) -> str:
     """Work a re-index run (started from the console or the API) to its end."""
-    from vision import reindex
-
     return reindex.advance(run_id).state
 
 
-@events.on(events.PHOTO_STORED)
 def sign_after_commit(s: Session, *, listing_id: int, photo_id: int) -> None:
     if settings().VISION_SIGN_ON_UPLOAD:
         sign_stored_photo.enqueue(photo_id)
 
 
-@events.on(events.PHOTO_REMOVED)
 def forget_after_commit(s: Session, *, listing_id: int, photo_id: int) -> None:
     forget_removed_photo.enqueue(photo_id)

@@ -5,35 +5,34 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from console.admin.account import AccountView
+from console.admin.audit import AuditLogView
+from console.admin.authentication import AuthenticationQueueView
+from console.admin.authentication_metrics import AuthenticationMetricsView
+from console.admin.authentication_skills import AuthenticationSkillsView
+from console.admin.disputes import DisputesQueueView
+from console.admin.disputes_metrics import DisputesMetricsView
+from console.admin.home import HomeView
+from console.admin.jobs import JobsView
+from console.admin.marketplace import ListingAdminView, MemberAdminView
+from console.admin.money import (
+    LedgerAccountView,
+    LedgerTransactionView,
+    OrderAdminView,
+    PayoutView,
+    ShipmentAdminView,
+)
+from console.admin.staff import StaffManagementView
+from console.admin.trust import TrustSellersView, TrustWeightsView
+from console.admin.trust_feed import TrustExposureView, TrustFeedView
+from console.admin.vision_duplicates import DuplicatesView
+from console.admin.vision_models import VisionModelsView
+from console.admin.vision_reindex import ReindexView
 from console.formatting import inr
 from console.security import csp_nonce
 
 
 def init_admin(app: Flask) -> Admin:
-    from console.admin.account import AccountView
-    from console.admin.audit import AuditLogView
-    from console.admin.authentication import AuthenticationQueueView
-    from console.admin.authentication_metrics import AuthenticationMetricsView
-    from console.admin.authentication_skills import AuthenticationSkillsView
-    from console.admin.disputes import DisputesQueueView
-    from console.admin.disputes_metrics import DisputesMetricsView
-    from console.admin.home import HomeView
-    from console.admin.jobs import JobsView
-    from console.admin.marketplace import ListingAdminView, MemberAdminView
-    from console.admin.money import (
-        LedgerAccountView,
-        LedgerTransactionView,
-        OrderAdminView,
-        PayoutView,
-        ShipmentAdminView,
-    )
-    from console.admin.staff import StaffManagementView
-    from console.admin.trust import TrustSellersView, TrustWeightsView
-    from console.admin.trust_feed import TrustExposureView, TrustFeedView
-    from console.admin.vision_duplicates import DuplicatesView
-    from console.admin.vision_models import VisionModelsView
-    from console.admin.vision_reindex import ReindexView
-
     admin = Admin(app, name="Posh Trust Console", url="/console",
                   index_view=HomeView(url="/console", name="Home"),
                   theme=Bootstrap4Theme(base_template="admin/console_master.html"),

@@ -11,10 +11,14 @@ from console.admin.base import StaffModelView
 from console.formatting import inr
 from foundation import db
 from foundation.staff.permissions import Permission
+from marketplace_core.ledger import invariants as ledger_invariants
 from marketplace_core.ledger import queries as ledger_queries
 from marketplace_core.ledger.models import Account, LedgerTransaction, Payout
 from marketplace_core.orders import queries as order_queries
 from marketplace_core.orders.models import Order, OrderEvent
+from marketplace_core.shipping import queries as shipping_queries
+from marketplace_core.shipping import services as shipping
+from marketplace_core.shipping.models import Shipment
 
 
 def _money(_view, _context, model, name):
@@ -68,7 +72,6 @@ class OrderAdminView(StaffModelView):
         return ledger_queries.transactions_for_order(db.session(), order.id)
 
     def shipment(self, order: Order):
-        from marketplace_core.shipping import services as shipping
         return shipping.shipment_for_order(db.session(), order.id)
 
 
@@ -87,7 +90,7 @@ class LedgerTransactionView(StaffModelView):
         super().__init__(LedgerTransaction, **kwargs)
 
     def health(self) -> dict:
-        return ledger_queries.ledger_health(db.session())
+        return ledger_invariants.ledger_health(db.session())
 
 
 class LedgerAccountView(StaffModelView):
@@ -129,9 +132,7 @@ class ShipmentAdminView(StaffModelView):
     details_template = "console/shipment_details.html"
 
     def __init__(self, **kwargs):
-        from marketplace_core.shipping.models import Shipment
         super().__init__(Shipment, **kwargs)
 
     def events(self, shipment) -> list:
-        from marketplace_core.shipping import queries as shipping_queries
         return shipping_queries.tracking_events(db.session(), shipment.id)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from foundation.audit.models import AuditEvent
+from foundation.jobs import current_job_id
 from foundation.staff.models import StaffUser
 
 
@@ -32,8 +33,6 @@ context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
 def record(s: Session, actor: StaffUser | None, action: str, object_type: str,
            object_id: Any = None, *, before: dict | None = None,
            after: dict | None = None, actor_label: str | None = None) -> AuditEvent:
-    from foundation.jobs import current_job_id  # jobs imports db only; avoid a cycle
-
     ctx = context.get()
     job_id = current_job_id.get()
     event = AuditEvent(

@@ -16,6 +16,7 @@ from flask import Blueprint, g
 from foundation import db
 from foundation.errors import NotAuthenticated, PermissionDenied
 from foundation.web import bearer_token, register_json_errors
+from marketplace_core.members.services import resolve_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_json_errors(bp)
@@ -73,8 +74,6 @@ def endpoint_name(view: Callable) -> str:
 def _with_auth(view: Callable, auth: str) -> Callable:
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        from marketplace_core.members.services import resolve_token
-
         g.member = None
         token = bearer_token()
         if token:

@@ -125,3 +125,11 @@ def _held_per_order(s: Session) -> defaultdict[int, int]:
         .where(Account.kind == AccountKind.ORDER_HELD)
         .group_by(Account.order_id)).all()
     return defaultdict(int, dict(rows))
+
+
+def ledger_health(s: Session) -> dict:
+    """What the console's ledger page shows: the invariant check's problems (none when the
+    books are right), the newest transaction id and the sum of every entry (zero)."""
+    return {"problems": check_invariants(s),
+            "transactions": s.scalar(select(func.max(LedgerTransaction.id))) or 0,
+            "entries_sum": s.scalar(select(paise_sum(Entry.amount_paise)))}

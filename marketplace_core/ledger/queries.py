@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from foundation.errors import NotFound
@@ -101,17 +101,6 @@ def transactions_for_order(s: Session, order_id: int) -> list[LedgerTransaction]
 def account_balance(s: Session, account: Account) -> int:
     """The account's balance on its normal side (what the platform owes is positive)."""
     return accounts.balance(s, account)
-
-
-def ledger_health(s: Session) -> dict:
-    """What the console's ledger page shows: the invariant check's problems (none when the
-    books are right), the newest transaction id and the sum of every entry (zero)."""
-    # invariants reads this module's constants, so import it where it is used.
-    from marketplace_core.ledger.invariants import check_invariants
-
-    return {"problems": check_invariants(s),
-            "transactions": s.scalar(select(func.max(LedgerTransaction.id))) or 0,
-            "entries_sum": s.scalar(select(paise_sum(Entry.amount_paise)))}
 
 
 def _credits_where(condition):

@@ -14,12 +14,11 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, events
 from foundation.audit.services import record
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
-from marketplace_core import events
 from marketplace_core.listings.models import (
     Listing,
     ListingEvent,
@@ -142,8 +141,8 @@ def _record_price_change(s: Session, listing: Listing, old_price: int) -> None:
     s.add(PriceChange(listing_id=listing.id, old_price_paise=old_price,
                       new_price_paise=listing.price_paise, changed_at=clock.now()))
     if listing.price_paise < old_price and listing.status == S.LIVE:
-        events.emit(s, events.LISTING_PRICE_DROPPED, listing_id=listing.id, old=old_price,
-                    new=listing.price_paise)
+        events.emit(s, events.ListingPriceDropped(
+            listing_id=listing.id, old=old_price, new=listing.price_paise))
 
 
 # --- photos --------------------------------------------------------------------------
@@ -163,7 +162,7 @@ def add_photo(s: Session, seller: Member, listing: Listing, *, media_key: str, w
     s.flush()
     s.refresh(listing, ["photos"])
     _photos_changed(s, listing, seller)
-    events.emit(s, events.PHOTO_STORED, listing_id=listing.id, photo_id=photo.id)
+    events.emit(s, events.PhotoStored(listing_id=listing.id, photo_id=photo.id))
     return photo
 
 
@@ -179,7 +178,7 @@ def remove_photo(s: Session, seller: Member, listing: Listing, photo_id: int) ->
     for position, remaining in enumerate(listing.photos):
         remaining.position = position
     _photos_changed(s, listing, seller)
-    events.emit(s, events.PHOTO_REMOVED, listing_id=listing.id, photo_id=photo_id)
+    events.emit(s, events.PhotoRemoved(listing_id=listing.id, photo_id=photo_id))
 
 
 def reorder_photos(s: Session, seller: Member, listing: Listing, photo_ids: list[int]) -> None:
@@ -247,15 +246,14 @@ def _go_live_or_review(s: Session, listing: Listing, reason: str, actor: str) ->
     if needs_authentication(listing):
         if before != S.PENDING_AUTHENTICATION:
             _set_status(s, listing, S.PENDING_AUTHENTICATION, reason, actor)
-        events.emit(s, events.LISTING_NEEDS_AUTHENTICATION, listing_id=listing.id,
-                    reason=reason)
+        events.emit(s, events.ListingNeedsAuthentication(listing_id=listing.id, reason=reason))
         return
     if before != S.LIVE:
         _set_status(s, listing, S.LIVE, reason, actor)
         now = clock.now()
         listing.published_at = listing.published_at or now
         listing.last_shared_at = listing.last_shared_at or now
-        events.emit(s, events.LISTING_WENT_LIVE, listing_id=listing.id)
+        events.emit(s, events.ListingWentLive(listing_id=listing.id))
 
 
 def hold_for_review(s: Session, listing: Listing, reason: str, actor: str) -> bool:
@@ -265,7 +263,7 @@ def hold_for_review(s: Session, listing: Listing, reason: str, actor: str) -> bo
     if listing.status != S.LIVE or listing.is_authenticated:
         return False
     _set_status(s, listing, S.PENDING_AUTHENTICATION, reason, actor)
-    events.emit(s, events.LISTING_NEEDS_AUTHENTICATION, listing_id=listing.id, reason=reason)
+    events.emit(s, events.ListingNeedsAuthentication(listing_id=listing.id, reason=reason))
     return True
 
 
@@ -303,7 +301,7 @@ def _remove(s: Session, listing: Listing, reason: str, actor: str) -> None:
     _set_status(s, listing, S.REMOVED, reason[:60], actor)
     listing.removed_at = clock.now()
     listing.removed_reason = reason
-    events.emit(s, events.LISTING_REMOVED, listing_id=listing.id, reason=reason)
+    events.emit(s, events.ListingRemoved(listing_id=listing.id, reason=reason))
 
 
 def mark_sold(s: Session, listing: Listing, order_ref: str) -> None:

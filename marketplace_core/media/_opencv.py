@@ -8,27 +8,9 @@ limit whatever OpenCV does, so a late import only loses the second line of defen
 """
 from __future__ import annotations
 
-import logging
-import os
-import sys
+from marketplace_core.media.limits import DEFAULT_LIMITS, PIXEL_LIMIT_VARIABLE, cap_opencv_pixels
 
-from marketplace_core.media.limits import DEFAULT_LIMITS
-
-PIXEL_LIMIT_VARIABLE = "OPENCV_IO_MAX_IMAGE_PIXELS"
-logger = logging.getLogger(__name__)
-
-
-def _cap_opencv_pixels(limit: int) -> None:
-    current = os.environ.get(PIXEL_LIMIT_VARIABLE, "")
-    if current.isdigit() and 0 < int(current) <= limit:
-        return  # an operator chose a stricter limit; keep it
-    if "cv2" in sys.modules:
-        logger.warning("cv2 was imported before marketplace_core.media; OpenCV keeps its "
-                       "default pixel limit in this process")
-    os.environ[PIXEL_LIMIT_VARIABLE] = str(limit)
-
-
-_cap_opencv_pixels(DEFAULT_LIMITS.max_pixels)
+cap_opencv_pixels(DEFAULT_LIMITS.max_pixels)
 
 import cv2  # noqa: E402  (must follow the environment change above)
 

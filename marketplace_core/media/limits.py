@@ -5,9 +5,14 @@ The defaults are product decisions (ours); callers that need other values pass t
 """
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+PIXEL_LIMIT_VARIABLE = "OPENCV_IO_MAX_IMAGE_PIXELS"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +51,14 @@ class ImageLimits:
 
 
 DEFAULT_LIMITS = ImageLimits()
+
+
+def cap_opencv_pixels(limit: int) -> None:
+    """Put OpenCV's decoder pixel limit in the environment, where it reads it when it loads."""
+    current = os.environ.get(PIXEL_LIMIT_VARIABLE, "")
+    if current.isdigit() and 0 < int(current) <= limit:
+        return  # an operator chose a stricter limit; keep it
+    if "cv2" in sys.modules:
+        logger.warning("cv2 was imported before marketplace_core.media; OpenCV keeps its "
+                       "default pixel limit in this process")
+    os.environ[PIXEL_LIMIT_VARIABLE] = str(limit)

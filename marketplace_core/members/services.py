@@ -10,10 +10,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foundation import clock, passwords
+from foundation import clock, events, passwords
 from foundation.audit.services import record
 from foundation.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
-from marketplace_core import events
 from marketplace_core.members.models import Follow, Member, MemberToken
 
 TOKEN_LIFETIME = timedelta(days=30)
@@ -127,7 +126,7 @@ def follow(s: Session, follower: Member, followee: Member) -> bool:
             s.flush()
     except IntegrityError:
         return False  # a concurrent follow won
-    events.emit(s, events.MEMBER_FOLLOWED, follower_id=follower.id, followee_id=followee.id)
+    events.emit(s, events.MemberFollowed(follower_id=follower.id, followee_id=followee.id))
     return True
 
 

@@ -13,15 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, events
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from marketplace_core import events
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingStatus
 from marketplace_core.members.models import Member
 from marketplace_core.members.services import get_member
-from marketplace_core.offers import events as offer_events
 from marketplace_core.offers import guards, machine, pricing
 from marketplace_core.offers.models import (
     ACTIVE_STATES,
@@ -215,7 +213,7 @@ def make_bundle_offer(s: Session, buyer: Member, bundle: Bundle, amount_paise: i
                   seller_amount_paise=price.total_paise, list_price_paise=price.total_paise,
                   payment_method=payment_method)
     machine.open_offer(s, offer, actor=guards.actor(buyer), reason="bundle_offer_made")
-    events.emit(s, offer_events.OFFER_MADE, offer_id=offer.id)
+    events.emit(s, events.OfferMade(offer_id=offer.id))
     return offer
 
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, events
 from foundation.errors import Conflict
-from marketplace_core import events
 from marketplace_core.listings.models import Listing
 from marketplace_core.members.models import Member
 from marketplace_core.offers import bundles, guards, machine
-from marketplace_core.offers import events as offer_events
 from marketplace_core.offers.models import Bundle, BundleState, Offer
 from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order, OrderSource
@@ -98,7 +96,7 @@ def _close_bundle(s: Session, bundle: Bundle, *, purchase_key: str) -> None:
 def _record_bundle_order(s: Session, bundle: Bundle, order: Order) -> None:
     bundle.order_id = order.id
     s.flush()
-    events.emit(s, offer_events.BUNDLE_PURCHASED, bundle_id=bundle.id, order_id=order.id)
+    events.emit(s, events.BundlePurchased(bundle_id=bundle.id, order_id=order.id))
 
 
 def _offer_key(offer: Offer) -> str:

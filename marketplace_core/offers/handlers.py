@@ -1,9 +1,5 @@
 """Reactions to the marketplace's events: an item that sold or left the site closes the
 open offers that need it (directly or through a bundle), in the same transaction.
-
-Loaded from the bottom of models.py, so that the app, workers and scripts all register
-these; it therefore imports `machine` as a module (not names from it) to stay safe
-while models.py is still initialising.
 """
 from __future__ import annotations
 
@@ -12,20 +8,17 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace_core import events
 from marketplace_core.offers import machine
 from marketplace_core.offers.models import ACTIVE_STATES, BundleItem, Offer
 from marketplace_core.orders.models import OrderItem
 
 
-@events.on(events.ORDER_PLACED)
 def close_offers_on_sold_items(s: Session, order_id: int) -> None:
     listing_ids = list(s.scalars(select(OrderItem.listing_id)
                                  .where(OrderItem.order_id == order_id)))
     supersede_for_listings(s, listing_ids, "item_sold")
 
 
-@events.on(events.LISTING_REMOVED)
 def close_offers_on_removed_listing(s: Session, listing_id: int, reason: str) -> None:
     supersede_for_listings(s, [listing_id], "listing_removed")
 

@@ -22,12 +22,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foundation import clock, jobs
+from foundation import clock, events, jobs
 from foundation.config import current as settings
 from foundation.errors import Conflict
-from marketplace_core import events
-from marketplace_core.offers import events as offer_events
 from marketplace_core.offers.models import ACTIVE_STATES, Offer, OfferEvent, OfferState
+
+# Named, not imported: marketplace_core.offers.tasks imports this module.
+EXPIRE_OFFER = jobs.named("marketplace_core.offers.tasks.expire_offer")
 
 S = OfferState
 BUYER, SELLER = "buyer", "seller"
@@ -71,7 +72,7 @@ def counter(s: Session, offer: Offer, side: str, amount_paise: int, *, actor: st
     _transition(s, offer, AWAITS[side], expected=(offer.state,), actor=actor,
                 reason=f"{side}_countered", values=values, before_deadline=True)
     _arm_expiry_timer(offer)
-    events.emit(s, offer_events.OFFER_COUNTERED, offer_id=offer.id, by=side)
+    events.emit(s, events.OfferCountered(offer_id=offer.id, by=side))
     return offer
 
 
@@ -89,14 +90,14 @@ def claim_acceptance(s: Session, offer: Offer, side: str, *, actor: str,
 def record_order(s: Session, offer: Offer, order_id: int) -> None:
     offer.order_id = order_id
     s.flush()
-    events.emit(s, offer_events.OFFER_ACCEPTED, offer_id=offer.id, order_id=order_id)
+    events.emit(s, events.OfferAccepted(offer_id=offer.id, order_id=order_id))
 
 
 def decline(s: Session, offer: Offer, side: str, *, actor: str) -> Offer:
     _require_turn(offer, side)
     _transition(s, offer, S.DECLINED, expected=(offer.state,), actor=actor,
                 reason=f"{side}_declined", before_deadline=True)
-    events.emit(s, offer_events.OFFER_CLOSED, offer_id=offer.id, state=offer.state)
+    events.emit(s, events.OfferClosed(offer_id=offer.id, state=offer.state))
     return offer
 
 
@@ -109,7 +110,7 @@ def withdraw(s: Session, offer: Offer, side: str, *, actor: str) -> Offer:
                        code="not_your_proposal")
     _transition(s, offer, S.WITHDRAWN, expected=(offer.state,), actor=actor,
                 reason=f"{side}_withdrew", before_deadline=True)
-    events.emit(s, offer_events.OFFER_CLOSED, offer_id=offer.id, state=offer.state)
+    events.emit(s, events.OfferClosed(offer_id=offer.id, state=offer.state))
     return offer
 
 
@@ -129,7 +130,7 @@ def expire(s: Session, offer_id: int, state: str | None = None,
     if not _try_transition(s, offer, S.EXPIRED, expected=(offer.state,), actor=SYSTEM,
                            reason="expired", after_deadline=True):
         return False
-    events.emit(s, offer_events.OFFER_CLOSED, offer_id=offer.id, state=offer.state)
+    events.emit(s, events.OfferClosed(offer_id=offer.id, state=offer.state))
     return True
 
 
@@ -139,7 +140,7 @@ def supersede(s: Session, offers: Iterable[Offer], reason: str) -> int:
     for offer in offers:
         if offer.state in ACTIVE_STATES and _try_transition(
                 s, offer, S.SUPERSEDED, expected=ACTIVE_STATES, actor=SYSTEM, reason=reason):
-            events.emit(s, offer_events.OFFER_CLOSED, offer_id=offer.id, state=offer.state)
+            events.emit(s, events.OfferClosed(offer_id=offer.id, state=offer.state))
             closed += 1
     return closed
 
@@ -197,10 +198,8 @@ def _log(s: Session, offer: Offer, before: str | None, actor: str, reason: str) 
 
 
 def _arm_expiry_timer(offer: Offer) -> None:
-    from marketplace_core.offers.tasks import expire_offer  # the task module imports us
-
     deadline = offer.expires_at
-    expire_offer.enqueue(offer.id, offer.state, deadline.isoformat(), at=deadline,
+    EXPIRE_OFFER.enqueue(offer.id, offer.state, deadline.isoformat(), at=deadline,
                          job_id=jobs.timer_id(f"expire-{offer.state}", "offer", offer.id,
                                               deadline))
 

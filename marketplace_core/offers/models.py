@@ -172,7 +172,3 @@ class SellerBundleDiscount(Base):
     percent: Mapped[int] = mapped_column(Integer)
     min_items: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-
-
-# Event handlers register when the models load: the app, workers and scripts all load them.
-from marketplace_core.offers import handlers  # noqa: E402,F401  isort: skip

@@ -10,13 +10,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from foundation import events
 from foundation.errors import Conflict, NotFound, ValidationFailed
-from marketplace_core import events
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing
 from marketplace_core.members.models import Member
 from marketplace_core.offers import checkout, guards, machine, pricing
-from marketplace_core.offers import events as offer_events
 from marketplace_core.offers.machine import BUYER, SELLER
 from marketplace_core.offers.models import (
     ACTIVE_STATES,
@@ -76,7 +75,7 @@ def make_offer(s: Session, buyer: Member, listing_id: int, amount_paise: int,
                   seller_amount_paise=listing.price_paise,
                   list_price_paise=listing.price_paise, payment_method=payment_method)
     machine.open_offer(s, offer, actor=guards.actor(buyer), reason="offer_made")
-    events.emit(s, offer_events.OFFER_MADE, offer_id=offer.id)
+    events.emit(s, events.OfferMade(offer_id=offer.id))
     return offer
 
 
@@ -105,8 +104,8 @@ def send_offers_to_likers(s: Session, seller: Member, listing_id: int,
                       seller_amount_paise=amount_paise, list_price_paise=listing.price_paise)
         sent.append(machine.open_offer(s, offer, actor=guards.actor(seller),
                                        reason="offer_to_likers"))
-    events.emit(s, offer_events.OFFERS_SENT_TO_LIKERS, listing_id=listing.id,
-                offer_ids=[offer.id for offer in sent])
+    events.emit(s, events.OffersSentToLikers(
+        listing_id=listing.id, offer_ids=tuple(offer.id for offer in sent)))
     return sent
 
 

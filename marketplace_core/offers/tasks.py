@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from foundation import db, jobs
 from marketplace_core.offers import machine
@@ -11,7 +11,6 @@ log = logging.getLogger(__name__)
 # How often the sweep looks for offers whose timer was lost (an operational cadence, not
 # a marketplace rule: an offer is never accepted after its deadline either way, because
 # acceptance checks the deadline itself).
-SWEEP_EVERY = timedelta(minutes=5)
 
 
 @jobs.job(queue="scheduled")
@@ -20,7 +19,7 @@ def expire_offer(offer_id: int, state: str, deadline: str) -> bool:
     return machine.expire(db.session(), offer_id, state, datetime.fromisoformat(deadline))
 
 
-@jobs.periodic(every=SWEEP_EVERY)
+@jobs.job(queue="scheduled")
 def sweep_expired_offers() -> int:
     s = db.session()
     expired = sum(machine.expire(s, offer_id) for offer_id in machine.overdue_offer_ids(s))

@@ -17,16 +17,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from foundation import clock, jobs
+from foundation import clock, events, jobs
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from marketplace_core import events
 from marketplace_core.ledger import services as ledger
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingStatus
 from marketplace_core.members.models import Member
 from marketplace_core.orders import payments
 from marketplace_core.orders.models import Order, OrderEvent, OrderItem, OrderSource, OrderStatus
+
+# Named, not imported: marketplace_core.orders.tasks (through services) imports this module.
+AUTO_CANCEL_ORDER = jobs.named("marketplace_core.orders.tasks.auto_cancel_order")
 
 MAX_ITEMS = 50
 MAX_KEY_LENGTH = 100
@@ -208,7 +210,7 @@ def _charge_and_record(s: Session, buyer: Member, locked: list[Listing],
                              note=f"{source} via {payment_method}", occurred_at=clock.now()))
             ledger.capture_payment(s, order.id, buyer.id, order.seller_id, total,
                                    f"order:{order.id}:capture", capture.provider_ref)
-            events.emit(s, events.ORDER_PLACED, order_id=order.id)
+            events.emit(s, events.OrderPlaced(order_id=order.id))
     except BaseException:
         if capture is not None:
             provider.void(provider_ref=capture.provider_ref)
@@ -225,9 +227,7 @@ def _mark_sold(s: Session, listing: Listing, order: Order) -> None:
 
 
 def _arm_auto_cancel(order: Order) -> None:
-    from marketplace_core.orders import tasks
-
     deadline = auto_cancel_deadline(order)
-    tasks.auto_cancel_order.enqueue(
+    AUTO_CANCEL_ORDER.enqueue(
         order.id, job_id=jobs.timer_id("auto_cancel_placed", "order", order.id, deadline),
         at=deadline)

@@ -7,10 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, events
 from foundation.config import current as settings
 from foundation.errors import Conflict, PermissionDenied, ValidationFailed
-from marketplace_core import events
 from marketplace_core.members.models import Member
 from marketplace_core.orders.models import Order, OrderStatus, Rating
 
@@ -37,7 +36,7 @@ def rate_order(s: Session, order: Order, buyer: Member, *, stars: int, text: str
             s.flush()
     except IntegrityError:
         raise Conflict("You have already rated this order.", code="already_rated") from None
-    events.emit(s, events.ORDER_RATED, order_id=order.id, seller_id=order.seller_id)
+    events.emit(s, events.OrderRated(order_id=order.id, seller_id=order.seller_id))
     return rating
 
 

@@ -21,10 +21,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foundation import clock, jobs
+from foundation import clock, events, jobs
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from marketplace_core import events
 from marketplace_core.ledger import services as ledger
 from marketplace_core.listings import services as listings
 from marketplace_core.members.models import Member
@@ -40,6 +39,10 @@ from marketplace_core.orders.placement import (
     new_idempotency_key,
     place_order,
 )
+
+# Named, not imported: marketplace_core.orders.tasks imports this module.
+REFUND_AT_PROVIDER = jobs.named("marketplace_core.orders.tasks.refund_at_provider")
+AUTO_ACCEPT_ORDER = jobs.named("marketplace_core.orders.tasks.auto_accept_order")
 
 __all__ = [
     "accept", "acceptance_deadline", "auto_accept_if_due", "auto_cancel_deadline",
@@ -151,7 +154,7 @@ def mark_delivered(s: Session, order: Order, at: datetime | None = None) -> Orde
     order.delivered_at = at
     s.flush()
     _arm_auto_accept(order)
-    events.emit(s, events.ORDER_DELIVERED, order_id=order.id)
+    events.emit(s, events.OrderDelivered(order_id=order.id))
     return order
 
 
@@ -214,8 +217,6 @@ def _too_early_message(order: Order) -> str:
 
 
 def _cancel(s: Session, order: Order, *, by: str, actor: str, reason: str) -> None:
-    from marketplace_core.orders import tasks
-
     _transition(s, order, S.CANCELLED, kind="cancelled", actor=actor, note=reason)
     held = ledger.order_money(s, order.id)["held_paise"]
     if held > 0:
@@ -227,8 +228,8 @@ def _cancel(s: Session, order: Order, *, by: str, actor: str, reason: str) -> No
     order.cancelled_by = by
     order.cancel_reason = reason
     s.flush()
-    tasks.refund_at_provider.enqueue(order.id)
-    events.emit(s, events.ORDER_CANCELLED, order_id=order.id, reason=reason)
+    REFUND_AT_PROVIDER.enqueue(order.id)
+    events.emit(s, events.OrderCancelled(order_id=order.id, reason=reason))
 
 
 # --- acceptance ----------------------------------------------------------------------
@@ -266,7 +267,7 @@ def _complete(s: Session, order: Order, *, by: str, actor: str) -> None:
     order.completed_at = clock.now()
     order.completed_by = by
     s.flush()
-    events.emit(s, events.ORDER_COMPLETED, order_id=order.id)
+    events.emit(s, events.OrderCompleted(order_id=order.id))
 
 
 def _commission(order: Order) -> int:
@@ -369,7 +370,7 @@ def refund_for_case(s: Session, order: Order, case_ref: str, refund_paise: int) 
     order.completed_at = clock.now()
     order.completed_by = "case"
     s.flush()
-    events.emit(s, events.ORDER_COMPLETED, order_id=order.id)
+    events.emit(s, events.OrderCompleted(order_id=order.id))
     return order
 
 
@@ -430,9 +431,7 @@ def _clean_reason(reason: str) -> str:
 
 
 def _arm_auto_accept(order: Order) -> None:
-    from marketplace_core.orders import tasks
-
     deadline = max(acceptance_deadline(order), clock.now())
-    tasks.auto_accept_order.enqueue(
+    AUTO_ACCEPT_ORDER.enqueue(
         order.id, job_id=jobs.timer_id("auto_accept_delivered", "order", order.id, deadline),
         at=deadline)

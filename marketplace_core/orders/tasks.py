@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
 # How often the beat looks for overdue orders and due payouts; the rules themselves
 # (21 days, 3 days, the payout interval) come from settings.
-SWEEP_EVERY = timedelta(minutes=15)
-PAYOUT_RUN_EVERY = timedelta(hours=1)
 
 
 @jobs.job(queue="scheduled")
@@ -47,7 +45,7 @@ def refund_at_provider(order_id: int) -> None:
                                    reference=f"order-{order_id}-refund")
 
 
-@jobs.periodic(every=SWEEP_EVERY)
+@jobs.job(queue="scheduled")
 def sweep_orders() -> None:
     """Catch lost timers: unshipped orders past day 21, delivered orders past the
     acceptance window and not held by a case."""
@@ -72,7 +70,7 @@ def sweep_orders() -> None:
                  len(overdue_delivered))
 
 
-@jobs.periodic(every=PAYOUT_RUN_EVERY)
+@jobs.job(queue="scheduled")
 def run_payouts() -> None:
     """Start this slot's payouts (committed first, so the money shows as in flight), then
     hand each to its own job for the bank."""

@@ -28,9 +28,16 @@ from marketplace_core.media._opencv import cv2
 from marketplace_core.media.intake import NormalisedImage, inspect_and_normalise
 from marketplace_core.members import services as members
 from marketplace_core.members.models import Member
+from marketplace_core.offers import services as offers
+from marketplace_core.orders import payouts
+from marketplace_core.orders import services as orders
+from marketplace_core.orders.models import Order, OrderStatus
+from marketplace_core.orders.ratings import rate_order
 from marketplace_core.seed.catalog import ProductSpec, generate_catalog
 from marketplace_core.seed.models import DemoListingTruth, DemoMemberTaste
 from marketplace_core.seed.photos import encode_jpeg, listing_angles, render_product
+from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
+from marketplace_core.social import comments, likes, parties, shares
 
 Progress = Callable[[str, int, int], None]
 DEMO_MEMBER_PASSWORD = "demo-member-2026"
@@ -268,8 +275,6 @@ def _post_listing(s, media, seller, spec, images, rng, reuse, report) -> Listing
 # --- social --------------------------------------------------------------------------
 
 def _seed_social(rng, member_ids, tastes, listing_specs, real_now, report, progress):
-    from marketplace_core.social import comments, likes, parties, shares
-
     live = _live_listing_sellers()
     steps = len(member_ids)
     with db.unit_of_work() as s:
@@ -379,8 +384,6 @@ def _buyer_for(rng, member_ids, tastes, spec, seller_id) -> int:
 
 def _trade(rng, listing_id: int, buyer_id: int, final: str, real_now: datetime) -> str:
     """One sale, walked through time to `final`; returns the state it reached."""
-    from marketplace_core.orders import services as orders
-    from marketplace_core.orders.ratings import rate_order
 
     ages = {"completed": (8, 25), "cancelled": (9, 12), "delivered": (2, 3),
             "shipped": (1, 3), "placed": (0, 1)}
@@ -424,16 +427,12 @@ def _trade(rng, listing_id: int, buyer_id: int, final: str, real_now: datetime) 
 
 def _carrier(order_id: int, to: str, at: datetime) -> None:
     """Tracking scans through the real signed-webhook path, as the carrier sends them."""
-    from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
-
     clock.freeze(at)
     SimulatedCarrier(in_process_transport).advance(order_id, to)
 
 
 def _negotiate(rng, listing_id: int, buyer_id: int, seller_id: int, real_now: datetime) -> bool:
     """An offer left at some step of its negotiation: pending, countered, declined, bought."""
-    from marketplace_core.offers import services as offers
-
     clock.freeze(real_now - timedelta(hours=rng.randint(1, 20)))
     try:
         with db.unit_of_work() as s:
@@ -458,8 +457,6 @@ def _negotiate(rng, listing_id: int, buyer_id: int, seller_id: int, real_now: da
 
 def _seed_payouts(real_now: datetime) -> None:
     """Sellers with released money get a bank account and yesterday's payout."""
-    from marketplace_core.orders import payouts
-    from marketplace_core.orders.models import Order, OrderStatus
 
     clock.freeze(real_now - timedelta(days=1))
     with db.unit_of_work() as s:

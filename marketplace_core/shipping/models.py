@@ -132,7 +132,3 @@ class TrackingEvent(Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-
-
-# Event handlers register when the models load: the app, workers and scripts all load them.
-from marketplace_core.shipping import handlers  # noqa: E402,F401  isort: skip

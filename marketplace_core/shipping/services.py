@@ -23,10 +23,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, events
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from marketplace_core import events
 from marketplace_core.members.models import Member
 from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order
@@ -219,8 +218,7 @@ def flag_late(s: Session, shipment: Shipment, note: str) -> None:
     shipment.late_flagged_at = clock.now()
     _log(s, shipment, "flagged_late", shipment.status, note=note)
     s.flush()
-    events.emit(s, events.SHIPMENT_FLAGGED_LATE, order_id=shipment.order_id,
-                shipment_id=shipment.id)
+    events.emit(s, events.ShipmentFlaggedLate(order_id=shipment.order_id, shipment_id=shipment.id))
 
 
 # --- reading -------------------------------------------------------------------------

@@ -3,17 +3,15 @@ SHIPPING_LATE_SCAN_DAYS are flagged once (a signal for seller trust)."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from foundation import db, jobs
 from marketplace_core.shipping import services
 
 log = logging.getLogger(__name__)
 # How often to look (an operational cadence; the rule's number of days is in settings).
-SWEEP_EVERY = timedelta(hours=1)
 
 
-@jobs.periodic(every=SWEEP_EVERY)
+@jobs.job(queue="scheduled")
 def flag_late_shipments() -> int:
     flagged = services.flag_late_shipments(db.session())
     if flagged:

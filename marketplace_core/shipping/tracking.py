@@ -25,10 +25,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, events
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, ValidationFailed
-from marketplace_core import events
 from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order, OrderStatus
 from marketplace_core.shipping import services
@@ -184,8 +183,6 @@ def _announce_return(s: Session, shipment: Shipment, before: str) -> None:
     label_created state, delivered when it arrived (both at once for a delivered scan
     that overtook the others).  Scans only move forward, so each is said once."""
     if before == S.LABEL_CREATED and shipment.status != S.LABEL_CREATED:
-        events.emit(s, events.RETURN_SHIPPED, order_id=shipment.order_id,
-                    shipment_id=shipment.id)
+        events.emit(s, events.ReturnShipped(order_id=shipment.order_id, shipment_id=shipment.id))
     if before != S.DELIVERED and shipment.status == S.DELIVERED:
-        events.emit(s, events.RETURN_DELIVERED, order_id=shipment.order_id,
-                    shipment_id=shipment.id)
+        events.emit(s, events.ReturnDelivered(order_id=shipment.order_id, shipment_id=shipment.id))

@@ -13,17 +13,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from marketplace_core import events
+from marketplace_core.orders.models import Order
 from marketplace_core.social import likes, notifications
 from marketplace_core.social.models import NotificationKind
 
 
-@events.on(events.LISTING_PRICE_DROPPED)
 def tell_likers_about_price_drop(s: Session, *, listing_id: int, old: int, new: int) -> None:
     likes.tell_likers_price_dropped(s, listing_id, old, new)
 
 
-@events.on(events.MEMBER_FOLLOWED)
 def tell_closet_about_follower(s: Session, *, follower_id: int, followee_id: int) -> None:
     notifications.notify(s, followee_id, NotificationKind.NEW_FOLLOWER,
                          actor_id=follower_id, dedupe_key=f"follow:{follower_id}")
@@ -42,8 +40,6 @@ class _OrderFacts:
 
 
 def _order_facts(s: Session, order_id: int) -> _OrderFacts | None:
-    from marketplace_core.orders.models import Order  # orders never import social
-
     order = s.get(Order, order_id)
     if order is None:
         return None
@@ -66,28 +62,24 @@ def _tell(s: Session, facts: _OrderFacts, recipient_id: int, kind: NotificationK
                          dedupe_key=f"order:{facts.order_id}:{kind}")
 
 
-@events.on(events.ORDER_PLACED)
 def tell_seller_about_sale(s: Session, *, order_id: int) -> None:
     facts = _order_facts(s, order_id)
     if facts is not None:
         _tell(s, facts, facts.seller_id, NotificationKind.ORDER_PLACED, facts.buyer_id)
 
 
-@events.on(events.ORDER_DELIVERED)
 def tell_buyer_about_delivery(s: Session, *, order_id: int) -> None:
     facts = _order_facts(s, order_id)
     if facts is not None:
         _tell(s, facts, facts.buyer_id, NotificationKind.ORDER_DELIVERED, None)
 
 
-@events.on(events.ORDER_COMPLETED)
 def tell_seller_about_completion(s: Session, *, order_id: int) -> None:
     facts = _order_facts(s, order_id)
     if facts is not None:
         _tell(s, facts, facts.seller_id, NotificationKind.ORDER_COMPLETED, None)
 
 
-@events.on(events.ORDER_CANCELLED)
 def tell_both_about_cancellation(s: Session, *, order_id: int, reason: str = "") -> None:
     """The buyer who cancelled is not told about their own act; a system cancellation
     tells both sides."""

@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from foundation import clock, db
+from foundation import clock, db, events
 from foundation.errors import Conflict, PermissionDenied, ValidationFailed
-from marketplace_core import events
 from marketplace_core.ledger import services as ledger
 from marketplace_core.ledger.models import Entry, Hold, IdempotencyKey, LedgerTransaction
 from marketplace_core.listings import services as listing_services
@@ -174,8 +173,8 @@ def fresh_provider(monkeypatch) -> payments.SimulatedPaymentProvider:
 def record_order_events(monkeypatch) -> list[tuple[str, dict]]:
     """Record the order events emitted during one test (handlers restored after it)."""
     seen: list[tuple[str, dict]] = []
-    for name in (events.ORDER_PLACED, events.ORDER_DELIVERED, events.ORDER_COMPLETED,
-                 events.ORDER_CANCELLED):
+    for name in (events.OrderPlaced, events.OrderDelivered, events.OrderCompleted,
+                 events.OrderCancelled):
         def recorder(_s, _name=name, **payload):
             seen.append((_name, payload))
         monkeypatch.setitem(events._handlers, name, [*events._handlers[name], recorder])
@@ -216,7 +215,7 @@ def test_buy_now_captures_the_payment_into_held_funds_and_sells_the_listing(clie
     assert client.get(f"/api/v1/listings/{sale.listing}",
                       headers=headers_for(other)).status_code == 404
     assert event_kinds(order["id"]) == ["placed"]
-    assert emitted == [(events.ORDER_PLACED, {"order_id": order["id"]})]
+    assert emitted == [(events.OrderPlaced, {"order_id": order["id"]})]
     assert_books_sound()
 
 
@@ -277,7 +276,7 @@ def test_a_failure_after_the_capture_voids_it_at_the_provider(app, monkeypatch, 
     def broken_handler(_s, **_payload):
         raise RuntimeError("a subscriber failed")
 
-    monkeypatch.setitem(events._handlers, events.ORDER_PLACED, [broken_handler])
+    monkeypatch.setitem(events._handlers, events.OrderPlaced, [broken_handler])
     with pytest.raises(RuntimeError):
         place(sale)
     assert len(provider.voided) == 1
@@ -293,7 +292,7 @@ def test_a_failure_after_the_writes_undoes_them_even_when_the_caller_commits(app
     def broken_handler(_s, **_payload):
         raise Conflict("a subscriber refused", code="refused")
 
-    monkeypatch.setitem(events._handlers, events.ORDER_PLACED, [broken_handler])
+    monkeypatch.setitem(events._handlers, events.OrderPlaced, [broken_handler])
     with db.unit_of_work() as s:
         with pytest.raises(Conflict):
             services.place_order(s, s.get(Member, sale.buyer),

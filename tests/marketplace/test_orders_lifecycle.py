@@ -7,9 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from foundation import clock, db, jobs
+from foundation import clock, db, events, jobs
 from foundation.errors import Conflict, PermissionDenied, ValidationFailed
-from marketplace_core import events
 from marketplace_core.ledger import services as ledger
 from marketplace_core.ledger.models import LedgerTransaction
 from marketplace_core.members.models import Member
@@ -100,8 +99,8 @@ def test_placed_shipped_delivered_accepted_releases_the_price_less_commission(cl
                              headers=headers_for(sale.seller)).get_json()
     assert seller_view["commission_paise"] == COMMISSION
     assert event_kinds(order_id) == ["placed", "shipped", "delivered", "completed"]
-    assert [name for name, _ in emitted] == [events.ORDER_PLACED, events.ORDER_DELIVERED,
-                                             events.ORDER_COMPLETED]
+    assert [name for name, _ in emitted] == [events.OrderPlaced, events.OrderDelivered,
+                                             events.OrderCompleted]
     assert_books_sound()
 
 
@@ -193,7 +192,7 @@ def test_an_accidental_buy_now_is_cancelled_at_2h59m_with_a_full_refund(client, 
     assert (order["captured_paise"], order["held_paise"], order["released_paise"],
             order["refunded_paise"]) == (TOTAL, 0, 0, TOTAL)
     assert listing_status(sale.listing) == "live"
-    assert (events.ORDER_CANCELLED, {"order_id": order_id, "reason": "tapped by mistake"}) \
+    assert (events.OrderCancelled, {"order_id": order_id, "reason": "tapped by mistake"}) \
         in emitted
     assert_books_sound()
     # After the commit a job tells the provider to send the money back.
@@ -278,7 +277,7 @@ def test_the_timer_cancels_an_unshipped_order_on_day_21(app, emitted):
     assert (order.status, order.cancelled_by) == ("cancelled", "system")
     assert money(order_id)["refunded_paise"] == TOTAL
     assert listing_status(sale.listing) == "live"
-    assert [n for n, _ in emitted].count(events.ORDER_CANCELLED) == 1
+    assert [n for n, _ in emitted].count(events.OrderCancelled) == 1
     assert_books_sound()
 
 
@@ -320,7 +319,7 @@ def test_the_timer_accepts_exactly_3_days_after_delivery(app, emitted):
     order = order_row(order_id)
     assert (order.status, order.completed_by) == ("completed", "system")
     assert money(order_id)["released_paise"] == TOTAL
-    assert [n for n, _ in emitted].count(events.ORDER_COMPLETED) == 1
+    assert [n for n, _ in emitted].count(events.OrderCompleted) == 1
     assert_books_sound()
 
 

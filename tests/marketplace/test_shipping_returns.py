@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from foundation import clock, db
+from foundation import clock, db, events
 from foundation.errors import Conflict, ValidationFailed
-from marketplace_core import events
 from marketplace_core.orders.models import Order
 from marketplace_core.shipping import labels, webhook
 from marketplace_core.shipping import services as shipping
@@ -81,7 +80,7 @@ def delivered_sale(client, **kwargs) -> dict:
 def announced(monkeypatch) -> list[tuple[str, dict]]:
     """Every return and order event emitted during the test (handlers restored after)."""
     seen: list[tuple[str, dict]] = []
-    for name in (events.RETURN_SHIPPED, events.RETURN_DELIVERED, events.ORDER_DELIVERED):
+    for name in (events.ReturnShipped, events.ReturnDelivered, events.OrderDelivered):
         def recorder(_s, _name=name, **payload):
             seen.append((_name, payload))
         monkeypatch.setitem(events._handlers, name, [*events._handlers[name], recorder])
@@ -185,25 +184,25 @@ def test_return_scans_move_the_parcel_announce_each_step_once_and_leave_the_orde
     tracking = return_of(sale["order_id"]).tracking_number
     carrier = carrier_for(client)
     payload = {"order_id": sale["order_id"], "shipment_id": shipment_id}
-    delivered = (events.ORDER_DELIVERED, {"order_id": sale["order_id"]})   # outbound's
+    delivered = (events.OrderDelivered, {"order_id": sale["order_id"]})   # outbound's
 
     clock.freeze(RETURN_AT + timedelta(hours=3))
     picked_up = carrier.event(tracking, "in_transit")
     response = carrier.send(picked_up)
     assert response.ok and response.body["shipment_status"] == "in_transit"
-    assert announced == [delivered, (events.RETURN_SHIPPED, payload)]
+    assert announced == [delivered, (events.ReturnShipped, payload)]
     assert carrier.send(picked_up).body["duplicate"] is True     # a redelivery
     assert carrier.scan(tracking, "exception", description="address unclear").ok
     clock.freeze(RETURN_AT + timedelta(days=1))
     assert carrier.scan(tracking, "out_for_delivery").ok
-    assert announced == [delivered, (events.RETURN_SHIPPED, payload)]
+    assert announced == [delivered, (events.ReturnShipped, payload)]
 
     clock.freeze(RETURN_AT + timedelta(days=2))
     arrived = carrier.event(tracking, "delivered")
     assert carrier.send(arrived).body["shipment_status"] == "delivered"
     assert carrier.send(arrived).body["duplicate"] is True
-    assert announced == [delivered, (events.RETURN_SHIPPED, payload),
-                         (events.RETURN_DELIVERED, payload)]
+    assert announced == [delivered, (events.ReturnShipped, payload),
+                         (events.ReturnDelivered, payload)]
 
     label = return_of(sale["order_id"])
     assert (label.status, label.first_scan_at, label.delivered_at) == (
@@ -228,16 +227,16 @@ def test_a_delivered_return_scan_that_overtakes_the_others_announces_both_in_ord
     late = carrier.scan(tracking, "in_transit", at=RETURN_AT + timedelta(hours=2))
     assert late.ok and late.body["applied"] is False
     payload = {"order_id": sale["order_id"], "shipment_id": shipment_id}
-    assert announced == [(events.ORDER_DELIVERED, {"order_id": sale["order_id"]}),
-                         (events.RETURN_SHIPPED, payload),
-                         (events.RETURN_DELIVERED, payload)]
+    assert announced == [(events.OrderDelivered, {"order_id": sale["order_id"]}),
+                         (events.ReturnShipped, payload),
+                         (events.ReturnDelivered, payload)]
     assert return_of(sale["order_id"]).first_scan_at == RETURN_AT + timedelta(hours=2)
     assert order_of(sale["order_id"]).status == "delivered"
 
 
 def test_outbound_scans_still_ship_and_deliver_without_return_events(client, announced):
     delivered_sale(client)
-    assert [name for name, _ in announced] == [events.ORDER_DELIVERED]
+    assert [name for name, _ in announced] == [events.OrderDelivered]
 
 
 def test_a_scan_from_before_the_return_label_existed_is_refused(client):
@@ -264,7 +263,7 @@ def test_voiding_an_unused_return_label_refuses_its_scans(client, announced):
     refused = carrier_for(client).scan(voided.tracking_number, "in_transit")
     assert (refused.status_code, refused.body["error"]["code"]) == (409, "label_voided")
     assert return_events(sale["order_id"], "carrier") == []
-    assert announced == [(events.ORDER_DELIVERED, {"order_id": sale["order_id"]})]
+    assert announced == [(events.OrderDelivered, {"order_id": sale["order_id"]})]
     with pytest.raises(Conflict) as again:
         issue_return(sale["order_id"])
     assert again.value.code == "return_label_voided"
@@ -312,7 +311,7 @@ def test_advance_with_return_scans_the_return_parcel_only(app, client, announced
         ("in_transit", True), ("out_for_delivery", True), ("delivered", True)]
     assert scans[-1].location == "Delivered to the seller"
     assert [name for name, _ in announced] == [
-        events.ORDER_DELIVERED, events.RETURN_SHIPPED, events.RETURN_DELIVERED]
+        events.OrderDelivered, events.ReturnShipped, events.ReturnDelivered]
 
     again = _advance(app, order_id, "--to", "delivered", "--return")
     assert again.exit_code != 0 and "return parcel is already delivered" in again.output
@@ -454,14 +453,14 @@ def test_the_first_return_scan_racing_the_void_lets_exactly_one_win(client, anno
         return shipping.void_return_label(s, sale["order_id"], "case closed").status
 
     results = all_at_once(WORKERS, work)
-    shipped = [name for name, _ in announced if name == events.RETURN_SHIPPED]
+    shipped = [name for name, _ in announced if name == events.ReturnShipped]
     if return_of(sale["order_id"]).status == "voided":
         assert set(results) == {"voided", "label_voided"}
         assert return_events(sale["order_id"], "carrier") == [] and shipped == []
     else:
         assert set(results) == {"in_transit", "illegal_transition"}
         assert len(return_events(sale["order_id"], "carrier")) == 1
-        assert shipped == [events.RETURN_SHIPPED]
+        assert shipped == [events.ReturnShipped]
 
 
 # --- the seller's label is left alone --------------------------------------------------

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from foundation import clock, db
-from marketplace_core import events
+from foundation import clock, db, events
 from marketplace_core.orders import services as orders
 from marketplace_core.social.models import Notification
 from tests.marketplace.test_social_support import (
@@ -69,9 +68,9 @@ def test_order_events_announced_twice_or_for_unknown_orders_notify_once_or_not_a
     order_id = _buy(client, buyer, make_listing(seller))
 
     with db.unit_of_work() as s:
-        events.emit(s, events.ORDER_PLACED, order_id=order_id)
-        events.emit(s, events.ORDER_PLACED, order_id=987_654)
-        events.emit(s, events.ORDER_CANCELLED, order_id=987_654, reason="gone")
+        events.emit(s, events.OrderPlaced(order_id=order_id))
+        events.emit(s, events.OrderPlaced(order_id=987_654))
+        events.emit(s, events.OrderCancelled(order_id=987_654, reason="gone"))
 
     assert kinds(client, seller) == ["order_placed"]
     assert count(Notification) == 1

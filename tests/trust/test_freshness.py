@@ -127,7 +127,7 @@ def _saree() -> dict:
             "size": "Free size", "condition": "like_new", "price_paise": 450_000}
 
 
-def test_the_sweeps_are_on_the_beat_well_inside_a_minute():
+def test_the_sweeps_are_on_the_beat_well_inside_a_minute(app):
     from datetime import timedelta
 
     from foundation import jobs

@@ -19,7 +19,7 @@ from foundation.errors import ValidationFailed
 from marketplace_core.listings.models import Listing
 from marketplace_core.seed import generate_catalog
 from tests.helpers import sign_in
-from vision.counterfeit import features, services
+from vision.counterfeit import features, services, watched
 from vision.counterfeit.kind import COUNTERFEIT, checked_params
 from vision.counterfeit.model import INPUTS, CounterfeitModel
 from vision.counterfeit.models import CounterfeitScore
@@ -274,8 +274,8 @@ def test_the_promoted_champion_scores_beside_its_shadow_at_the_analysts_threshol
     jobs.run_pending(["vision"])
 
     with db.unit_of_work() as s:
-        watched = set(services.watched_listing_ids(s))     # promotion rescored them all
-        assert watched and watched <= set(s.scalars(select(CounterfeitScore.listing_id)))
+        watched_ids = set(watched.watched_listing_ids(s))  # promotion rescored them all
+        assert watched_ids and watched_ids <= set(s.scalars(select(CounterfeitScore.listing_id)))
         stored = s.get(CounterfeitScore, risky)
         shadow = s.scalar(select(ShadowScore).where(ShadowScore.subject_id == risky))
         assert (shadow.version_id, shadow.champion_version_id) == (challenger_id, champion_id)

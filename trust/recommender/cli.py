@@ -11,6 +11,8 @@ from flask.cli import with_appcontext
 from foundation import db
 from foundation.errors import DomainError
 
+from . import runs
+
 
 @click.group("recommendations")
 def recommendations_group():
@@ -18,8 +20,6 @@ def recommendations_group():
 
 
 def _run(kind: str) -> None:
-    from . import runs
-
     try:
         with db.unit_of_work() as s:
             run_id = runs.start_run(s, kind, "cli").id

@@ -30,7 +30,7 @@ from trust.signals.services import current_weights, load_trust
 from trust.types import ItemRisk, SellerTier, SellerTrust
 
 from .catalogue import listing_embeddings, size_key
-from .features import CandidateAttributes, feature_matrix
+from .features import FEATURES, CandidateAttributes, feature_matrix
 from .impressions import buffer_page
 from .interactions import load_follows, load_interactions
 from .models import (
@@ -270,7 +270,6 @@ def _score_rows(profile: MemberProfile, rows: list, ranker: Ranker | None, now: 
 
 def _unlearned_score(x: np.ndarray) -> np.ndarray:
     """Before any ranker is trained: interests first, then freshness, in (0, 1)."""
-    from .features import FEATURES
     col = {name: i for i, name in enumerate(FEATURES)}
     raw = (x[:, col["brand"]] + x[:, col["category"]] + 0.5 * x[:, col["followed"]]
            + 0.2 * x[:, col["recency"]] + 0.05 * x[:, col["popularity"]])

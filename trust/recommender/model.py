@@ -140,7 +140,7 @@ def _fit_als(user_items: csr_matrix, params: AlsParams):
     # slows down otherwise); numpy is loaded by now, so the limit is set at run time.
     if user_items.shape[0] < 2 or user_items.nnz == 0:
         return None
-    from implicit.cpu.als import AlternatingLeastSquares
+    from implicit.cpu.als import AlternatingLeastSquares  # the batch's import, off the request path
 
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(factors=params.factors,

@@ -16,13 +16,16 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from foundation import clock, db
+from foundation import clock, db, jobs
 from foundation.audit import services as audit
 from foundation.errors import Conflict, NotFound, ValidationFailed
 from foundation.transitions import claim_pending_run
 
 from . import batch
 from .models import RecommendationRun, RunKind, RunState
+
+# Named, not imported: trust.recommender.tasks imports this module.
+RUN_RECOMMENDATIONS = jobs.named("trust.recommender.tasks.run_recommendations")
 
 log = logging.getLogger(__name__)
 KINDS = (RunKind.TRAIN, RunKind.PRECOMPUTE)
@@ -45,9 +48,7 @@ def start_run(s: Session, kind: str, requested_by: str, *, staff=None,
         audit.record(s, staff, f"recommendations.{kind}", "rec_run", run.id,
                      after={"kind": kind, "state": run.state})
     if enqueue:
-        from .tasks import run_recommendations
-
-        run_recommendations.enqueue(run.id)
+        RUN_RECOMMENDATIONS.enqueue(run.id)
     return run
 
 

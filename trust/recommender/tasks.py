@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from foundation import db
-from foundation.jobs import job, periodic
+from foundation.jobs import job
+
+from . import runs
+from .impressions import flush_impressions
 
 RUN_TIMEOUT_SECONDS = 3600
 
@@ -13,21 +16,15 @@ RUN_TIMEOUT_SECONDS = 3600
 @job(queue="default", timeout=RUN_TIMEOUT_SECONDS)
 def run_recommendations(run_id: int) -> None:
     """Idempotent: a run already claimed (a second delivery) is left alone."""
-    from . import runs
-
     runs.execute(db.session(), run_id)
 
 
-@periodic(every=timedelta(minutes=15))
+@job(queue="scheduled")
 def fail_lost_recommendation_runs() -> None:
-    from . import runs
-
     runs.fail_stale_runs(db.session(), timedelta(seconds=RUN_TIMEOUT_SECONDS + 900))
 
 
-@periodic(every=timedelta(seconds=15))
+@job(queue="scheduled")
 def flush_feed_impressions() -> None:
     """Idempotent: a page already written is skipped (see impressions.py)."""
-    from .impressions import flush_impressions
-
     flush_impressions(db.session())

@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from foundation import db
+from trust.signals import recompute, services
 
 
 @click.group("trust")
@@ -20,8 +21,6 @@ def trust_group():
 @with_appcontext
 def recompute_command(batch_size: int):
     """Recompute every seller and listing now (after a seed, an import or a fix)."""
-    from trust.signals import recompute, services
-
     with db.unit_of_work() as s, \
             click.progressbar(length=1, label="recomputing trust", show_pos=True) as bar:
         def progress(state) -> None:

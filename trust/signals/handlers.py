@@ -1,28 +1,21 @@
-"""Which events move trust, and whose: each handler marks the seller and/or listing in the
+"""How events move trust, and whose: each handler marks the seller and/or listing in the
 emitting transaction and enqueues their recompute for after the commit (ids only).
-
-Subscribed at import (trust.signals.models imports this module, and the model registry
-imports every models module), like vision.counterfeit.handlers.
+The composition root (console.composition) subscribes them.
 """
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from authentication import intake as authentication_intake
-from disputes import machine as dispute_machine
-from marketplace_core import events
 from marketplace_core.listings.models import Listing
 from marketplace_core.orders.models import Order, OrderItem
-from vision import events as vision_events
 
 from . import pending
+from .tasks import enqueue_recompute
 
 
 def touch(s: Session, cause: str, *, seller_id: int | None = None,
           listing_ids: tuple[int, ...] = ()) -> None:
-    from .tasks import enqueue_recompute  # tasks -> recompute -> counting -> every package
-
     # Listings first, in id order, then the seller: every transaction takes the marks'
     # row locks in one order, so two of them never wait on each other in a circle.
     for listing_id in sorted(listing_ids):
@@ -57,31 +50,19 @@ def _seller_and_listing(cause: str):
     return handler
 
 
-LISTING_EVENTS = {
-    events.LISTING_WENT_LIVE: "listing went live",
-    events.LISTING_REMOVED: "listing removed",
-    events.LISTING_PRICE_DROPPED: "price changed",
-    events.LISTING_NEEDS_AUTHENTICATION: "listing sent to authentication",
-    vision_events.DUPLICATE_FLAG_RECORDED: "duplicate flag recorded",
-    vision_events.DUPLICATE_FLAG_REVIEWED: "duplicate flag reviewed",
-    vision_events.COUNTERFEIT_SCORED: "counterfeit risk scored",
-}
-ORDER_EVENTS = {
-    events.ORDER_PLACED: "order placed",
-    events.ORDER_CANCELLED: "order cancelled",
-    events.ORDER_DELIVERED: "order delivered",
-    events.ORDER_COMPLETED: "order completed",
-    events.ORDER_RATED: "order rated",
-    events.SHIPMENT_FLAGGED_LATE: "late shipment",
-}
-SELLER_LISTING_EVENTS = {
-    authentication_intake.VERDICT_RECORDED: "authentication verdict",
-    dispute_machine.CASE_CLOSED: "dispute case closed",
-}
-
-for _event, _cause in LISTING_EVENTS.items():
-    events.subscribe(_event, _listing_changed(_cause))
-for _event, _cause in ORDER_EVENTS.items():
-    events.subscribe(_event, _order_changed(_cause))
-for _event, _cause in SELLER_LISTING_EVENTS.items():
-    events.subscribe(_event, _seller_and_listing(_cause))
+# One handler per cause, so that each names what moved trust in the mark it leaves.
+listing_went_live = _listing_changed("listing went live")
+listing_removed = _listing_changed("listing removed")
+price_changed = _listing_changed("price changed")
+listing_sent_to_authentication = _listing_changed("listing sent to authentication")
+duplicate_flag_recorded = _listing_changed("duplicate flag recorded")
+duplicate_flag_reviewed = _listing_changed("duplicate flag reviewed")
+counterfeit_risk_scored = _listing_changed("counterfeit risk scored")
+order_placed = _order_changed("order placed")
+order_cancelled = _order_changed("order cancelled")
+order_delivered = _order_changed("order delivered")
+order_completed = _order_changed("order completed")
+order_rated = _order_changed("order rated")
+late_shipment = _order_changed("late shipment")
+authentication_verdict = _seller_and_listing("authentication verdict")
+dispute_case_closed = _seller_and_listing("dispute case closed")

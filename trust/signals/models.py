@@ -100,6 +100,3 @@ class TrustPending(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     cause: Mapped[str] = mapped_column(String(60), default="")
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
-
-
-from trust.signals import handlers  # noqa: E402,F401  (subscribes to the events that move trust)

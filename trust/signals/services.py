@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, jobs
 from foundation.audit.services import record
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
@@ -33,6 +33,9 @@ from .models import (
     TrustWeightsVersion,
 )
 from .scoring import NOT_LIVE_REASONS, score_item, score_seller
+
+# Named, not imported: trust.signals.tasks (through recompute) imports this module.
+RESCORE_ALL_TRUST = jobs.named("trust.signals.tasks.rescore_all_trust")
 
 
 def current_weights(s: Session) -> tuple[int, TrustWeights]:
@@ -184,9 +187,7 @@ def set_weights(s: Session, staff: StaffUser, values: dict[str, Any], note: str,
     record(s, staff, "trust.weights_change", "trust_weights", row.version,
            before={name: before.as_dict()[name] for name in changed},
            after={**changed, "note": note})
-    from .tasks import rescore_all_trust  # tasks -> recompute -> services
-
-    rescore_all_trust.enqueue(f"weights v{row.version}")
+    RESCORE_ALL_TRUST.enqueue(f"weights v{row.version}")
     return row
 
 

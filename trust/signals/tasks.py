@@ -52,7 +52,7 @@ def rescore_all_trust(cause: str) -> dict:
     return {"done": done.done, "total": done.total}
 
 
-@jobs.periodic(every=timedelta(seconds=30))
+@jobs.job(queue="scheduled")
 def sweep_pending_trust() -> int:
     """Recompute, in two batches (sellers, listings), what overdue marks name; each mark
     is cleared only at the version read, as the job does."""
@@ -68,7 +68,7 @@ def sweep_pending_trust() -> int:
     return len(marks)
 
 
-@jobs.periodic(every=timedelta(hours=1))
+@jobs.job(queue="scheduled")
 def sweep_stale_trust() -> int:
     s = db.session()
     ids = list(s.scalars(select(SellerTrustRecord.seller_id).where(

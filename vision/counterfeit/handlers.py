@@ -3,15 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from marketplace_core import events
+from vision.counterfeit.tasks import enqueue_scoring
 
 
-def _score_later(s: Session, *, listing_id: int, **_: object) -> None:
-    from vision.counterfeit.tasks import enqueue_scoring  # tasks -> services -> models
-
+def score_later(s: Session, *, listing_id: int, **_: object) -> None:
     enqueue_scoring(listing_id)
-
-
-for _event in (events.PHOTO_STORED, events.LISTING_NEEDS_AUTHENTICATION,
-               events.LISTING_WENT_LIVE):
-    events.subscribe(_event, _score_later)

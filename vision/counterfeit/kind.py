@@ -13,7 +13,8 @@ from foundation.errors import ValidationFailed
 from vision.counterfeit import features
 from vision.counterfeit.features import Evidence, Label
 from vision.counterfeit.model import CounterfeitModel, reasons_for, train_model
-from vision.modelops.kinds import HeldOut, Progress, Score, Trained, register_kind
+from vision.counterfeit.watched import enqueue_rescoring
+from vision.modelops.kinds import HeldOut, Progress, Score, Trained
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "train_share": 0.6,            # oldest verdicts: fit the image head and the combiner
@@ -55,8 +56,6 @@ class CounterfeitKind:
 
     def champion_changed(self, s: Session) -> None:
         """A new champion rescores every listing it watches, once the promotion commits."""
-        from vision.counterfeit.tasks import enqueue_rescoring  # tasks -> services -> kind
-
         enqueue_rescoring(s)
 
     def train(self, s: Session, params: dict[str, Any], progress: Progress) -> Trained:
@@ -153,4 +152,4 @@ def _targets(labels: list[Label]) -> np.ndarray:
     return np.array([int(x.counterfeit) for x in labels], np.float32)
 
 
-COUNTERFEIT = register_kind(CounterfeitKind())
+COUNTERFEIT = CounterfeitKind()

@@ -24,6 +24,3 @@ class CounterfeitScore(Base):
     model_digest: Mapped[str] = mapped_column(String(64))
     input_digest: Mapped[str] = mapped_column(String(64))
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-
-
-from vision.counterfeit import handlers  # noqa: E402,F401  (subscribes to marketplace events)

@@ -21,17 +21,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from authentication import intake
-from foundation import clock
+from foundation import clock, events
 from foundation.audit.services import record
 from foundation.config import current as settings
-from marketplace_core import events
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingStatus
-from vision import events as vision_events
 from vision.counterfeit.features import photo_keys
 from vision.counterfeit.kind import COUNTERFEIT, CounterfeitScorer
 from vision.counterfeit.models import CounterfeitScore
@@ -125,12 +122,6 @@ def score_listing(s: Session, listing_id: int) -> Outcome:
     return Outcome(listing_id, "scored" if fresh else "unchanged", row.score, held)
 
 
-def watched_listing_ids(s: Session) -> list[int]:
-    """Listings whose risk matters now: live ones and those waiting for authentication."""
-    return list(s.scalars(select(Listing.id).where(Listing.status.in_(
-        (ListingStatus.LIVE, ListingStatus.PENDING_AUTHENTICATION))).order_by(Listing.id)))
-
-
 def score_of(s: Session, listing_id: int) -> CounterfeitScore | None:
     return s.get(CounterfeitScore, listing_id)
 
@@ -149,7 +140,7 @@ def _stored_score(s: Session, model: CurrentModel, listing: Listing
     row.score, row.reasons = result.value, list(result.reasons)
     row.model_digest, row.input_digest, row.scored_at = scorer.digest, digest, clock.now()
     s.flush()
-    events.emit(s, vision_events.COUNTERFEIT_SCORED, listing_id=listing.id, score=row.score)
+    events.emit(s, events.CounterfeitScored(listing_id=listing.id, score=row.score))
     return row, True
 
 

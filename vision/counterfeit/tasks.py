@@ -7,12 +7,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlalchemy.orm import Session
-
 from foundation import db, jobs
 from vision.counterfeit import services
-
-RESCORE_BATCH = 64
 
 
 @jobs.job(queue="vision")
@@ -29,15 +25,6 @@ def score_listings_risk(listing_ids: list[int]) -> dict:
         s.commit()
         outcomes[status] = outcomes.get(status, 0) + 1
     return outcomes
-
-
-def enqueue_rescoring(s: Session) -> int:
-    """Batches of RESCORE_BATCH watched listings (live, or waiting for review),
-    enqueued after the caller commits; returns how many listings."""
-    ids = services.watched_listing_ids(s)
-    for start in range(0, len(ids), RESCORE_BATCH):
-        score_listings_risk.enqueue(ids[start:start + RESCORE_BATCH])
-    return len(ids)
 
 
 def enqueue_scoring(listing_id: int) -> None:

@@ -32,7 +32,7 @@ from marketplace_core.seed import generate_catalog, render_product
 from vision.edits import EDIT_NAMES, apply_edit
 from vision.matching import Signature, Verification, signatures_of, verify
 from vision.modelops.evaluation import choose_threshold
-from vision.modelops.kinds import HeldOut, Progress, Score, Trained, register_kind
+from vision.modelops.kinds import HeldOut, Progress, Score, Trained
 
 ARTIFACT_FORMAT = 1
 SHOOTS = 3                  # products share one of this many shoots (room, light, framing)
@@ -345,4 +345,4 @@ def snapshot(pairs: PairSet, held: np.ndarray) -> dict[str, Any]:
                                     if h]}
 
 
-DUPLICATE = register_kind(DuplicateKind())
+DUPLICATE = DuplicateKind()

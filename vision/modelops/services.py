@@ -12,7 +12,6 @@ exception, written through its own short session so the console sees it while tr
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foundation import clock, db
+from foundation import clock, db, jobs
 from foundation.audit.services import record
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
@@ -40,10 +39,11 @@ from vision.modelops.models import (
     VersionStatus,
 )
 
+# Named, not imported: vision.modelops.tasks imports this module.
+RUN_TRAINING = jobs.named("vision.modelops.tasks.run_training")
+
 log = logging.getLogger(__name__)
 
-# Modules that register a kind at import; a new kind adds itself here.
-KIND_MODULES: tuple[str, ...] = ("vision.modelops.duplicate_kind", "vision.counterfeit.kind")
 DEFAULT_THRESHOLD = 0.5          # calibrated even odds, until an analyst chooses one
 RECENT_VOLUME_DAYS = 7           # the scored volume behind "expected flags a day"
 MAX_ERROR_CHARS = 2000
@@ -52,13 +52,11 @@ OBJECT = "vision_model_version"
 
 
 def load_kinds() -> dict[str, ModelKind]:
-    for module in KIND_MODULES:
-        importlib.import_module(module)
+    """The registered kinds (the composition root registers ours)."""
     return dict(KINDS)
 
 
 def kind_named(name: Any) -> ModelKind:
-    load_kinds()
     try:
         return get_kind(str(name))
     except LookupError as exc:
@@ -75,8 +73,6 @@ def _require_manager(by: StaffUser | None) -> None:
 def start_training(s: Session, kind_name: str, params: Any, by: StaffUser) -> TrainingRun:
     """A pending run of `kind_name` with these parameters (over the kind's defaults);
     the training job is enqueued once the caller commits."""
-    from vision.modelops import tasks  # tasks imports this module
-
     _require_manager(by)
     kind = kind_named(kind_name)
     merged = checked_params(kind, params)
@@ -92,7 +88,7 @@ def start_training(s: Session, kind_name: str, params: Any, by: StaffUser) -> Tr
     s.flush()
     record(s, by, "vision.training.start", "vision_training_run", run.id,
            after={"kind": kind.name, "params": merged})
-    tasks.run_training.enqueue(run.id)
+    RUN_TRAINING.enqueue(run.id)
     return run
 
 

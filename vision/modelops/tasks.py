@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from foundation import db
-from foundation.jobs import job, periodic
+from foundation.jobs import job
 from vision.modelops import services
 
 TRAINING_TIMEOUT_SECONDS = 3600
@@ -19,7 +19,7 @@ def run_training(run_id: int) -> int | None:
     return version.id if version else None
 
 
-@periodic(every=timedelta(minutes=10))
+@job(queue="scheduled")
 def sweep_stale_training_runs() -> list[int]:
     return services.fail_stale_runs(
         db.session(), timedelta(seconds=TRAINING_TIMEOUT_SECONDS) + STALE_MARGIN)
