@@ -24,9 +24,9 @@ from authentication.models import (
     ReviewerSkill,
 )
 from authentication.models import RequestState as S
-from foundation import clock, leases
+from foundation import casework, clock, leases
 from foundation.config import current as settings
-from foundation.errors import NotFound, PermissionDenied
+from foundation.errors import NotFound
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
 
@@ -57,7 +57,6 @@ LEASES = leases.Leases(
 # The lease, as every caller in authentication uses it.
 held_by = LEASES.held_by
 require_lease = LEASES.require_lease
-lease_conditions = LEASES.lease_conditions
 extend = LEASES.extend
 release = LEASES.release
 unclaimed = leases.unclaimed
@@ -75,10 +74,7 @@ def get_request(s: Session, request_id: int) -> AuthenticationRequest:
 
 
 def require_queue_access(staff: StaffUser, queue: str) -> None:
-    if queue not in QUEUES:
-        raise NotFound(f"No such queue; queues are {', '.join(QUEUES)}.")
-    if not staff.can(QUEUE_PERMISSION[queue]):
-        raise PermissionDenied(f"Your role cannot work the {queue} queue.", code="wrong_role")
+    casework.require_queue_access(staff, queue, QUEUE_PERMISSION)
 
 
 # --- claiming -------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from authentication.models import (
 from authentication.models import RequestState as S
 from foundation import clock, jobs
 from foundation.audit.services import record
+from foundation.casework import ILLEGAL_TRANSITION, SYSTEM
 from foundation.config import current as settings
 from foundation.errors import Conflict, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
@@ -88,7 +89,7 @@ def decide(s: Session, staff: StaffUser, request: R, token: str, decision: Decis
     _require_role(staff, request, stage)
     if decision.verdict not in VERDICTS_BY_STAGE[stage]:
         raise Conflict(f"A {stage} review can only decide "
-                       + ", ".join(VERDICTS_BY_STAGE[stage]) + ".", code="illegal_transition")
+                       + ", ".join(VERDICTS_BY_STAGE[stage]) + ".", code=ILLEGAL_TRANSITION)
     _check_decision(request, decision)
     s.add(ReviewDecision(request_id=request.id, reviewer_id=staff.id, verdict=decision.verdict,
                          reason_code=decision.reason, note=decision.note,
@@ -203,10 +204,9 @@ def _apply_first(s: Session, staff: StaffUser, request: R, token: str,
 
 def _move(s: Session, staff: StaffUser, request: R, token: str, to: S, reason: str,
           values: dict | None = None) -> None:
-    if not machine.try_transition(s, request, to, actor=f"staff:{staff.id}", reason=reason,
-                                  conditions=claims.lease_conditions(token),
-                                  values={**claims.unclaimed(), **(values or {})}):
-        raise Conflict("Your claim changed meanwhile; claim again.", code="stale_lease")
+    """Move the request on under the reviewer's lease, which it leaves."""
+    claims.LEASES.move(s, staff, request, token, to, reason=reason,
+                       values={**claims.unclaimed(), **(values or {})})
 
 
 def _ask_for_photos(s: Session, staff: StaffUser, request: R, token: str,
@@ -303,7 +303,7 @@ def reject_for_missing_photos(s: Session, request_id: int,
         return False
     if request.photos_due_at is None or request.photos_due_at > clock.now():
         return False
-    if not machine.try_transition(s, request, S.CLOSED_REJECTED, actor=machine.SYSTEM,
+    if not machine.try_transition(s, request, S.CLOSED_REJECTED, actor=SYSTEM,
                                   reason=NO_PHOTOS_REASON,
                                   conditions=(R.photos_due_at <= clock.now(),)):
         return False

@@ -10,6 +10,8 @@ from authentication import machine
 from authentication.models import CLOSED_STATES, AuthenticationRequest, Reason
 from authentication.models import RequestState as S
 from foundation import clock
+from foundation.casework import SYSTEM
+from foundation.leases import unclaimed
 from marketplace_core.listings.models import Listing
 
 # The marketplace's reason words, mapped onto ours.
@@ -58,7 +60,7 @@ def open_for_dispute(s: Session, listing_id: int, case_id: int) -> Authenticatio
         request.senior_only = True
         request.priority = max(request.priority, REQUEUED_PRIORITY)
         s.flush()
-        machine.log(s, request, request.state, machine.SYSTEM, "dispute_case",
+        machine.log(s, request, request.state, SYSTEM, "dispute_case",
                     {"case_id": case_id})
     return request
 
@@ -82,8 +84,8 @@ def listing_left_review(s: Session, listing_id: int, why: str) -> None:
     """Withdrawn, removed or no longer above the threshold: nothing left to review."""
     request = active_request_for(s, listing_id)
     if request is not None:
-        machine.try_transition(s, request, S.CANCELLED, actor=machine.SYSTEM, reason=why,
-                               values=_no_claim())
+        machine.try_transition(s, request, S.CANCELLED, actor=SYSTEM, reason=why,
+                               values=unclaimed())
 
 
 def record_risk(s: Session, listing_id: int, score: float, reasons: list[str], *,
@@ -135,7 +137,3 @@ def _refresh_from_listing(s: Session, request: AuthenticationRequest, listing: L
     if request.state == S.AWAITING_PHOTOS and reason == Reason.PHOTOS_CHANGED:
         requeue_after_photos(s, request)
 
-
-def _no_claim() -> dict:
-    return {"claimed_by": None, "claimed_from": None, "claimed_at": None,
-            "lease_token": None, "lease_expires_at": None}

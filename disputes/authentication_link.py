@@ -15,6 +15,7 @@ from authentication import intake
 from disputes import machine, notices
 from disputes.models import CaseState as S
 from disputes.models import DisputeCase, Party
+from foundation.casework import SYSTEM
 from marketplace_core import events
 
 VERDICT_PRIORITY = 1
@@ -29,7 +30,7 @@ def verdict_given(s: Session, *, request_id: int, verdict: str, **_: object) -> 
         DisputeCase.authentication_request_id == request_id))
     if case is None or case.state != S.WITH_AUTHENTICATION:
         return
-    machine.try_transition(s, case, S.UNDER_REVIEW, actor=machine.SYSTEM,
+    machine.try_transition(s, case, S.UNDER_REVIEW, actor=SYSTEM,
                            reason="authentication_verdict",
                            values={"authentication_verdict": verdict,
                                    "priority": max(case.priority, VERDICT_PRIORITY)},

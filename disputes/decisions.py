@@ -42,6 +42,7 @@ from disputes.models import (
 from disputes.models import CaseState as S
 from foundation import clock
 from foundation.audit.services import record
+from foundation.casework import Guard
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
@@ -127,11 +128,11 @@ def decide(s: Session, staff: StaffUser, case_id: int, request: DecisionRequest,
         decision.status = DecisionStatus.PENDING_APPROVAL
         machine.transition(s, case, S.AWAITING_APPROVAL, actor=f"staff:{staff.id}",
                            reason="refund_needs_approval",
-                           conditions=claims.lease_conditions(lease_token),
+                           guard=claims.lease_guard(staff, lease_token),
                            values={**claims.unclaimed(), "decided_by": staff.id},
                            details={"decision_id": decision.id, "refund_paise": refund})
     else:
-        _apply(s, case, decision, staff, conditions=claims.lease_conditions(lease_token))
+        _apply(s, case, decision, staff, guard=claims.lease_guard(staff, lease_token))
     _tell_parties(s, case, decision)
     record(s, staff, "disputes.decision", "dispute_case", case.id,
            before={"state": before},
@@ -164,12 +165,12 @@ def review_approval(s: Session, lead: StaffUser, case_id: int, *, approve: Any, 
     actor = f"staff:{lead.id}"
     if approve:
         decision.status = DecisionStatus.APPROVED
-        _apply(s, case, decision, lead, conditions=claims.lease_conditions(lease_token))
+        _apply(s, case, decision, lead, guard=claims.lease_guard(lead, lease_token))
         _tell_parties(s, case, decision)
     else:
         decision.status = DecisionStatus.REFUSED
         machine.transition(s, case, S.UNDER_REVIEW, actor=actor, reason="refund_refused",
-                           conditions=claims.lease_conditions(lease_token),
+                           guard=claims.lease_guard(lead, lease_token),
                            values={**claims.unclaimed(),
                                    "priority": max(case.priority, FRONT_OF_QUEUE)},
                            details={"decision_id": decision.id})
@@ -219,41 +220,41 @@ def decisions_of(s: Session, case_id: int) -> list[CaseDecision]:
 # --- applying an outcome -----------------------------------------------------------------
 
 def _apply(s: Session, case: DisputeCase, decision: CaseDecision, staff: StaffUser, *,
-           conditions: tuple) -> None:
+           guard: Guard) -> None:
     """Make the decision take effect; the case leaves the claim in the same transition."""
     actor = f"staff:{staff.id}"
     outcome = Outcome(decision.outcome)
     values = {**claims.unclaimed(), "decided_by": decision.staff_id}
     if outcome == Outcome.REFUND_WITH_RETURN:
         returns.start_return(s, case, actor=actor, reason=decision.reason_code,
-                             conditions=conditions,
+                             guard=guard,
                              values={**values, "outcome": outcome})
     elif outcome == Outcome.REFUND_WITHOUT_RETURN:
         settlement.refund_in_full(s, case, actor=actor, reason=decision.reason_code,
                                   outcome=outcome, decided_by=decision.staff_id,
-                                  conditions=conditions, values=values)
+                                  guard=guard, values=values)
     elif outcome == Outcome.SPLIT:
         settlement.refund_part(s, case, decision.refund_paise, actor=actor,
                                reason=decision.reason_code, decided_by=decision.staff_id,
-                               conditions=conditions, values=values)
+                               guard=guard, values=values)
     elif outcome == Outcome.RELEASE_TO_SELLER:
         settlement.release(s, case, S.CLOSED_RELEASED, actor=actor,
                            reason=decision.reason_code, decided_by=decision.staff_id,
-                           conditions=conditions, values=values)
+                           guard=guard, values=values)
     elif outcome == Outcome.REQUEST_INFO:
-        _request_info(s, case, decision, staff, actor, conditions, values)
+        _request_info(s, case, decision, staff, actor, guard, values)
     elif outcome == Outcome.SEND_TO_AUTHENTICATION:
         request_id = authentication_link.request_review(s, case)
         machine.transition(s, case, S.WITH_AUTHENTICATION, actor=actor,
-                           reason=decision.reason_code, conditions=conditions,
+                           reason=decision.reason_code, guard=guard,
                            values={**values, "authentication_request_id": request_id})
 
 
 def _request_info(s: Session, case: DisputeCase, decision: CaseDecision, staff: StaffUser,
-                  actor: str, conditions: tuple, values: dict) -> None:
+                  actor: str, guard: Guard, values: dict) -> None:
     due = clock.now() + timedelta(days=settings().DISPUTE_INFO_RESPONSE_DAYS)
     machine.transition(s, case, S.AWAITING_INFO, actor=actor, reason=decision.reason_code,
-                       conditions=conditions,
+                       guard=guard,
                        values={**values, "info_requested_from": decision.info_from,
                                "info_due_at": due})
     evidence.add_message(s, case, MessageKind.INFO_REQUEST, decision.note, staff=staff)

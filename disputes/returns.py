@@ -20,19 +20,18 @@ from disputes import machine, notices, settlement, timers
 from disputes.models import CaseState as S
 from disputes.models import DisputeCase, Party
 from foundation import clock
+from foundation.casework import SYSTEM, UNGUARDED, Guard
 from foundation.config import current as settings
 from foundation.errors import Conflict
 from marketplace_core.orders.models import Order
 from marketplace_core.shipping import services as shipping
 
-SYSTEM = machine.SYSTEM
-
 
 def start_return(s: Session, case: DisputeCase, *, actor: str, reason: str,
-                 conditions: tuple = (), values: dict[str, Any] | None = None) -> None:
+                 guard: Guard = UNGUARDED, values: dict[str, Any] | None = None) -> None:
     ship_by = clock.now() + timedelta(days=settings().DISPUTE_RETURN_SHIP_DAYS)
     machine.transition(s, case, S.AWAITING_RETURN, actor=actor, reason=reason,
-                       conditions=conditions,
+                       guard=guard,
                        values={**(values or {}), "return_ship_by": ship_by})
     label = shipping.create_return_label(s, s.get(Order, case.order_id), case.ref)
     timers.arm_return_deadline(case)

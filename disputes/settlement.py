@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from disputes import machine, notices
 from disputes.models import CaseState as S
 from disputes.models import DisputeCase, Outcome
+from foundation.casework import UNGUARDED, Guard
 from foundation.errors import ValidationFailed
 from marketplace_core.ledger import services as ledger
 from marketplace_core.orders import services as orders
@@ -24,11 +25,11 @@ def held_paise(s: Session, case: DisputeCase) -> int:
 
 
 def refund_in_full(s: Session, case: DisputeCase, *, actor: str, reason: str,
-                   outcome: Outcome, decided_by: int | None = None, conditions: tuple = (),
-                   values: dict | None = None) -> None:
+                   outcome: Outcome, decided_by: int | None = None,
+                   guard: Guard = UNGUARDED, values: dict | None = None) -> None:
     amount = held_paise(s, case)
     machine.transition(s, case, S.CLOSED_REFUNDED, actor=actor, reason=reason,
-                       conditions=conditions,
+                       guard=guard,
                        values={**(values or {}), "outcome": outcome, "refund_paise": amount,
                                "decided_by": decided_by or case.decided_by},
                        details={"refund_paise": amount})
@@ -38,12 +39,12 @@ def refund_in_full(s: Session, case: DisputeCase, *, actor: str, reason: str,
 
 
 def refund_part(s: Session, case: DisputeCase, refund_paise: int, *, actor: str,
-                reason: str, decided_by: int, conditions: tuple = (),
+                reason: str, decided_by: int, guard: Guard = UNGUARDED,
                 values: dict | None = None) -> None:
     held = held_paise(s, case)
     require_split_amount(refund_paise, held)
     machine.transition(s, case, S.CLOSED_SPLIT, actor=actor, reason=reason,
-                       conditions=conditions,
+                       guard=guard,
                        values={**(values or {}), "outcome": Outcome.SPLIT,
                                "refund_paise": refund_paise,
                                "decided_by": decided_by},
@@ -55,7 +56,7 @@ def refund_part(s: Session, case: DisputeCase, refund_paise: int, *, actor: str,
 
 
 def release(s: Session, case: DisputeCase, to: S, *, actor: str, reason: str,
-            decided_by: int | None = None, conditions: tuple = (),
+            decided_by: int | None = None, guard: Guard = UNGUARDED,
             values: dict | None = None) -> None:
     """Close in the seller's favour (refused, withdrawn, return never shipped): the
     held funds go to the seller now."""
@@ -63,8 +64,7 @@ def release(s: Session, case: DisputeCase, to: S, *, actor: str, reason: str,
               "decided_by": decided_by or case.decided_by}
     if to == S.CLOSED_RELEASED:
         values["outcome"] = Outcome.RELEASE_TO_SELLER
-    machine.transition(s, case, to, actor=actor, reason=reason, conditions=conditions,
-                       values=values)
+    machine.transition(s, case, to, actor=actor, reason=reason, guard=guard, values=values)
     orders.release_hold(s, _order(s, case), case.ref, complete_now=True)
     notices.tell_both(s, case, "The case closed; the payment goes to the seller.")
 

@@ -21,10 +21,10 @@ from disputes.models import CLOCK_RUNNING_STATES, CLOSED_STATES, DisputeCase, Pa
 from disputes.models import CaseState as S
 from foundation import clock, jobs
 from foundation.audit.services import record
+from foundation.casework import SYSTEM
 from foundation.config import current as settings
 
 C = DisputeCase
-SYSTEM = machine.SYSTEM
 FRONT_OF_QUEUE = 1
 BREACHED_PRIORITY = 2
 STALE_PRIORITY = 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from authentication import machine
 from authentication.models import AuthenticationRequest, RequestEvent, RequestSkip
@@ -213,6 +213,31 @@ def test_a_wrong_token_is_stale_and_changes_nothing(request_ids, reviewers, toke
     after = row(request_id)
     assert (after.state, after.version, after.lease_expires_at) == \
         (before.state, before.version, before.lease_expires_at)
+
+
+def test_a_move_under_the_lease_that_loses_says_why(request_ids, reviewers, start):
+    """The holder's move matches no row: if their lease still holds, the row moved
+    meanwhile (case_changed: reload); once the lease is gone, stale_lease (claim again)."""
+    request_id, token = claim(reviewers[0])
+    with db.unit_of_work() as s:
+        holder = s.get(StaffUser, reviewers[0])
+        held = s.get(R, request_id)
+        # Another writer (the holder's other tab extending the lease) moves the row
+        # after we read it: same token, a newer version.
+        s.execute(update(R).where(R.id == request_id).values(version=R.version + 1)
+                  .execution_options(synchronize_session=False))
+        with pytest.raises(Conflict) as lost:
+            LEASES.move(s, holder, held, token, S.ESCALATED, reason="test")
+        assert lost.value.code == "case_changed"
+        assert held.state == S.CLAIMED
+    clock.freeze(start + timedelta(minutes=LEASE_MINUTES))
+    with db.unit_of_work() as s:
+        with pytest.raises(Conflict) as lapsed:
+            LEASES.move(s, s.get(StaffUser, reviewers[0]), s.get(R, request_id), token,
+                        S.ESCALATED, reason="test")
+        assert lapsed.value.code == "stale_lease"
+    assert row(request_id).state == S.CLAIMED
+    assert "test" not in event_reasons(request_id)
 
 
 def test_someone_elses_lease_is_stale_even_with_the_right_token(request_ids, reviewers):
