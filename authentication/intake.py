@@ -7,8 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from authentication import machine
-from authentication.models import CLOSED_STATES, AuthenticationRequest, Reason
-from authentication.models import RequestState as S
+from authentication.models import CLOSED_STATES, AuthenticationRequest, Reason, RequestState
 from foundation import clock
 from foundation.casework import SYSTEM
 from foundation.leases import unclaimed
@@ -67,7 +66,7 @@ def open_for_dispute(s: Session, listing_id: int, case_id: int) -> Authenticatio
 
 def photos_uploaded(s: Session, listing_id: int) -> None:
     request = active_request_for(s, listing_id)
-    if request is not None and request.state == S.AWAITING_PHOTOS:
+    if request is not None and request.state == RequestState.AWAITING_PHOTOS:
         requeue_after_photos(s, request)
 
 
@@ -75,7 +74,8 @@ def requeue_after_photos(s: Session, request: AuthenticationRequest) -> None:
     """The seller answered a photo request: back to the front, the SLA clock running."""
     now = clock.now()
     machine.try_transition(
-        s, request, S.QUEUED, actor=f"member:{request.seller_id}", reason="photos_uploaded",
+        s, request, RequestState.QUEUED, actor=f"member:{request.seller_id}",
+        reason="photos_uploaded",
         values={**machine.clock_resumed(request, now), "photos_due_at": None,
                 "priority": max(request.priority, REQUEUED_PRIORITY)})
 
@@ -84,7 +84,7 @@ def listing_left_review(s: Session, listing_id: int, why: str) -> None:
     """Withdrawn, removed or no longer above the threshold: nothing left to review."""
     request = active_request_for(s, listing_id)
     if request is not None:
-        machine.try_transition(s, request, S.CANCELLED, actor=SYSTEM, reason=why,
+        machine.try_transition(s, request, RequestState.CANCELLED, actor=SYSTEM, reason=why,
                                values=unclaimed())
 
 
@@ -109,7 +109,7 @@ def _open(s: Session, listing: Listing, reason: Reason) -> AuthenticationRequest
     request = AuthenticationRequest(
         listing_id=listing.id, seller_id=listing.seller_id, reason=reason,
         price_paise=listing.price_paise, brand=listing.brand, brand_key=listing.brand_key,
-        category=listing.category, state=S.QUEUED, priority=0, version=1,
+        category=listing.category, state=RequestState.QUEUED, priority=0, version=1,
         requested_angles=[], risk_reasons=[], created_at=now, updated_at=now,
         **machine.clock_started(now))
     try:
@@ -134,6 +134,6 @@ def _refresh_from_listing(s: Session, request: AuthenticationRequest, listing: L
     request.category = listing.category
     request.updated_at = clock.now()
     s.flush()
-    if request.state == S.AWAITING_PHOTOS and reason == Reason.PHOTOS_CHANGED:
+    if request.state == RequestState.AWAITING_PHOTOS and reason == Reason.PHOTOS_CHANGED:
         requeue_after_photos(s, request)
 

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disputes import machine
-from disputes.models import CaseDecision, DecisionStatus, DisputeCase
-from disputes.models import CaseState as S
+from disputes.models import CaseDecision, CaseState, DecisionStatus, DisputeCase
 from foundation import casework, clock
 from foundation.config import current as settings
 from foundation.leases import Leases, unclaimed
@@ -24,12 +23,13 @@ __all__ = ["QUEUES", "claim_next", "extend", "held_by", "lease_guard", "release"
            "require_lease", "require_queue_access", "unclaimed", "visible_cases"]
 
 C = DisputeCase
-QUEUES: dict[str, S] = {"review": S.UNDER_REVIEW, "approval": S.AWAITING_APPROVAL}
+QUEUES: dict[str, CaseState] = {"review": CaseState.UNDER_REVIEW,
+                                 "approval": CaseState.AWAITING_APPROVAL}
 QUEUE_PERMISSION = {"review": Permission.DISPUTES_HANDLE,
                     "approval": Permission.DISPUTES_APPROVE_REFUND}
 QUEUE_ORDER = (C.priority.desc(), C.sla_due_at.asc().nulls_last(), C.amount_paise.desc(),
                C.id.asc())
-LEASES = Leases(model=C, claimed_state=S.CLAIMED, transition=machine.try_transition,
+LEASES = Leases(model=C, claimed_state=CaseState.CLAIMED, transition=machine.try_transition,
                 lease_minutes=lambda: settings().DISPUTE_LEASE_MINUTES,
                 max_claims=lambda: settings().DISPUTE_MAX_CLAIMS,
                 audit_prefix="disputes", object_type="dispute_case", noun="case")

@@ -33,13 +33,13 @@ from disputes.models import (
     REFUNDING_OUTCOMES,
     CaseDecision,
     CaseMessage,
+    CaseState,
     DecisionStatus,
     DisputeCase,
     MessageKind,
     Outcome,
     Party,
 )
-from disputes.models import CaseState as S
 from foundation import clock
 from foundation.audit.services import record
 from foundation.casework import Guard
@@ -119,14 +119,14 @@ def decide(s: Session, staff: StaffUser, case_id: int, request: DecisionRequest,
     if earlier is not None:
         return _replay(case, earlier, request)
     claims.require_lease(case, staff, lease_token)
-    if case.claimed_from != S.UNDER_REVIEW:
+    if case.claimed_from != CaseState.UNDER_REVIEW:
         raise machine.illegal(case, "decided from the approval queue; approve or refuse")
     refund = _refund_of(s, case, request)
     decision = _record_decision(s, case, staff, request, refund)
     before = case.state
     if request.outcome in REFUNDING_OUTCOMES and refund > settings().DISPUTE_REFUND_APPROVAL_PAISE:
         decision.status = DecisionStatus.PENDING_APPROVAL
-        machine.transition(s, case, S.AWAITING_APPROVAL, actor=f"staff:{staff.id}",
+        machine.transition(s, case, CaseState.AWAITING_APPROVAL, actor=f"staff:{staff.id}",
                            reason="refund_needs_approval",
                            guard=claims.lease_guard(staff, lease_token),
                            values={**claims.unclaimed(), "decided_by": staff.id},
@@ -155,7 +155,7 @@ def review_approval(s: Session, lead: StaffUser, case_id: int, *, approve: Any, 
     case = locked_case(s, case_id)
     claims.require_lease(case, lead, lease_token)
     decision = pending_decision(s, case.id)
-    if decision is None or case.claimed_from != S.AWAITING_APPROVAL:
+    if decision is None or case.claimed_from != CaseState.AWAITING_APPROVAL:
         raise machine.illegal(case, "approved")
     if decision.staff_id == lead.id:
         raise PermissionDenied("You cannot approve your own decision; another lead must.",
@@ -169,7 +169,7 @@ def review_approval(s: Session, lead: StaffUser, case_id: int, *, approve: Any, 
         _tell_parties(s, case, decision)
     else:
         decision.status = DecisionStatus.REFUSED
-        machine.transition(s, case, S.UNDER_REVIEW, actor=actor, reason="refund_refused",
+        machine.transition(s, case, CaseState.UNDER_REVIEW, actor=actor, reason="refund_refused",
                            guard=claims.lease_guard(lead, lease_token),
                            values={**claims.unclaimed(),
                                    "priority": max(case.priority, FRONT_OF_QUEUE)},
@@ -178,7 +178,7 @@ def review_approval(s: Session, lead: StaffUser, case_id: int, *, approve: Any, 
         evidence.add_message(s, case, MessageKind.STAFF_NOTE, note, staff=lead)
     s.flush()
     record(s, lead, "disputes.approval", "dispute_case", case.id,
-           before={"state": S.CLAIMED, "decision_status": DecisionStatus.PENDING_APPROVAL},
+           before={"state": CaseState.CLAIMED, "decision_status": DecisionStatus.PENDING_APPROVAL},
            after={"state": case.state, "decision_status": decision.status,
                   "decision_id": decision.id})
     return DecisionResult(decision, case, replayed=False)
@@ -238,14 +238,14 @@ def _apply(s: Session, case: DisputeCase, decision: CaseDecision, staff: StaffUs
                                reason=decision.reason_code, decided_by=decision.staff_id,
                                guard=guard, values=values)
     elif outcome == Outcome.RELEASE_TO_SELLER:
-        settlement.release(s, case, S.CLOSED_RELEASED, actor=actor,
+        settlement.release(s, case, CaseState.CLOSED_RELEASED, actor=actor,
                            reason=decision.reason_code, decided_by=decision.staff_id,
                            guard=guard, values=values)
     elif outcome == Outcome.REQUEST_INFO:
         _request_info(s, case, decision, staff, actor, guard, values)
     elif outcome == Outcome.SEND_TO_AUTHENTICATION:
         request_id = authentication_link.request_review(s, case)
-        machine.transition(s, case, S.WITH_AUTHENTICATION, actor=actor,
+        machine.transition(s, case, CaseState.WITH_AUTHENTICATION, actor=actor,
                            reason=decision.reason_code, guard=guard,
                            values={**values, "authentication_request_id": request_id})
 
@@ -253,7 +253,7 @@ def _apply(s: Session, case: DisputeCase, decision: CaseDecision, staff: StaffUs
 def _request_info(s: Session, case: DisputeCase, decision: CaseDecision, staff: StaffUser,
                   actor: str, guard: Guard, values: dict) -> None:
     due = clock.now() + timedelta(days=settings().DISPUTE_INFO_RESPONSE_DAYS)
-    machine.transition(s, case, S.AWAITING_INFO, actor=actor, reason=decision.reason_code,
+    machine.transition(s, case, CaseState.AWAITING_INFO, actor=actor, reason=decision.reason_code,
                        guard=guard,
                        values={**values, "info_requested_from": decision.info_from,
                                "info_due_at": due})

@@ -17,8 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from disputes import machine, notices
-from disputes.models import CLOCK_RUNNING_STATES, CLOSED_STATES, DisputeCase, Party
-from disputes.models import CaseState as S
+from disputes.models import CLOCK_RUNNING_STATES, CLOSED_STATES, CaseState, DisputeCase, Party
 from foundation import clock, jobs
 from foundation.audit.services import record
 from foundation.casework import SYSTEM
@@ -61,10 +60,10 @@ def _arm(purpose: str, case: DisputeCase, deadline: datetime) -> None:
 
 def seller_response_due(s: Session, case_id: int) -> bool:
     case = s.get(C, case_id)
-    if (case is None or case.state != S.AWAITING_SELLER
+    if (case is None or case.state != CaseState.AWAITING_SELLER
             or clock.now() < case.seller_response_due_at):
         return False
-    won = machine.try_transition(s, case, S.UNDER_REVIEW, actor=SYSTEM,
+    won = machine.try_transition(s, case, CaseState.UNDER_REVIEW, actor=SYSTEM,
                                  reason="seller_did_not_respond",
                                  values={"seller_response_due_at": None})
     if won:
@@ -77,9 +76,9 @@ def info_due(s: Session, case_id: int) -> bool:
     """Nobody answered the agent's question in time: back to the agent, who decides on
     what the case has."""
     case = s.get(C, case_id)
-    if case is None or case.state != S.AWAITING_INFO or clock.now() < case.info_due_at:
+    if case is None or case.state != CaseState.AWAITING_INFO or clock.now() < case.info_due_at:
         return False
-    return machine.try_transition(s, case, S.UNDER_REVIEW, actor=SYSTEM,
+    return machine.try_transition(s, case, CaseState.UNDER_REVIEW, actor=SYSTEM,
                                   reason="information_not_given",
                                   values={"info_requested_from": None, "info_due_at": None,
                                           "priority": max(case.priority, FRONT_OF_QUEUE)})
@@ -91,10 +90,10 @@ def overdue(s: Session) -> dict[str, list[int]]:
     """Case ids per timer purpose whose deadline has passed in the waiting state."""
     now = clock.now()
     checks = {
-        "seller_response_due": (S.AWAITING_SELLER, C.seller_response_due_at),
-        "info_due": (S.AWAITING_INFO, C.info_due_at),
-        "return_not_shipped": (S.AWAITING_RETURN, C.return_ship_by),
-        "inspection_due": (S.AWAITING_INSPECTION, C.inspection_due_at),
+        "seller_response_due": (CaseState.AWAITING_SELLER, C.seller_response_due_at),
+        "info_due": (CaseState.AWAITING_INFO, C.info_due_at),
+        "return_not_shipped": (CaseState.AWAITING_RETURN, C.return_ship_by),
+        "inspection_due": (CaseState.AWAITING_INSPECTION, C.inspection_due_at),
     }
     return {purpose: list(s.scalars(select(C.id).where(C.state == state, column <= now)
                                     .order_by(column).limit(SWEEP_BATCH)))

@@ -31,10 +31,10 @@ from disputes.models import (
     CaseEvent,
     CaseMessage,
     CasePhoto,
+    CaseState,
     DisputeCase,
     Party,
 )
-from disputes.models import CaseState as S
 from foundation import clock
 from foundation.errors import NotFound, PermissionDenied
 from foundation.staff.models import StaffUser
@@ -51,8 +51,8 @@ C = DisputeCase
 HISTORY_LIMIT = 10
 RECENT_DECISIONS_LIMIT = 20
 # A closed case the buyer won (money came back) is one the seller lost.
-BUYER_WON_STATES = (S.CLOSED_REFUNDED, S.CLOSED_SPLIT)
-OPEN_STATES = tuple(state for state in S if state not in CLOSED_STATES)
+BUYER_WON_STATES = (CaseState.CLOSED_REFUNDED, CaseState.CLOSED_SPLIT)
+OPEN_STATES = tuple(state for state in CaseState if state not in CLOSED_STATES)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ ordering); this module adds what every queue shares:
 
 A queue declares itself once, as a `Leases` value, e.g. in authentication.claims:
 
-    LEASES = Leases(model=AuthenticationRequest, claimed_state=S.CLAIMED,
+    LEASES = Leases(model=AuthenticationRequest, claimed_state=RequestState.CLAIMED,
                     transition=machine.try_transition, lease_minutes=..., max_claims=...,
                     audit_prefix="authentication", object_type="authentication_request",
                     skips=SkipTable(RequestSkip, minutes=...))
