@@ -132,7 +132,7 @@ class AuthenticationRequest(LeaseColumns, Base):
     category: Mapped[str] = mapped_column(String(30))
     state: Mapped[str] = mapped_column(String(24), default=RequestState.QUEUED)
     # Routing and ordering: priority desc (requeued after photos, SLA breached), then
-    # the SLA deadline, the price and the vision risk score (filled in later).
+    # the SLA deadline, the price and the vision risk score (None until vision scores it).
     priority: Mapped[int] = mapped_column(Integer, default=0)
     risk_score: Mapped[float | None] = mapped_column(Float)
     risk_reasons: Mapped[list[str]] = mapped_column(JSONType, default=list)

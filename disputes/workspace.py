@@ -9,8 +9,9 @@ member may claim from each queue they work, what they hold and what they decided
 
 Nothing here writes; the console and the staff API render what these return.
 
-Photo similarity ("is the buyer's photo the same item as the listing's?") is left out on
-purpose until vision exists: a made-up score would mislead agents.
+No photo similarity score ("is the buyer's photo the same item as the listing's?"): the
+agent compares the photos side by side.  Vision's duplicate matching verifies copies of
+one photo, not two photos of one item, so a score from it would mislead agents.
 """
 from __future__ import annotations
 
