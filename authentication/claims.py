@@ -21,20 +21,20 @@ from authentication import machine
 from authentication.models import (
     AuthenticationRequest,
     RequestSkip,
+    RequestState,
     ReviewerSkill,
 )
-from authentication.models import RequestState as S
-from foundation import clock, leases
+from foundation import casework, clock, leases
 from foundation.config import current as settings
-from foundation.errors import NotFound, PermissionDenied
+from foundation.errors import NotFound
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
 
 R = AuthenticationRequest
-QUEUES: dict[str, tuple[S, ...]] = {
-    "review": (S.QUEUED, S.ESCALATED),
-    "second_review": (S.AWAITING_SECOND_REVIEW,),
-    "lead": (S.AWAITING_LEAD,),
+QUEUES: dict[str, tuple[RequestState, ...]] = {
+    "review": (RequestState.QUEUED, RequestState.ESCALATED),
+    "second_review": (RequestState.AWAITING_SECOND_REVIEW,),
+    "lead": (RequestState.AWAITING_LEAD,),
 }
 QUEUE_PERMISSION = {"review": Permission.AUTHENTICATION_REVIEW,
                     "second_review": Permission.AUTHENTICATION_SECOND_REVIEW,
@@ -47,7 +47,7 @@ QUEUE_ORDER = (R.sla_due_at.asc(), R.price_paise.desc(), R.risk_score.desc().nul
 CLAIM_ORDER = (R.priority.desc(), *QUEUE_ORDER)
 
 LEASES = leases.Leases(
-    model=R, claimed_state=S.CLAIMED, transition=machine.try_transition,
+    model=R, claimed_state=RequestState.CLAIMED, transition=machine.try_transition,
     lease_minutes=lambda: settings().AUTHENTICATION_LEASE_MINUTES,
     max_claims=lambda: settings().AUTHENTICATION_MAX_CLAIMS,
     audit_prefix="authentication", object_type="authentication_request", noun="request",
@@ -57,7 +57,6 @@ LEASES = leases.Leases(
 # The lease, as every caller in authentication uses it.
 held_by = LEASES.held_by
 require_lease = LEASES.require_lease
-lease_conditions = LEASES.lease_conditions
 extend = LEASES.extend
 release = LEASES.release
 unclaimed = leases.unclaimed
@@ -75,10 +74,7 @@ def get_request(s: Session, request_id: int) -> AuthenticationRequest:
 
 
 def require_queue_access(staff: StaffUser, queue: str) -> None:
-    if queue not in QUEUES:
-        raise NotFound(f"No such queue; queues are {', '.join(QUEUES)}.")
-    if not staff.can(QUEUE_PERMISSION[queue]):
-        raise PermissionDenied(f"Your role cannot work the {queue} queue.", code="wrong_role")
+    casework.require_queue_access(staff, queue, QUEUE_PERMISSION)
 
 
 # --- claiming -------------------------------------------------------------------------
@@ -106,7 +102,7 @@ def routing(staff: StaffUser, queue: str, skill: ReviewerSkill | None) -> list:
     if queue == "review" and not is_senior(staff):
         conditions += [R.price_paise <= settings().SENIOR_REVIEW_PRICE_PAISE,
                        R.senior_only.is_(False),
-                       or_(R.state == S.QUEUED, R.claimed_from == S.QUEUED)]
+                       or_(R.state == RequestState.QUEUED, R.claimed_from == RequestState.QUEUED)]
     if queue in ("second_review", "lead"):
         conditions.append(_not_reviewed_by(R.first_reviewer_id, staff))
     if queue == "lead":

@@ -24,15 +24,16 @@ from authentication.models import (
     AuthenticationRequest,
     KnownCounterfeitPhoto,
     Reason,
+    RequestState,
     ReviewDecision,
     Stage,
     Strike,
     Verdict,
     checklist_for,
 )
-from authentication.models import RequestState as S
 from foundation import clock, events, jobs
 from foundation.audit.services import record
+from foundation.casework import ILLEGAL_TRANSITION, SYSTEM
 from foundation.config import current as settings
 from foundation.errors import Conflict, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
@@ -47,8 +48,9 @@ REJECT_UNANSWERED_PHOTO_REQUEST = jobs.named(
     "authentication.tasks.reject_unanswered_photo_request")
 
 R = AuthenticationRequest
-STAGE_OF_QUEUE_STATE = {S.QUEUED: Stage.FIRST, S.ESCALATED: Stage.FIRST,
-                        S.AWAITING_SECOND_REVIEW: Stage.SECOND, S.AWAITING_LEAD: Stage.LEAD}
+STAGE_OF_QUEUE_STATE = {RequestState.QUEUED: Stage.FIRST, RequestState.ESCALATED: Stage.FIRST,
+                        RequestState.AWAITING_SECOND_REVIEW: Stage.SECOND,
+                        RequestState.AWAITING_LEAD: Stage.LEAD}
 VERDICTS_BY_STAGE = {
     Stage.FIRST: tuple(Verdict),
     Stage.SECOND: (Verdict.AUTHENTIC, Verdict.COUNTERFEIT),
@@ -87,11 +89,11 @@ class Decision:
 def decide(s: Session, staff: StaffUser, request: R, token: str, decision: Decision) -> R:
     """Record the holder's verdict and move the request on; refusals change nothing."""
     claims.require_lease(request, staff, token)
-    stage = STAGE_OF_QUEUE_STATE[S(request.claimed_from)]
+    stage = STAGE_OF_QUEUE_STATE[RequestState(request.claimed_from)]
     _require_role(staff, request, stage)
     if decision.verdict not in VERDICTS_BY_STAGE[stage]:
         raise Conflict(f"A {stage} review can only decide "
-                       + ", ".join(VERDICTS_BY_STAGE[stage]) + ".", code="illegal_transition")
+                       + ", ".join(VERDICTS_BY_STAGE[stage]) + ".", code=ILLEGAL_TRANSITION)
     _check_decision(request, decision)
     s.add(ReviewDecision(request_id=request.id, reviewer_id=staff.id, verdict=decision.verdict,
                          reason_code=decision.reason, note=decision.note,
@@ -110,7 +112,7 @@ def decide(s: Session, staff: StaffUser, request: R, token: str, decision: Decis
 
 def _require_role(staff: StaffUser, request: R, stage: Stage) -> None:
     if stage == Stage.FIRST:
-        needs_senior = (request.claimed_from == S.ESCALATED or request.senior_only
+        needs_senior = (request.claimed_from == RequestState.ESCALATED or request.senior_only
                         or request.price_paise > settings().SENIOR_REVIEW_PRICE_PAISE)
         if needs_senior and not claims.is_senior(staff):
             raise PermissionDenied("Only a senior authenticator may decide this item.",
@@ -178,7 +180,7 @@ def _apply(s: Session, staff: StaffUser, request: R, token: str, stage: Stage,
         if verdict == request.first_verdict:
             _close(s, staff, request, token, verdict)
         else:
-            _move(s, staff, request, token, S.AWAITING_LEAD, "reviewers_disagree",
+            _move(s, staff, request, token, RequestState.AWAITING_LEAD, "reviewers_disagree",
                   {"second_reviewer_id": staff.id, "second_verdict": verdict})
     else:
         _close(s, staff, request, token, verdict)
@@ -190,33 +192,33 @@ def _apply_first(s: Session, staff: StaffUser, request: R, token: str,
     pending = {"first_reviewer_id": staff.id, "first_verdict": verdict}
     if verdict == Verdict.AUTHENTIC:
         if request.price_paise > settings().SECOND_REVIEW_AUTHENTIC_PRICE_PAISE:
-            _move(s, staff, request, token, S.AWAITING_SECOND_REVIEW,
+            _move(s, staff, request, token, RequestState.AWAITING_SECOND_REVIEW,
                   "authentic_high_value", pending)
         else:
             _close(s, staff, request, token, verdict)
     elif verdict == Verdict.COUNTERFEIT:
-        _move(s, staff, request, token, S.AWAITING_SECOND_REVIEW, "counterfeit_first", pending)
+        _move(s, staff, request, token, RequestState.AWAITING_SECOND_REVIEW,
+              "counterfeit_first", pending)
     elif verdict == Verdict.NEEDS_MORE_PHOTOS:
         _ask_for_photos(s, staff, request, token, decision.angles)
-    elif request.claimed_from == S.ESCALATED:
-        _move(s, staff, request, token, S.AWAITING_LEAD, "escalated_to_lead", pending)
+    elif request.claimed_from == RequestState.ESCALATED:
+        _move(s, staff, request, token, RequestState.AWAITING_LEAD, "escalated_to_lead", pending)
     else:
-        _move(s, staff, request, token, S.ESCALATED, "escalated", {"senior_only": True})
+        _move(s, staff, request, token, RequestState.ESCALATED, "escalated", {"senior_only": True})
 
 
-def _move(s: Session, staff: StaffUser, request: R, token: str, to: S, reason: str,
+def _move(s: Session, staff: StaffUser, request: R, token: str, to: RequestState, reason: str,
           values: dict | None = None) -> None:
-    if not machine.try_transition(s, request, to, actor=f"staff:{staff.id}", reason=reason,
-                                  conditions=claims.lease_conditions(token),
-                                  values={**claims.unclaimed(), **(values or {})}):
-        raise Conflict("Your claim changed meanwhile; claim again.", code="stale_lease")
+    """Move the request on under the reviewer's lease, which it leaves."""
+    claims.LEASES.move(s, staff, request, token, to, reason=reason,
+                       values={**claims.unclaimed(), **(values or {})})
 
 
 def _ask_for_photos(s: Session, staff: StaffUser, request: R, token: str,
                     angles: tuple[str, ...]) -> None:
     now = clock.now()
     due = now + timedelta(hours=settings().AUTHENTICATION_PHOTOS_DEADLINE_HOURS)
-    _move(s, staff, request, token, S.AWAITING_PHOTOS, "needs_more_photos",
+    _move(s, staff, request, token, RequestState.AWAITING_PHOTOS, "needs_more_photos",
           {**machine.clock_paused(request, now), "requested_angles": list(angles),
            "photos_due_at": due})
     _arm_photo_timer(request.id, due)
@@ -242,11 +244,11 @@ def _apply_verdict(s: Session, staff: StaffUser, request: R, token: str,
         _close_dispute_review(s, staff, request, token, verdict, listing)
         return
     if verdict == Verdict.AUTHENTIC:
-        _move(s, staff, request, token, S.CLOSED_AUTHENTIC, "authentic")
+        _move(s, staff, request, token, RequestState.CLOSED_AUTHENTIC, "authentic")
         listings.approve_authentication(s, listing, actor=staff,
                                         certificate=f"PA-{request.id:08d}")
         return
-    _move(s, staff, request, token, S.CLOSED_COUNTERFEIT, "counterfeit")
+    _move(s, staff, request, token, RequestState.CLOSED_COUNTERFEIT, "counterfeit")
     _bank_photos(s, request, listing)
     if listing.status not in (ListingStatus.REMOVED, ListingStatus.SOLD):
         listings.remove_by_staff(s, listing, actor=staff, reason=COUNTERFEIT_REMOVAL_REASON)
@@ -259,9 +261,10 @@ def _close_dispute_review(s: Session, staff: StaffUser, request: R, token: str,
     counterfeit still strikes the seller and banks the photos.  The case hears the
     verdict through the DisputeVerdictGiven event and decides the money."""
     if verdict == Verdict.AUTHENTIC:
-        _move(s, staff, request, token, S.CLOSED_AUTHENTIC, "authentic_after_dispute")
+        _move(s, staff, request, token, RequestState.CLOSED_AUTHENTIC, "authentic_after_dispute")
     else:
-        _move(s, staff, request, token, S.CLOSED_COUNTERFEIT, "counterfeit_after_dispute")
+        _move(s, staff, request, token, RequestState.CLOSED_COUNTERFEIT,
+              "counterfeit_after_dispute")
         _bank_photos(s, request, listing)
         _strike(s, staff, request)
     events.emit(s, events.DisputeVerdictGiven(
@@ -298,13 +301,13 @@ def reject_for_missing_photos(s: Session, request_id: int,
     """The seller did not answer a photo request in time: reject and remove the listing.
     A stale timer (photos arrived, a newer request, not yet due) does nothing."""
     request = s.get(R, request_id)
-    if request is None or request.state != S.AWAITING_PHOTOS:
+    if request is None or request.state != RequestState.AWAITING_PHOTOS:
         return False
     if deadline is not None and request.photos_due_at != deadline:
         return False
     if request.photos_due_at is None or request.photos_due_at > clock.now():
         return False
-    if not machine.try_transition(s, request, S.CLOSED_REJECTED, actor=machine.SYSTEM,
+    if not machine.try_transition(s, request, RequestState.CLOSED_REJECTED, actor=SYSTEM,
                                   reason=NO_PHOTOS_REASON,
                                   conditions=(R.photos_due_at <= clock.now(),)):
         return False
@@ -316,5 +319,5 @@ def reject_for_missing_photos(s: Session, request_id: int,
 
 def overdue_photo_request_ids(s: Session, limit: int = 500) -> list[int]:
     return list(s.scalars(select(R.id).where(
-        R.state == S.AWAITING_PHOTOS, R.photos_due_at <= clock.now())
+        R.state == RequestState.AWAITING_PHOTOS, R.photos_due_at <= clock.now())
         .order_by(R.photos_due_at).limit(limit)))

@@ -7,9 +7,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from authentication import machine
-from authentication.models import CLOSED_STATES, AuthenticationRequest, Reason
-from authentication.models import RequestState as S
+from authentication.models import CLOSED_STATES, AuthenticationRequest, Reason, RequestState
 from foundation import clock
+from foundation.casework import SYSTEM
+from foundation.leases import unclaimed
 from marketplace_core.listings.models import Listing
 
 # The marketplace's reason words, mapped onto ours.
@@ -52,14 +53,14 @@ def open_for_dispute(s: Session, listing_id: int, case_id: int) -> Authenticatio
         request.senior_only = True
         request.priority = max(request.priority, REQUEUED_PRIORITY)
         s.flush()
-        machine.log(s, request, request.state, machine.SYSTEM, "dispute_case",
+        machine.log(s, request, request.state, SYSTEM, "dispute_case",
                     {"case_id": case_id})
     return request
 
 
 def photos_uploaded(s: Session, listing_id: int) -> None:
     request = active_request_for(s, listing_id)
-    if request is not None and request.state == S.AWAITING_PHOTOS:
+    if request is not None and request.state == RequestState.AWAITING_PHOTOS:
         requeue_after_photos(s, request)
 
 
@@ -67,7 +68,8 @@ def requeue_after_photos(s: Session, request: AuthenticationRequest) -> None:
     """The seller answered a photo request: back to the front, the SLA clock running."""
     now = clock.now()
     machine.try_transition(
-        s, request, S.QUEUED, actor=f"member:{request.seller_id}", reason="photos_uploaded",
+        s, request, RequestState.QUEUED, actor=f"member:{request.seller_id}",
+        reason="photos_uploaded",
         values={**machine.clock_resumed(request, now), "photos_due_at": None,
                 "priority": max(request.priority, REQUEUED_PRIORITY)})
 
@@ -76,8 +78,8 @@ def listing_left_review(s: Session, listing_id: int, why: str) -> None:
     """Withdrawn, removed or no longer above the threshold: nothing left to review."""
     request = active_request_for(s, listing_id)
     if request is not None:
-        machine.try_transition(s, request, S.CANCELLED, actor=machine.SYSTEM, reason=why,
-                               values=_no_claim())
+        machine.try_transition(s, request, RequestState.CANCELLED, actor=SYSTEM, reason=why,
+                               values=unclaimed())
 
 
 def record_risk(s: Session, listing_id: int, score: float, reasons: list[str], *,
@@ -101,7 +103,7 @@ def _open(s: Session, listing: Listing, reason: Reason) -> AuthenticationRequest
     request = AuthenticationRequest(
         listing_id=listing.id, seller_id=listing.seller_id, reason=reason,
         price_paise=listing.price_paise, brand=listing.brand, brand_key=listing.brand_key,
-        category=listing.category, state=S.QUEUED, priority=0, version=1,
+        category=listing.category, state=RequestState.QUEUED, priority=0, version=1,
         requested_angles=[], risk_reasons=[], created_at=now, updated_at=now,
         **machine.clock_started(now))
     try:
@@ -126,10 +128,6 @@ def _refresh_from_listing(s: Session, request: AuthenticationRequest, listing: L
     request.category = listing.category
     request.updated_at = clock.now()
     s.flush()
-    if request.state == S.AWAITING_PHOTOS and reason == Reason.PHOTOS_CHANGED:
+    if request.state == RequestState.AWAITING_PHOTOS and reason == Reason.PHOTOS_CHANGED:
         requeue_after_photos(s, request)
 
-
-def _no_claim() -> dict:
-    return {"claimed_by": None, "claimed_from": None, "claimed_at": None,
-            "lease_token": None, "lease_expires_at": None}

@@ -27,11 +27,11 @@ from authentication.models import (
     QUEUE_STATES,
     AuthenticationRequest,
     Reason,
+    RequestState,
     ReviewDecision,
     Stage,
     Verdict,
 )
-from authentication.models import RequestState as S
 from foundation import clock
 from foundation.config import current as settings
 from foundation.staff.models import StaffUser
@@ -39,13 +39,15 @@ from foundation.staff.models import StaffUser
 R = AuthenticationRequest
 D = ReviewDecision
 # States an open request can be in, in the order a request moves through them.
-OPEN_STATES = (S.QUEUED, S.CLAIMED, S.AWAITING_PHOTOS, S.ESCALATED,
-               S.AWAITING_SECOND_REVIEW, S.AWAITING_LEAD)
+OPEN_STATES = (RequestState.QUEUED, RequestState.CLAIMED, RequestState.AWAITING_PHOTOS,
+               RequestState.ESCALATED, RequestState.AWAITING_SECOND_REVIEW,
+               RequestState.AWAITING_LEAD)
 # Closings that ended a review (a cancelled request was withdrawn, not reviewed).
-REVIEWED_STATES = (S.CLOSED_AUTHENTIC, S.CLOSED_COUNTERFEIT, S.CLOSED_REJECTED)
+REVIEWED_STATES = (RequestState.CLOSED_AUTHENTIC, RequestState.CLOSED_COUNTERFEIT,
+                   RequestState.CLOSED_REJECTED)
 FINAL_VERDICTS = (Verdict.AUTHENTIC, Verdict.COUNTERFEIT)
-CLOSED_BY_VERDICT = {Verdict.AUTHENTIC: S.CLOSED_AUTHENTIC,
-                     Verdict.COUNTERFEIT: S.CLOSED_COUNTERFEIT}
+CLOSED_BY_VERDICT = {Verdict.AUTHENTIC: RequestState.CLOSED_AUTHENTIC,
+                     Verdict.COUNTERFEIT: RequestState.CLOSED_COUNTERFEIT}
 DAILY_DAYS = 14
 MAX_WINDOW_DAYS = 90
 
@@ -218,15 +220,15 @@ def passed_then_disputed(s: Session, window: Window) -> dict[int, tuple[int, int
     The dispute review is a later request on the same listing with reason "dispute";
     every reviewer whose authentic verdict let the item go live is checked by it."""
     dispute = aliased(R)
-    found_fake = case((dispute.state == S.CLOSED_COUNTERFEIT, 1), else_=0)
+    found_fake = case((dispute.state == RequestState.CLOSED_COUNTERFEIT, 1), else_=0)
     rows = s.execute(
         select(D.reviewer_id, func.count(), func.sum(found_fake)).select_from(D)
         .join(R, R.id == D.request_id)
         .join(dispute, and_(dispute.listing_id == R.listing_id, dispute.id > R.id,
                             dispute.reason == Reason.DISPUTE))
-        .where(D.verdict == Verdict.AUTHENTIC, R.state == S.CLOSED_AUTHENTIC,
+        .where(D.verdict == Verdict.AUTHENTIC, R.state == RequestState.CLOSED_AUTHENTIC,
                R.reason != Reason.DISPUTE,
-               dispute.state.in_((S.CLOSED_AUTHENTIC, S.CLOSED_COUNTERFEIT)),
+               dispute.state.in_((RequestState.CLOSED_AUTHENTIC, RequestState.CLOSED_COUNTERFEIT)),
                window.covers(dispute.closed_at))
         .group_by(D.reviewer_id)).all()
     return {rid: (int(checked), int(against or 0)) for rid, checked, against in rows}

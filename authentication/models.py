@@ -51,11 +51,12 @@ class RequestState(enum.StrEnum):
     CANCELLED = "cancelled"                          # the listing no longer needs review
 
 
-S = RequestState
-CLOSED_STATES = (S.CLOSED_AUTHENTIC, S.CLOSED_COUNTERFEIT, S.CLOSED_REJECTED, S.CANCELLED)
-QUEUE_STATES = (S.QUEUED, S.ESCALATED, S.AWAITING_SECOND_REVIEW, S.AWAITING_LEAD)
+CLOSED_STATES = (RequestState.CLOSED_AUTHENTIC, RequestState.CLOSED_COUNTERFEIT,
+                 RequestState.CLOSED_REJECTED, RequestState.CANCELLED)
+QUEUE_STATES = (RequestState.QUEUED, RequestState.ESCALATED,
+                RequestState.AWAITING_SECOND_REVIEW, RequestState.AWAITING_LEAD)
 # States in which the SLA clock runs (awaiting_photos pauses it).
-CLOCK_RUNNING_STATES = (*QUEUE_STATES, S.CLAIMED)
+CLOCK_RUNNING_STATES = (*QUEUE_STATES, RequestState.CLAIMED)
 _WAITING_SQL = ("state IN ('queued', 'escalated', 'awaiting_second_review', "
                 "'awaiting_lead')")
 _ACTIVE_SQL = "state NOT IN ({})".format(", ".join(f"'{state}'" for state in CLOSED_STATES))
@@ -129,9 +130,9 @@ class AuthenticationRequest(LeaseColumns, Base):
     brand: Mapped[str] = mapped_column(String(60))
     brand_key: Mapped[str] = mapped_column(String(60))
     category: Mapped[str] = mapped_column(String(30))
-    state: Mapped[str] = mapped_column(String(24), default=S.QUEUED)
+    state: Mapped[str] = mapped_column(String(24), default=RequestState.QUEUED)
     # Routing and ordering: priority desc (requeued after photos, SLA breached), then
-    # the SLA deadline, the price and the vision risk score (filled in later).
+    # the SLA deadline, the price and the vision risk score (None until vision scores it).
     priority: Mapped[int] = mapped_column(Integer, default=0)
     risk_score: Mapped[float | None] = mapped_column(Float)
     risk_reasons: Mapped[list[str]] = mapped_column(JSONType, default=list)

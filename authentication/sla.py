@@ -9,6 +9,7 @@ from authentication import machine
 from authentication.models import CLOCK_RUNNING_STATES, AuthenticationRequest
 from foundation import clock
 from foundation.audit.services import record
+from foundation.casework import SYSTEM
 
 R = AuthenticationRequest
 BREACHED_PRIORITY = 2  # above photo requeues (1) and the rest (0)
@@ -32,7 +33,7 @@ def flag_breach(s: Session, request_id: int) -> bool:
         return False
     request = s.get(R, request_id)
     s.refresh(request)
-    machine.log(s, request, request.state, machine.SYSTEM, "sla_breached",
+    machine.log(s, request, request.state, SYSTEM, "sla_breached",
                 {"sla_due_at": request.sla_due_at.isoformat()})
     record(s, None, "authentication.sla_breached", "authentication_request", request_id,
            before={"priority": None, "sla_breached_at": None},

@@ -17,10 +17,10 @@ from authentication.models import (
     CLOSED_STATES,
     AuthenticationRequest,
     RequestEvent,
+    RequestState,
     ReviewDecision,
     checklist_for,
 )
-from authentication.models import RequestState as S
 from foundation.staff.models import StaffUser
 from marketplace_core.listings.models import Listing, ListingStatus
 from marketplace_core.members.models import Member
@@ -98,7 +98,7 @@ def open_counts(s: Session) -> dict[str, int]:
     """Open requests per state, every open state listed (zero included)."""
     counts = dict(s.execute(select(R.state, func.count()).where(R.state.not_in(CLOSED_STATES))
                             .group_by(R.state)).all())
-    return {state.value: counts.get(state.value, 0) for state in S
+    return {state.value: counts.get(state.value, 0) for state in RequestState
             if state not in CLOSED_STATES}
 
 
@@ -117,7 +117,7 @@ def listings_by_id(s: Session, ids: list[int]) -> dict[int, Listing]:
 def stage_verdicts(r: R) -> tuple[str, ...]:
     if r.claimed_from is None:
         return ()
-    stage = decisions.STAGE_OF_QUEUE_STATE.get(S(r.claimed_from))
+    stage = decisions.STAGE_OF_QUEUE_STATE.get(RequestState(r.claimed_from))
     return tuple(decisions.VERDICTS_BY_STAGE.get(stage, ()))
 
 

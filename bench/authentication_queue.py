@@ -16,7 +16,7 @@ is the concurrency speed-up.  With --skills every reviewer then gets a few brand
 reviewers run twice more: with the former single ORDER BY (a CASE on the skill match,
 which no index serves) as the anchor, and with claims' two index walks.  Afterwards the
 claim events are checked: no request was ever held by two reviewers at once.
-Goal (issue 4): claim p95 < 20 ms at 100k waiting.
+Goal: claim p95 < 20 ms at 100k waiting.
 """
 from __future__ import annotations
 

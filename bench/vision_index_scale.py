@@ -1,4 +1,4 @@
-"""The duplicate index's candidate stage at catalogue scale (issue 6: p99 <= 5 ms at 1M).
+"""The duplicate index's candidate stage at catalogue scale (goal: p99 <= 5 ms at 1M).
 
     python -m bench.vision_duplicates --index-scale-only --index-size 1000000 \
         --json bench/out/vision-index-scale.json

@@ -9,19 +9,16 @@
 """
 from __future__ import annotations
 
-import functools
 import secrets
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect
 
 from foundation import clock, db
 from foundation.config import Settings
 from foundation.staff import services as staff_services
 from foundation.staff.models import StaffUser
-from foundation.staff.permissions import Permission
 
 csrf = CSRFProtect()
 SESSION_KEY = "sid"
@@ -110,24 +107,6 @@ def login_rate_limited(scope: str) -> bool:
         current_app.logger.warning("login rate limiter unavailable", exc_info=True)
         return False
     return count > limit
-
-
-def permission_required(permission: Permission) -> Callable:
-    """For plain console views: sign-in required, then the permission, else 403."""
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            staff = current_staff()
-            if staff is None:
-                return redirect(url_for("auth.sign_in", next=current_path()))
-            if not staff.can(permission):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def current_path() -> str:

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from authentication import intake
 from disputes import machine, notices
-from disputes.models import CaseState as S
-from disputes.models import DisputeCase, Party
+from disputes.models import CaseState, DisputeCase, Party
+from foundation.casework import SYSTEM
 
 VERDICT_PRIORITY = 1
 
@@ -26,9 +26,9 @@ def request_review(s: Session, case: DisputeCase) -> int:
 def verdict_given(s: Session, *, request_id: int, verdict: str, **_: object) -> None:
     case = s.scalar(select(DisputeCase).where(
         DisputeCase.authentication_request_id == request_id))
-    if case is None or case.state != S.WITH_AUTHENTICATION:
+    if case is None or case.state != CaseState.WITH_AUTHENTICATION:
         return
-    machine.try_transition(s, case, S.UNDER_REVIEW, actor=machine.SYSTEM,
+    machine.try_transition(s, case, CaseState.UNDER_REVIEW, actor=SYSTEM,
                            reason="authentication_verdict",
                            values={"authentication_verdict": verdict,
                                    "priority": max(case.priority, VERDICT_PRIORITY)},

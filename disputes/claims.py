@@ -12,36 +12,31 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disputes import machine
-from disputes.models import CaseDecision, DecisionStatus, DisputeCase
-from disputes.models import CaseState as S
-from foundation import clock
+from disputes.models import CaseDecision, CaseState, DecisionStatus, DisputeCase
+from foundation import casework, clock
 from foundation.config import current as settings
-from foundation.errors import NotFound, PermissionDenied
 from foundation.leases import Leases, unclaimed
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
 
-__all__ = ["QUEUES", "claim_next", "extend", "held_by", "lease_conditions", "release",
+__all__ = ["QUEUES", "claim_next", "extend", "held_by", "lease_guard", "release",
            "require_lease", "require_queue_access", "unclaimed", "visible_cases"]
 
 C = DisputeCase
-QUEUES: dict[str, S] = {"review": S.UNDER_REVIEW, "approval": S.AWAITING_APPROVAL}
+QUEUES: dict[str, CaseState] = {"review": CaseState.UNDER_REVIEW,
+                                 "approval": CaseState.AWAITING_APPROVAL}
 QUEUE_PERMISSION = {"review": Permission.DISPUTES_HANDLE,
                     "approval": Permission.DISPUTES_APPROVE_REFUND}
 QUEUE_ORDER = (C.priority.desc(), C.sla_due_at.asc().nulls_last(), C.amount_paise.desc(),
                C.id.asc())
-LEASES = Leases(model=C, claimed_state=S.CLAIMED, transition=machine.try_transition,
+LEASES = Leases(model=C, claimed_state=CaseState.CLAIMED, transition=machine.try_transition,
                 lease_minutes=lambda: settings().DISPUTE_LEASE_MINUTES,
                 max_claims=lambda: settings().DISPUTE_MAX_CLAIMS,
                 audit_prefix="disputes", object_type="dispute_case", noun="case")
 
 
 def require_queue_access(staff: StaffUser, queue: str) -> None:
-    if queue not in QUEUES:
-        raise NotFound(f"No such queue; queues are {', '.join(QUEUES)}.",
-                       code="queue_not_found")
-    if not staff.can(QUEUE_PERMISSION[queue]):
-        raise PermissionDenied(f"Your role cannot work the {queue} queue.", code="wrong_role")
+    casework.require_queue_access(staff, queue, QUEUE_PERMISSION)
 
 
 def claim_next(s: Session, staff: StaffUser, queue: str = "review") -> DisputeCase | None:
@@ -76,8 +71,8 @@ def require_lease(case: C, staff: StaffUser, token: str | None) -> None:
     LEASES.require_lease(case, staff, token)
 
 
-def lease_conditions(token: str) -> tuple:
-    return LEASES.lease_conditions(token)
+def lease_guard(staff: StaffUser, token: str) -> casework.Guard:
+    return LEASES.guard(staff, token)
 
 
 def extend(s: Session, staff: StaffUser, case: C, token: str) -> C:

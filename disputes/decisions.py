@@ -33,15 +33,16 @@ from disputes.models import (
     REFUNDING_OUTCOMES,
     CaseDecision,
     CaseMessage,
+    CaseState,
     DecisionStatus,
     DisputeCase,
     MessageKind,
     Outcome,
     Party,
 )
-from disputes.models import CaseState as S
 from foundation import clock
 from foundation.audit.services import record
+from foundation.casework import Guard
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
@@ -118,20 +119,20 @@ def decide(s: Session, staff: StaffUser, case_id: int, request: DecisionRequest,
     if earlier is not None:
         return _replay(case, earlier, request)
     claims.require_lease(case, staff, lease_token)
-    if case.claimed_from != S.UNDER_REVIEW:
+    if case.claimed_from != CaseState.UNDER_REVIEW:
         raise machine.illegal(case, "decided from the approval queue; approve or refuse")
     refund = _refund_of(s, case, request)
     decision = _record_decision(s, case, staff, request, refund)
     before = case.state
     if request.outcome in REFUNDING_OUTCOMES and refund > settings().DISPUTE_REFUND_APPROVAL_PAISE:
         decision.status = DecisionStatus.PENDING_APPROVAL
-        machine.transition(s, case, S.AWAITING_APPROVAL, actor=f"staff:{staff.id}",
+        machine.transition(s, case, CaseState.AWAITING_APPROVAL, actor=f"staff:{staff.id}",
                            reason="refund_needs_approval",
-                           conditions=claims.lease_conditions(lease_token),
+                           guard=claims.lease_guard(staff, lease_token),
                            values={**claims.unclaimed(), "decided_by": staff.id},
                            details={"decision_id": decision.id, "refund_paise": refund})
     else:
-        _apply(s, case, decision, staff, conditions=claims.lease_conditions(lease_token))
+        _apply(s, case, decision, staff, guard=claims.lease_guard(staff, lease_token))
     _tell_parties(s, case, decision)
     record(s, staff, "disputes.decision", "dispute_case", case.id,
            before={"state": before},
@@ -154,7 +155,7 @@ def review_approval(s: Session, lead: StaffUser, case_id: int, *, approve: Any, 
     case = locked_case(s, case_id)
     claims.require_lease(case, lead, lease_token)
     decision = pending_decision(s, case.id)
-    if decision is None or case.claimed_from != S.AWAITING_APPROVAL:
+    if decision is None or case.claimed_from != CaseState.AWAITING_APPROVAL:
         raise machine.illegal(case, "approved")
     if decision.staff_id == lead.id:
         raise PermissionDenied("You cannot approve your own decision; another lead must.",
@@ -164,12 +165,12 @@ def review_approval(s: Session, lead: StaffUser, case_id: int, *, approve: Any, 
     actor = f"staff:{lead.id}"
     if approve:
         decision.status = DecisionStatus.APPROVED
-        _apply(s, case, decision, lead, conditions=claims.lease_conditions(lease_token))
+        _apply(s, case, decision, lead, guard=claims.lease_guard(lead, lease_token))
         _tell_parties(s, case, decision)
     else:
         decision.status = DecisionStatus.REFUSED
-        machine.transition(s, case, S.UNDER_REVIEW, actor=actor, reason="refund_refused",
-                           conditions=claims.lease_conditions(lease_token),
+        machine.transition(s, case, CaseState.UNDER_REVIEW, actor=actor, reason="refund_refused",
+                           guard=claims.lease_guard(lead, lease_token),
                            values={**claims.unclaimed(),
                                    "priority": max(case.priority, FRONT_OF_QUEUE)},
                            details={"decision_id": decision.id})
@@ -177,7 +178,7 @@ def review_approval(s: Session, lead: StaffUser, case_id: int, *, approve: Any, 
         evidence.add_message(s, case, MessageKind.STAFF_NOTE, note, staff=lead)
     s.flush()
     record(s, lead, "disputes.approval", "dispute_case", case.id,
-           before={"state": S.CLAIMED, "decision_status": DecisionStatus.PENDING_APPROVAL},
+           before={"state": CaseState.CLAIMED, "decision_status": DecisionStatus.PENDING_APPROVAL},
            after={"state": case.state, "decision_status": decision.status,
                   "decision_id": decision.id})
     return DecisionResult(decision, case, replayed=False)
@@ -219,41 +220,41 @@ def decisions_of(s: Session, case_id: int) -> list[CaseDecision]:
 # --- applying an outcome -----------------------------------------------------------------
 
 def _apply(s: Session, case: DisputeCase, decision: CaseDecision, staff: StaffUser, *,
-           conditions: tuple) -> None:
+           guard: Guard) -> None:
     """Make the decision take effect; the case leaves the claim in the same transition."""
     actor = f"staff:{staff.id}"
     outcome = Outcome(decision.outcome)
     values = {**claims.unclaimed(), "decided_by": decision.staff_id}
     if outcome == Outcome.REFUND_WITH_RETURN:
         returns.start_return(s, case, actor=actor, reason=decision.reason_code,
-                             conditions=conditions,
+                             guard=guard,
                              values={**values, "outcome": outcome})
     elif outcome == Outcome.REFUND_WITHOUT_RETURN:
         settlement.refund_in_full(s, case, actor=actor, reason=decision.reason_code,
                                   outcome=outcome, decided_by=decision.staff_id,
-                                  conditions=conditions, values=values)
+                                  guard=guard, values=values)
     elif outcome == Outcome.SPLIT:
         settlement.refund_part(s, case, decision.refund_paise, actor=actor,
                                reason=decision.reason_code, decided_by=decision.staff_id,
-                               conditions=conditions, values=values)
+                               guard=guard, values=values)
     elif outcome == Outcome.RELEASE_TO_SELLER:
-        settlement.release(s, case, S.CLOSED_RELEASED, actor=actor,
+        settlement.release(s, case, CaseState.CLOSED_RELEASED, actor=actor,
                            reason=decision.reason_code, decided_by=decision.staff_id,
-                           conditions=conditions, values=values)
+                           guard=guard, values=values)
     elif outcome == Outcome.REQUEST_INFO:
-        _request_info(s, case, decision, staff, actor, conditions, values)
+        _request_info(s, case, decision, staff, actor, guard, values)
     elif outcome == Outcome.SEND_TO_AUTHENTICATION:
         request_id = authentication_link.request_review(s, case)
-        machine.transition(s, case, S.WITH_AUTHENTICATION, actor=actor,
-                           reason=decision.reason_code, conditions=conditions,
+        machine.transition(s, case, CaseState.WITH_AUTHENTICATION, actor=actor,
+                           reason=decision.reason_code, guard=guard,
                            values={**values, "authentication_request_id": request_id})
 
 
 def _request_info(s: Session, case: DisputeCase, decision: CaseDecision, staff: StaffUser,
-                  actor: str, conditions: tuple, values: dict) -> None:
+                  actor: str, guard: Guard, values: dict) -> None:
     due = clock.now() + timedelta(days=settings().DISPUTE_INFO_RESPONSE_DAYS)
-    machine.transition(s, case, S.AWAITING_INFO, actor=actor, reason=decision.reason_code,
-                       conditions=conditions,
+    machine.transition(s, case, CaseState.AWAITING_INFO, actor=actor, reason=decision.reason_code,
+                       guard=guard,
                        values={**values, "info_requested_from": decision.info_from,
                                "info_due_at": due})
     evidence.add_message(s, case, MessageKind.INFO_REQUEST, decision.note, staff=staff)

@@ -30,8 +30,13 @@ from disputes.workspace import BUYER_WON_STATES, OPEN_STATES, staff_names
 from foundation import clock
 from foundation.config import current as settings
 from foundation.errors import ValidationFailed
-from marketplace_core.ledger.models import Account, AccountKind, Entry, LedgerTransaction
-from marketplace_core.ledger.models import TransactionKind as T
+from marketplace_core.ledger.models import (
+    Account,
+    AccountKind,
+    Entry,
+    LedgerTransaction,
+    TransactionKind,
+)
 from marketplace_core.members.models import Member
 from marketplace_core.orders.models import Order
 
@@ -39,7 +44,7 @@ C = DisputeCase
 D = CaseDecision
 MAX_RANGE_DAYS = 366
 TOP_LIMIT = 10
-REFUND_KINDS = (T.REFUND, T.SPLIT)
+REFUND_KINDS = (TransactionKind.REFUND, TransactionKind.SPLIT)
 
 
 @dataclass(frozen=True)

@@ -75,14 +75,15 @@ class CaseState(enum.StrEnum):
     CLOSED_WITHDRAWN = "closed_withdrawn"
 
 
-S = CaseState
-CLOSED_STATES = (S.CLOSED_REFUNDED, S.CLOSED_SPLIT, S.CLOSED_RELEASED, S.CLOSED_WITHDRAWN)
-QUEUE_STATES = (S.UNDER_REVIEW, S.AWAITING_APPROVAL)
+CLOSED_STATES = (CaseState.CLOSED_REFUNDED, CaseState.CLOSED_SPLIT, CaseState.CLOSED_RELEASED,
+                 CaseState.CLOSED_WITHDRAWN)
+QUEUE_STATES = (CaseState.UNDER_REVIEW, CaseState.AWAITING_APPROVAL)
 # The agents' decision clock runs while the case waits for, or is with, staff.
-CLOCK_RUNNING_STATES = (S.UNDER_REVIEW, S.CLAIMED, S.AWAITING_APPROVAL)
+CLOCK_RUNNING_STATES = (CaseState.UNDER_REVIEW, CaseState.CLAIMED, CaseState.AWAITING_APPROVAL)
 # Once the return is on its way the buyer can no longer withdraw: the item is moving.
-WITHDRAWABLE_STATES = (S.AWAITING_SELLER, S.UNDER_REVIEW, S.CLAIMED, S.AWAITING_INFO,
-                       S.WITH_AUTHENTICATION, S.AWAITING_APPROVAL, S.AWAITING_RETURN)
+WITHDRAWABLE_STATES = (CaseState.AWAITING_SELLER, CaseState.UNDER_REVIEW, CaseState.CLAIMED,
+                       CaseState.AWAITING_INFO, CaseState.WITH_AUTHENTICATION,
+                       CaseState.AWAITING_APPROVAL, CaseState.AWAITING_RETURN)
 
 
 class Outcome(enum.StrEnum):
@@ -155,7 +156,7 @@ class DisputeCase(LeaseColumns, Base):
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
     reason: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(24), default=S.AWAITING_SELLER)
+    state: Mapped[str] = mapped_column(String(24), default=CaseState.AWAITING_SELLER)
     # What the buyer paid and is still held for the order (the most a refund can be).
     amount_paise: Mapped[int] = mapped_column(BigInteger)
     # The listing as it was sold: title, description, brand, size, condition, photos.

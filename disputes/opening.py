@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from disputes import evidence, machine, notices, timers
 from disputes.evidence import Upload
-from disputes.models import NOT_COVERED, CaseReason, DisputeCase, MessageKind, Party
-from disputes.models import CaseState as S
+from disputes.models import NOT_COVERED, CaseReason, CaseState, DisputeCase, MessageKind, Party
 from foundation import clock
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -105,7 +104,7 @@ def _new_case(s: Session, order: Order, reason: CaseReason, description: str) ->
     now = clock.now()
     case = DisputeCase(order_id=order.id, buyer_id=order.buyer_id, seller_id=order.seller_id,
                        listing_id=order.items[0].listing_id, reason=reason,
-                       description=description, state=S.AWAITING_SELLER,
+                       description=description, state=CaseState.AWAITING_SELLER,
                        amount_paise=ledger.order_money(s, order.id)["held_paise"],
                        listing_snapshot=snapshot_of(order), opened_at=now, updated_at=now,
                        seller_response_due_at=now + timedelta(

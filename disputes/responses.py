@@ -18,13 +18,13 @@ from disputes.models import (
     CLOSED_STATES,
     WITHDRAWABLE_STATES,
     CaseDecision,
+    CaseState,
     DecisionStatus,
     DisputeCase,
     MessageKind,
     Outcome,
     Party,
 )
-from disputes.models import CaseState as S
 from foundation import clock
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.leases import unclaimed
@@ -50,13 +50,13 @@ def respond(s: Session, member: Member, case_id: Any, *, body: Any,
     stored = evidence.store_photos(photos, required=False)
     evidence.add_message(s, case, MessageKind.RESPONSE, text, party=party, photos=stored)
     actor = f"member:{member.id}"
-    if case.state == S.AWAITING_SELLER and party == Party.SELLER:
-        machine.transition(s, case, S.UNDER_REVIEW, actor=actor, reason="seller_responded",
+    if case.state == CaseState.AWAITING_SELLER and party == Party.SELLER:
+        machine.transition(s, case, CaseState.UNDER_REVIEW, actor=actor, reason="seller_responded",
                            values={"seller_response_due_at": None})
         notices.tell(s, case, Party.BUYER, "The seller responded; a support agent will "
                      "review the case.")
-    elif case.state == S.AWAITING_INFO and case.info_requested_from == party:
-        machine.transition(s, case, S.UNDER_REVIEW, actor=actor, reason="information_given",
+    elif case.state == CaseState.AWAITING_INFO and case.info_requested_from == party:
+        machine.transition(s, case, CaseState.UNDER_REVIEW, actor=actor, reason="information_given",
                            values={"info_requested_from": None, "info_due_at": None,
                                    "priority": max(case.priority, FRONT_OF_QUEUE)})
     else:
@@ -70,7 +70,7 @@ def accept_return(s: Session, member: Member, case_id: Any) -> DisputeCase:
     case, party = case_for_party(s, member, case_id)
     if party != Party.SELLER:
         raise PermissionDenied("Only the seller can accept a return.", code="not_seller")
-    if case.state not in (S.AWAITING_SELLER, S.UNDER_REVIEW):
+    if case.state not in (CaseState.AWAITING_SELLER, CaseState.UNDER_REVIEW):
         raise machine.illegal(case, "settled by the seller now")
     if case.counter_claimed_at is not None:
         # The item already came back once (its label is used up); an agent decides.
@@ -95,7 +95,7 @@ def withdraw(s: Session, member: Member, case_id: Any) -> DisputeCase:
     returns.void_label_if_unused(s, case)
     _void_pending_decisions(s, case)
     # A case an agent holds is withdrawn too: the closed case keeps no lease.
-    settlement.release(s, case, S.CLOSED_WITHDRAWN, actor=f"member:{member.id}",
+    settlement.release(s, case, CaseState.CLOSED_WITHDRAWN, actor=f"member:{member.id}",
                        reason="withdrawn", values=unclaimed())
     return case
 
@@ -116,7 +116,7 @@ def inspect(s: Session, member: Member, case_id: Any, *, accept: Any, body: Any,
     if party != Party.SELLER:
         raise PermissionDenied("Only the seller inspects the returned item.",
                                code="not_seller")
-    if case.state != S.AWAITING_INSPECTION:
+    if case.state != CaseState.AWAITING_INSPECTION:
         raise machine.illegal(case, "inspected now")
     if type(accept) is not bool:
         raise ValidationFailed("Say whether you accept the returned item (true or false).",
@@ -132,7 +132,7 @@ def inspect(s: Session, member: Member, case_id: Any, *, accept: Any, body: Any,
     text = evidence.clean_text(body, "body")
     stored = evidence.store_photos(photos, required=True)
     evidence.add_message(s, case, MessageKind.COUNTER_CLAIM, text, party=party, photos=stored)
-    machine.transition(s, case, S.UNDER_REVIEW, actor=actor, reason="counter_claimed",
+    machine.transition(s, case, CaseState.UNDER_REVIEW, actor=actor, reason="counter_claimed",
                        values={"counter_claimed_at": clock.now(), "inspection_due_at": None,
                                "priority": max(case.priority, FRONT_OF_QUEUE)})
     notices.tell(s, case, Party.BUYER, "The seller says the returned item is not what was "

@@ -17,22 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disputes import machine, notices, settlement, timers
-from disputes.models import CaseState as S
-from disputes.models import DisputeCase, Party
+from disputes.models import CaseState, DisputeCase, Party
 from foundation import clock
+from foundation.casework import SYSTEM, UNGUARDED, Guard
 from foundation.config import current as settings
 from foundation.errors import Conflict
 from marketplace_core.orders.models import Order
 from marketplace_core.shipping import services as shipping
 
-SYSTEM = machine.SYSTEM
-
 
 def start_return(s: Session, case: DisputeCase, *, actor: str, reason: str,
-                 conditions: tuple = (), values: dict[str, Any] | None = None) -> None:
+                 guard: Guard = UNGUARDED, values: dict[str, Any] | None = None) -> None:
     ship_by = clock.now() + timedelta(days=settings().DISPUTE_RETURN_SHIP_DAYS)
-    machine.transition(s, case, S.AWAITING_RETURN, actor=actor, reason=reason,
-                       conditions=conditions,
+    machine.transition(s, case, CaseState.AWAITING_RETURN, actor=actor, reason=reason,
+                       guard=guard,
                        values={**(values or {}), "return_ship_by": ship_by})
     label = shipping.create_return_label(s, s.get(Order, case.order_id), case.ref)
     timers.arm_return_deadline(case)
@@ -45,9 +43,9 @@ def start_return(s: Session, case: DisputeCase, *, actor: str, reason: str,
 
 def return_shipped(s: Session, order_id: int) -> bool:
     case = _case_of_order(s, order_id)
-    if case is None or case.state != S.AWAITING_RETURN:
+    if case is None or case.state != CaseState.AWAITING_RETURN:
         return False
-    return machine.try_transition(s, case, S.RETURN_IN_TRANSIT, actor=SYSTEM,
+    return machine.try_transition(s, case, CaseState.RETURN_IN_TRANSIT, actor=SYSTEM,
                                   reason="return_shipped", values={"return_ship_by": None})
 
 
@@ -55,10 +53,10 @@ def return_delivered(s: Session, order_id: int) -> bool:
     """The seller has the item: the inspection window opens (even if the first scan
     never reached us)."""
     case = _case_of_order(s, order_id)
-    if case is None or case.state not in (S.AWAITING_RETURN, S.RETURN_IN_TRANSIT):
+    if case is None or case.state not in (CaseState.AWAITING_RETURN, CaseState.RETURN_IN_TRANSIT):
         return False
     due = clock.now() + timedelta(days=settings().DISPUTE_INSPECTION_DAYS)
-    if not machine.try_transition(s, case, S.AWAITING_INSPECTION, actor=SYSTEM,
+    if not machine.try_transition(s, case, CaseState.AWAITING_INSPECTION, actor=SYSTEM,
                                   reason="return_delivered",
                                   values={"return_ship_by": None, "inspection_due_at": due}):
         return False
@@ -71,12 +69,12 @@ def return_delivered(s: Session, order_id: int) -> bool:
 def return_not_shipped(s: Session, case_id: int) -> bool:
     """Timer: the buyer never shipped the return, so the case closes for the seller."""
     case = s.get(DisputeCase, case_id)
-    if case is None or case.state != S.AWAITING_RETURN or clock.now() < case.return_ship_by:
+    if case is None or case.state != CaseState.AWAITING_RETURN or clock.now() < case.return_ship_by:
         return False
 
     def close_for_seller() -> None:
         void_label_if_unused(s, case)
-        settlement.release(s, case, S.CLOSED_RELEASED, actor=SYSTEM,
+        settlement.release(s, case, CaseState.CLOSED_RELEASED, actor=SYSTEM,
                            reason="return_not_shipped")
 
     return _unless_overtaken(s, close_for_seller)
@@ -85,7 +83,7 @@ def return_not_shipped(s: Session, case_id: int) -> bool:
 def inspection_window_ended(s: Session, case_id: int) -> bool:
     """Timer: the seller did not object in time, so the buyer is refunded."""
     case = s.get(DisputeCase, case_id)
-    if (case is None or case.state != S.AWAITING_INSPECTION
+    if (case is None or case.state != CaseState.AWAITING_INSPECTION
             or clock.now() < case.inspection_due_at):
         return False
     return _unless_overtaken(s, lambda: settlement.refund_in_full(
@@ -107,7 +105,7 @@ def _unless_overtaken(s: Session, action: Callable[[], None]) -> bool:
 
 
 def void_label_if_unused(s: Session, case: DisputeCase) -> None:
-    if case.state == S.AWAITING_RETURN:
+    if case.state == CaseState.AWAITING_RETURN:
         shipping.void_return_label(s, case.order_id, f"{case.ref} closed")
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from disputes import machine, notices
-from disputes.models import CaseState as S
-from disputes.models import DisputeCase, Outcome
+from disputes.models import CaseState, DisputeCase, Outcome
+from foundation.casework import UNGUARDED, Guard
 from foundation.errors import ValidationFailed
 from marketplace_core.ledger import services as ledger
 from marketplace_core.orders import services as orders
@@ -24,11 +24,11 @@ def held_paise(s: Session, case: DisputeCase) -> int:
 
 
 def refund_in_full(s: Session, case: DisputeCase, *, actor: str, reason: str,
-                   outcome: Outcome, decided_by: int | None = None, conditions: tuple = (),
-                   values: dict | None = None) -> None:
+                   outcome: Outcome, decided_by: int | None = None,
+                   guard: Guard = UNGUARDED, values: dict | None = None) -> None:
     amount = held_paise(s, case)
-    machine.transition(s, case, S.CLOSED_REFUNDED, actor=actor, reason=reason,
-                       conditions=conditions,
+    machine.transition(s, case, CaseState.CLOSED_REFUNDED, actor=actor, reason=reason,
+                       guard=guard,
                        values={**(values or {}), "outcome": outcome, "refund_paise": amount,
                                "decided_by": decided_by or case.decided_by},
                        details={"refund_paise": amount})
@@ -38,12 +38,12 @@ def refund_in_full(s: Session, case: DisputeCase, *, actor: str, reason: str,
 
 
 def refund_part(s: Session, case: DisputeCase, refund_paise: int, *, actor: str,
-                reason: str, decided_by: int, conditions: tuple = (),
+                reason: str, decided_by: int, guard: Guard = UNGUARDED,
                 values: dict | None = None) -> None:
     held = held_paise(s, case)
     require_split_amount(refund_paise, held)
-    machine.transition(s, case, S.CLOSED_SPLIT, actor=actor, reason=reason,
-                       conditions=conditions,
+    machine.transition(s, case, CaseState.CLOSED_SPLIT, actor=actor, reason=reason,
+                       guard=guard,
                        values={**(values or {}), "outcome": Outcome.SPLIT,
                                "refund_paise": refund_paise,
                                "decided_by": decided_by},
@@ -54,17 +54,16 @@ def refund_part(s: Session, case: DisputeCase, refund_paise: int, *, actor: str,
                       f"{_inr(refund_paise)}; the rest goes to the seller.")
 
 
-def release(s: Session, case: DisputeCase, to: S, *, actor: str, reason: str,
-            decided_by: int | None = None, conditions: tuple = (),
+def release(s: Session, case: DisputeCase, to: CaseState, *, actor: str, reason: str,
+            decided_by: int | None = None, guard: Guard = UNGUARDED,
             values: dict | None = None) -> None:
     """Close in the seller's favour (refused, withdrawn, return never shipped): the
     held funds go to the seller now."""
     values = {**(values or {}), "refund_paise": 0,
               "decided_by": decided_by or case.decided_by}
-    if to == S.CLOSED_RELEASED:
+    if to == CaseState.CLOSED_RELEASED:
         values["outcome"] = Outcome.RELEASE_TO_SELLER
-    machine.transition(s, case, to, actor=actor, reason=reason, conditions=conditions,
-                       values=values)
+    machine.transition(s, case, to, actor=actor, reason=reason, guard=guard, values=values)
     orders.release_hold(s, _order(s, case), case.ref, complete_now=True)
     notices.tell_both(s, case, "The case closed; the payment goes to the seller.")
 

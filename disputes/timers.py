@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from disputes import machine, notices
-from disputes.models import CLOCK_RUNNING_STATES, CLOSED_STATES, DisputeCase, Party
-from disputes.models import CaseState as S
+from disputes.models import CLOCK_RUNNING_STATES, CLOSED_STATES, CaseState, DisputeCase, Party
 from foundation import clock, jobs
 from foundation.audit.services import record
+from foundation.casework import SYSTEM
 from foundation.config import current as settings
 
 # Named, not imported: disputes.tasks imports this module.
@@ -32,7 +32,6 @@ TIMER_JOBS = {
 }
 
 C = DisputeCase
-SYSTEM = machine.SYSTEM
 FRONT_OF_QUEUE = 1
 BREACHED_PRIORITY = 2
 STALE_PRIORITY = 3
@@ -67,10 +66,10 @@ def _arm(purpose: str, case: DisputeCase, deadline: datetime) -> None:
 
 def seller_response_due(s: Session, case_id: int) -> bool:
     case = s.get(C, case_id)
-    if (case is None or case.state != S.AWAITING_SELLER
+    if (case is None or case.state != CaseState.AWAITING_SELLER
             or clock.now() < case.seller_response_due_at):
         return False
-    won = machine.try_transition(s, case, S.UNDER_REVIEW, actor=SYSTEM,
+    won = machine.try_transition(s, case, CaseState.UNDER_REVIEW, actor=SYSTEM,
                                  reason="seller_did_not_respond",
                                  values={"seller_response_due_at": None})
     if won:
@@ -83,9 +82,9 @@ def info_due(s: Session, case_id: int) -> bool:
     """Nobody answered the agent's question in time: back to the agent, who decides on
     what the case has."""
     case = s.get(C, case_id)
-    if case is None or case.state != S.AWAITING_INFO or clock.now() < case.info_due_at:
+    if case is None or case.state != CaseState.AWAITING_INFO or clock.now() < case.info_due_at:
         return False
-    return machine.try_transition(s, case, S.UNDER_REVIEW, actor=SYSTEM,
+    return machine.try_transition(s, case, CaseState.UNDER_REVIEW, actor=SYSTEM,
                                   reason="information_not_given",
                                   values={"info_requested_from": None, "info_due_at": None,
                                           "priority": max(case.priority, FRONT_OF_QUEUE)})
@@ -97,10 +96,10 @@ def overdue(s: Session) -> dict[str, list[int]]:
     """Case ids per timer purpose whose deadline has passed in the waiting state."""
     now = clock.now()
     checks = {
-        "seller_response_due": (S.AWAITING_SELLER, C.seller_response_due_at),
-        "info_due": (S.AWAITING_INFO, C.info_due_at),
-        "return_not_shipped": (S.AWAITING_RETURN, C.return_ship_by),
-        "inspection_due": (S.AWAITING_INSPECTION, C.inspection_due_at),
+        "seller_response_due": (CaseState.AWAITING_SELLER, C.seller_response_due_at),
+        "info_due": (CaseState.AWAITING_INFO, C.info_due_at),
+        "return_not_shipped": (CaseState.AWAITING_RETURN, C.return_ship_by),
+        "inspection_due": (CaseState.AWAITING_INSPECTION, C.inspection_due_at),
     }
     return {purpose: list(s.scalars(select(C.id).where(C.state == state, column <= now)
                                     .order_by(column).limit(SWEEP_BATCH)))

@@ -9,8 +9,9 @@ member may claim from each queue they work, what they hold and what they decided
 
 Nothing here writes; the console and the staff API render what these return.
 
-Photo similarity ("is the buyer's photo the same item as the listing's?") is left out on
-purpose until vision exists: a made-up score would mislead agents.
+No photo similarity score ("is the buyer's photo the same item as the listing's?"): the
+agent compares the photos side by side.  Vision's duplicate matching verifies copies of
+one photo, not two photos of one item, so a score from it would mislead agents.
 """
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ from disputes.models import (
     CaseEvent,
     CaseMessage,
     CasePhoto,
+    CaseState,
     DisputeCase,
     Party,
 )
-from disputes.models import CaseState as S
 from foundation import clock
 from foundation.errors import NotFound, PermissionDenied
 from foundation.staff.models import StaffUser
@@ -51,8 +52,8 @@ C = DisputeCase
 HISTORY_LIMIT = 10
 RECENT_DECISIONS_LIMIT = 20
 # A closed case the buyer won (money came back) is one the seller lost.
-BUYER_WON_STATES = (S.CLOSED_REFUNDED, S.CLOSED_SPLIT)
-OPEN_STATES = tuple(state for state in S if state not in CLOSED_STATES)
+BUYER_WON_STATES = (CaseState.CLOSED_REFUNDED, CaseState.CLOSED_SPLIT)
+OPEN_STATES = tuple(state for state in CaseState if state not in CLOSED_STATES)
 
 
 @dataclass(frozen=True)

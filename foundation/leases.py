@@ -7,7 +7,7 @@ showing the token before the lease expires, may act on the row; a lapsed lease l
 anyone allowed take the row over; release puts it back where it came from.
 
 Exclusivity comes from the queue's own guarded transition (a conditional UPDATE on
-id, state and version, see foundation.transitions): two staff racing for one row cannot
+id, state and version, see foundation.casework): two staff racing for one row cannot
 both move it.  Which rows are candidates is up to the queue (its routing conditions and
 ordering); this module adds what every queue shares:
 
@@ -17,13 +17,14 @@ ordering); this module adds what every queue shares:
   fan out over different rows instead of all racing for the first; SQLite ignores FOR
   UPDATE (it serialises writers), so there a few candidates are read per round and a
   lost race just moves on to the next;
-- a per-staff limit on live claims, the lease token check (409 `stale_lease`), extend,
-  release, and skip (release, and keep the row away from that staff member a while);
+- a per-staff limit on live claims, the lease token check (409 `stale_lease`), moves
+  made under the lease, extend, release, and skip (release, and keep the row away from
+  that staff member a while);
 - the audit record of each of these, in the same transaction.
 
 A queue declares itself once, as a `Leases` value, e.g. in authentication.claims:
 
-    LEASES = Leases(model=AuthenticationRequest, claimed_state=S.CLAIMED,
+    LEASES = Leases(model=AuthenticationRequest, claimed_state=RequestState.CLAIMED,
                     transition=machine.try_transition, lease_minutes=..., max_claims=...,
                     audit_prefix="authentication", object_type="authentication_request",
                     skips=SkipTable(RequestSkip, minutes=...))
@@ -40,7 +41,7 @@ from typing import Any, Protocol
 from sqlalchemy import ForeignKey, String, and_, exists, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from foundation import clock
+from foundation import casework, clock
 from foundation.audit.services import record
 from foundation.db import UTCDateTime
 from foundation.errors import Conflict
@@ -65,11 +66,12 @@ class LeaseColumns:
 
 
 class Transition(Protocol):
-    """A queue's guarded transition (authentication.machine.try_transition and the like):
-    move `row` from the state and version it was read in; False if someone moved it."""
+    """A queue's guarded transition (foundation.casework.Casework.try_transition): move
+    `row` from the state and version it was read in; False if someone moved it."""
 
     def __call__(self, s: Session, row: Any, to: Any, *, actor: str, reason: str,
-                 conditions: tuple = (), values: dict[str, Any] | None = None) -> bool: ...
+                 conditions: tuple = (), values: dict[str, Any] | None = None,
+                 details: dict[str, Any] | None = None) -> bool: ...
 
 
 # Given the WHERE conditions of the claimable rows, the candidates to try in order (a
@@ -233,8 +235,7 @@ class Leases:
     def require_lease(self, row: Any, staff: StaffUser, token: str | None) -> None:
         """The caller holds `row` under a live lease with this token, or 409 stale_lease."""
         if not isinstance(token, str) or not self.holds(row, staff, token):
-            raise Conflict(f"Your claim on this {self.noun} has expired or is not yours; "
-                           "claim again.", code="stale_lease")
+            raise casework.stale_lease(self.noun)
 
     def lease_conditions(self, token: str) -> tuple:
         """WHERE conditions for a transition made under the lease: if the lease was
@@ -242,12 +243,34 @@ class Leases:
         m = self.model
         return (m.lease_token == token, m.lease_expires_at > clock.now())
 
+    def guard(self, staff: StaffUser, token: str) -> casework.Guard:
+        """A transition made under the lease, for casework's `transition`: it matches no
+        row once the lease is gone, and then answers what `lost_claim` says."""
+        return casework.Guard(conditions=self.lease_conditions(token),
+                              lost=lambda row: self.lost_claim(row, staff, token))
+
+    def lost_claim(self, row: Any, staff: StaffUser, token: str) -> Conflict:
+        """Why a move under the lease lost: the lease is gone (`stale_lease`), or the
+        holder still has it and the row moved otherwise (`case_changed`)."""
+        if self.holds(row, staff, token):
+            return casework.changed_meanwhile(self.noun)
+        return casework.stale_lease(self.noun)
+
+    def move(self, s: Session, staff: StaffUser, row: Any, token: str, to: Any, *,
+             reason: str, values: dict[str, Any] | None = None,
+             details: dict[str, Any] | None = None) -> None:
+        """The holder moves `row` to `to` under the lease, or gets `lost_claim`'s 409."""
+        if not self.transition(s, row, to, actor=actor(staff), reason=reason,
+                               conditions=self.lease_conditions(token), values=values,
+                               details=details):
+            raise self.lost_claim(row, staff, token)
+
     def extend(self, s: Session, staff: StaffUser, row: Any, token: str) -> Any:
         """A fresh full lease from now."""
         self.require_lease(row, staff, token)
         before = {"lease_expires_at": row.lease_expires_at}
-        self._move_under_lease(s, staff, row, token, self.claimed_state, "lease_extended",
-                               {"lease_expires_at": clock.now() + self.lease_length()})
+        self.move(s, staff, row, token, self.claimed_state, reason="lease_extended",
+                  values={"lease_expires_at": clock.now() + self.lease_length()})
         self._audit(s, staff, "extend", row, before=before,
                     after={"lease_expires_at": row.lease_expires_at})
         return row
@@ -259,8 +282,8 @@ class Leases:
         if skip:
             self._skip_table()  # a queue without skips refuses before changing anything
         self.require_lease(row, staff, token)
-        self._move_under_lease(s, staff, row, token, row.claimed_from,
-                               "skipped" if skip else "released", unclaimed())
+        self.move(s, staff, row, token, row.claimed_from,
+                  reason="skipped" if skip else "released", values=unclaimed())
         if skip:
             self._remember_skip(s, staff, row)
         self._audit(s, staff, "skip" if skip else "release", row,
@@ -269,12 +292,6 @@ class Leases:
 
     def skip(self, s: Session, staff: StaffUser, row: Any, token: str) -> Any:
         return self.release(s, staff, row, token, skip=True)
-
-    def _move_under_lease(self, s: Session, staff: StaffUser, row: Any, token: str, to: Any,
-                          reason: str, values: dict[str, Any]) -> None:
-        if not self.transition(s, row, to, actor=actor(staff), reason=reason,
-                               conditions=self.lease_conditions(token), values=values):
-            raise Conflict("Your claim changed meanwhile; claim again.", code="stale_lease")
 
     def _remember_skip(self, s: Session, staff: StaffUser, row: Any) -> None:
         skips = self._skip_table()

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from authentication import machine
-from authentication.models import AuthenticationRequest, RequestEvent, RequestSkip
-from authentication.models import RequestState as S
+from authentication.models import AuthenticationRequest, RequestEvent, RequestSkip, RequestState
 from foundation import clock, db
 from foundation.audit.models import AuditEvent
 from foundation.errors import Conflict
@@ -24,7 +23,7 @@ ORDER = (R.id.asc(),)
 
 
 def make_leases(*, max_claims: int = 2, skips: bool = True) -> Leases:
-    return Leases(model=R, claimed_state=S.CLAIMED, transition=machine.try_transition,
+    return Leases(model=R, claimed_state=RequestState.CLAIMED, transition=machine.try_transition,
                   lease_minutes=lambda: LEASE_MINUTES, max_claims=lambda: max_claims,
                   audit_prefix="queue_test", object_type="authentication_request",
                   noun="item", skips=SkipTable(RequestSkip, minutes=lambda: SKIP_MINUTES)
@@ -56,7 +55,7 @@ def start():
     return moment
 
 
-def claim(staff_id: int, leases: Leases = LEASES, states=(S.QUEUED,)):
+def claim(staff_id: int, leases: Leases = LEASES, states=(RequestState.QUEUED,)):
     """Claim in a unit of work of its own, as a request would; (id, token) or None."""
     with db.unit_of_work() as s:
         row = leases.claim(s, s.get(StaffUser, staff_id), states, ordering=ORDER)
@@ -101,7 +100,7 @@ def test_a_claim_takes_the_first_waiting_row_under_a_fresh_lease(request_ids, re
     assert claimed_id == first
     held = row(first)
     assert (held.state, held.claimed_by, held.claimed_from, held.claimed_at) == \
-        (S.CLAIMED, reviewers[0], S.QUEUED, start)
+        (RequestState.CLAIMED, reviewers[0], RequestState.QUEUED, start)
     assert held.lease_expires_at == start + timedelta(minutes=LEASE_MINUTES)
     assert held.lease_token == token and len(token) >= 32
     assert event_reasons(first)[-1] == "claimed"
@@ -110,7 +109,7 @@ def test_a_claim_takes_the_first_waiting_row_under_a_fresh_lease(request_ids, re
 
 
 def test_nothing_to_claim_is_none_and_writes_nothing(request_ids, reviewers):
-    assert claim(reviewers[0], states=(S.AWAITING_LEAD,)) is None
+    assert claim(reviewers[0], states=(RequestState.AWAITING_LEAD,)) is None
     assert all(audit_actions(request_id) == [] for request_id in request_ids)
 
 
@@ -124,7 +123,7 @@ def test_the_claim_limit_counts_live_leases_only(request_ids, reviewers, start):
     clock.freeze(start + timedelta(minutes=LEASE_MINUTES, seconds=1))
     # The lapsed lease no longer counts; waiting rows come before the lapsed one.
     assert claim(reviewers[0], one)[0] == request_ids[1]
-    assert row(request_id).state == S.CLAIMED
+    assert row(request_id).state == RequestState.CLAIMED
 
 
 def test_a_lapsed_lease_is_taken_over_after_the_waiting_rows(request_ids, reviewers, start):
@@ -140,7 +139,7 @@ def test_a_lapsed_lease_is_taken_over_after_the_waiting_rows(request_ids, review
     assert taken_id == first and new_token != old_token
     assert event_reasons(first)[-1] == "claimed_after_lease_expired"
     held = row(first)
-    assert (held.claimed_by, held.claimed_from) == (reviewers[1], S.QUEUED)
+    assert (held.claimed_by, held.claimed_from) == (reviewers[1], RequestState.QUEUED)
     assert_stale(LEASES.extend, reviewers[0], first, old_token)
 
 
@@ -153,20 +152,20 @@ def test_extend_gives_a_full_lease_from_now_and_keeps_the_token(request_ids, rev
     act(LEASES.extend, reviewers[0], request_id, token)
     held = row(request_id)
     assert held.lease_expires_at == start + timedelta(minutes=7 + LEASE_MINUTES)
-    assert (held.lease_token, held.state) == (token, S.CLAIMED)
+    assert (held.lease_token, held.state) == (token, RequestState.CLAIMED)
     assert audit_actions(request_id) == ["queue_test.claim", "queue_test.extend"]
 
 
 def test_release_goes_back_to_the_state_it_was_claimed_from(request_ids, reviewers):
     request_id = request_ids[0]
     with db.unit_of_work() as s:
-        assert machine.try_transition(s, s.get(R, request_id), S.ESCALATED, actor="system",
-                                      reason="test")
-    claimed_id, token = claim(reviewers[0], states=(S.QUEUED, S.ESCALATED))
-    assert (claimed_id, row(claimed_id).claimed_from) == (request_id, S.ESCALATED)
+        assert machine.try_transition(s, s.get(R, request_id), RequestState.ESCALATED,
+                                      actor="system", reason="test")
+    claimed_id, token = claim(reviewers[0], states=(RequestState.QUEUED, RequestState.ESCALATED))
+    assert (claimed_id, row(claimed_id).claimed_from) == (request_id, RequestState.ESCALATED)
     act(LEASES.release, reviewers[0], request_id, token)
     released = row(request_id)
-    assert released.state == S.ESCALATED
+    assert released.state == RequestState.ESCALATED
     assert {name: getattr(released, name) for name in unclaimed()} == unclaimed()
     assert audit_actions(request_id)[-1] == "queue_test.release"
     assert_stale(LEASES.release, reviewers[0], request_id, token)   # not twice
@@ -177,12 +176,12 @@ def test_a_skip_keeps_the_row_away_from_that_reviewer_for_a_while(request_ids, r
     first = request_ids[0]
     _, token = claim(reviewers[0])
     act(LEASES.skip, reviewers[0], first, token)
-    assert row(first).state == S.QUEUED
+    assert row(first).state == RequestState.QUEUED
     assert audit_actions(first)[-1] == "queue_test.skip"
     with db.unit_of_work() as s:
         staff = s.get(StaffUser, reviewers[0])
         shown = s.scalars(select(R.id).where(
-            *LEASES.claimable(staff, (S.QUEUED,), clock.now(), expired=None)))
+            *LEASES.claimable(staff, (RequestState.QUEUED,), clock.now(), expired=None)))
         assert first not in set(shown)
     assert claim(reviewers[0])[0] != first
     assert claim(reviewers[1])[0] == first                      # others still get it
@@ -200,7 +199,7 @@ def test_a_queue_without_a_skip_table_refuses_to_skip_and_changes_nothing(reques
     request_id, token = claim(reviewers[0], plain)
     with pytest.raises(TypeError):
         act(plain.skip, reviewers[0], request_id, token)
-    assert row(request_id).state == S.CLAIMED
+    assert row(request_id).state == RequestState.CLAIMED
     assert audit_actions(request_id) == ["queue_test.claim"]
 
 
@@ -213,6 +212,31 @@ def test_a_wrong_token_is_stale_and_changes_nothing(request_ids, reviewers, toke
     after = row(request_id)
     assert (after.state, after.version, after.lease_expires_at) == \
         (before.state, before.version, before.lease_expires_at)
+
+
+def test_a_move_under_the_lease_that_loses_says_why(request_ids, reviewers, start):
+    """The holder's move matches no row: if their lease still holds, the row moved
+    meanwhile (case_changed: reload); once the lease is gone, stale_lease (claim again)."""
+    request_id, token = claim(reviewers[0])
+    with db.unit_of_work() as s:
+        holder = s.get(StaffUser, reviewers[0])
+        held = s.get(R, request_id)
+        # Another writer (the holder's other tab extending the lease) moves the row
+        # after we read it: same token, a newer version.
+        s.execute(update(R).where(R.id == request_id).values(version=R.version + 1)
+                  .execution_options(synchronize_session=False))
+        with pytest.raises(Conflict) as lost:
+            LEASES.move(s, holder, held, token, RequestState.ESCALATED, reason="test")
+        assert lost.value.code == "case_changed"
+        assert held.state == RequestState.CLAIMED
+    clock.freeze(start + timedelta(minutes=LEASE_MINUTES))
+    with db.unit_of_work() as s:
+        with pytest.raises(Conflict) as lapsed:
+            LEASES.move(s, s.get(StaffUser, reviewers[0]), s.get(R, request_id), token,
+                        RequestState.ESCALATED, reason="test")
+        assert lapsed.value.code == "stale_lease"
+    assert row(request_id).state == RequestState.CLAIMED
+    assert "test" not in event_reasons(request_id)
 
 
 def test_someone_elses_lease_is_stale_even_with_the_right_token(request_ids, reviewers):

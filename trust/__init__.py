@@ -1,4 +1,4 @@
-"""Trust signals and the "Just Picked for You" feed (issue 7).
+"""Trust signals and the "Just Picked for You" feed.
 
 What the console learns about sellers and listings (authentication verdicts, counterfeit
 and duplicate flags, dispute outcomes, shipping behaviour, ratings) becomes a seller trust

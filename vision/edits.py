@@ -1,4 +1,4 @@
-"""The fixed, seeded edit suite of the duplicate benchmark (issue 6), shared with the tests.
+"""The fixed, seeded edit suite of the duplicate benchmark, shared with the tests.
 
 Each edit is what a thief, a spammer or a re-lister does to a photo before posting it again:
 `apply_edit(name, image, seed)` returns a new BGR uint8 array and never changes its input.
@@ -159,7 +159,7 @@ EDITS: dict[str, Edit] = {
 }
 EDIT_NAMES: tuple[str, ...] = tuple(EDITS)
 
-# The goals of issue 6 are set per group of edits.
+# The benchmark's goals are set per group of edits.
 EDIT_GROUPS: dict[str, tuple[str, ...]] = {
     "resize_jpeg_colour": ("resize_0.5", "resize_0.25", "jpeg_95", "jpeg_75", "jpeg_50",
                            "gamma"),

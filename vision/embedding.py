@@ -72,8 +72,3 @@ def embed_batch(images: list[np.ndarray]) -> np.ndarray:
             features = model.extract_features(tensor).mean(dim=(2, 3))
             rows.append(torch.nn.functional.normalize(features, dim=1).numpy())
     return np.ascontiguousarray(np.concatenate(rows).astype(np.float32))
-
-
-def embed(image: np.ndarray) -> np.ndarray:
-    """float32 (EMBEDDING_DIM,), L2-normalised."""
-    return embed_batch([image])[0]

@@ -140,12 +140,6 @@ def orb_features(grey_work: np.ndarray, max_features: int = 500) -> LocalFeature
     return LocalFeatures(points, descriptors, size)
 
 
-def mirrored_orb_features(grey_work: np.ndarray, max_features: int = 500) -> LocalFeatures:
-    """Features of the left-right mirror image (ORB descriptors are not mirror-invariant,
-    so they are computed again on the flipped pixels)."""
-    return orb_features(cv2.flip(grey_work, 1), max_features)
-
-
 def align(query: LocalFeatures, candidate: LocalFeatures, *, ratio: float = 0.8,
           reprojection_px: float = 6.0) -> Alignment | None:
     """The similarity transform from query to candidate supported by the most keypoint

@@ -21,7 +21,7 @@ embeddings into PCA-256 -> IVF-4096 -> SQ8 (nprobe 32), the PDQ hashes into a bi
 IVF-1024 (nprobe 64); later adds and removals go into those incrementally. The flat
 embedding index would be 5 GB at 1M photos and scan all of it per query view; the flat PDQ
 index alone took 2.7 ms p50 / 5.1 ms p99 for a view and its mirror. At 1M generated photos the
-approximate pair answers candidates() within issue 6's p99 <= 5 ms on one core
+approximate pair answers candidates() within the goal of p99 <= 5 ms on one core
 (docs/BENCHMARKS.md, `python -m bench.vision_duplicates --index-scale-only`).
 
 Only the global signals live in memory. What verification needs per photo (keypoints, the

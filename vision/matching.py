@@ -38,8 +38,8 @@ from vision.features import LocalFeatures
 
 @dataclass(frozen=True, slots=True)
 class MatchThresholds:
-    """The knobs of duplicate matching. Analysts tune these (per edit type, later) with the
-    benchmark; the defaults come from bench/vision_duplicates.py on generated photos
+    """The knobs of duplicate matching. Analysts tune these with the benchmark; the
+    defaults come from bench/vision_duplicates.py on generated photos
     (docs/BENCHMARKS.md), where they gave precision >= 0.9999.
 
     - candidates_per_signal: nearest neighbours taken from each global index (PDQ, and

@@ -16,8 +16,13 @@ from flask_admin import expose
 
 from authentication import claims, decisions, machine
 from authentication import workspace as reading
-from authentication.models import CHECK_RESULTS, AuthenticationRequest, Verdict, checklist_for
-from authentication.models import RequestState as S
+from authentication.models import (
+    CHECK_RESULTS,
+    AuthenticationRequest,
+    RequestState,
+    Verdict,
+    checklist_for,
+)
 from console.admin.base import StaffView
 from console.admin.queues import LeasedQueueActions
 from console.security import current_staff, settings
@@ -106,7 +111,7 @@ class AuthenticationQueueView(LeasedQueueActions, StaffView):
         return readable_duration(machine.seconds_left(r, clock.now()))
 
     def senior_only(self, r: R) -> bool:
-        return (r.senior_only or r.state == S.ESCALATED
+        return (r.senior_only or r.state == RequestState.ESCALATED
                 or r.price_paise > settings().SENIOR_REVIEW_PRICE_PAISE)
 
     def lease_left(self, r: R) -> str:

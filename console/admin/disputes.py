@@ -24,8 +24,7 @@ from console.admin.base import StaffView
 from console.admin.queues import LeasedQueueActions
 from console.security import current_staff
 from disputes import claims, decisions, workspace
-from disputes.models import DECISION_REASONS, DisputeCase, Outcome, Party
-from disputes.models import CaseState as S
+from disputes.models import DECISION_REASONS, CaseState, DisputeCase, Outcome, Party
 from foundation import clock, db
 from foundation.errors import DomainError, ValidationFailed
 from foundation.staff.permissions import Permission
@@ -208,8 +207,8 @@ class DisputesQueueView(LeasedQueueActions, StaffView):
                    approval_note: str = ""):
         staff = current_staff()
         w = workspace.workspace(s, case_id, staff)
-        deciding = w.holds_lease and w.case.claimed_from == S.UNDER_REVIEW
-        approving = (w.holds_lease and w.case.claimed_from == S.AWAITING_APPROVAL
+        deciding = w.holds_lease and w.case.claimed_from == CaseState.UNDER_REVIEW
+        approving = (w.holds_lease and w.case.claimed_from == CaseState.AWAITING_APPROVAL
                      and staff.can(Permission.DISPUTES_APPROVE_REFUND))
         return self.render(
             "console/disputes_workspace.html", w=w, c=w.case, form=form, error=error,

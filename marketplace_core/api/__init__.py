@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, g
 
 from foundation import db
-from foundation.errors import NotAuthenticated, PermissionDenied
+from foundation.errors import NotAuthenticated
 from foundation.web import bearer_token, register_json_errors
 from marketplace_core.members.services import resolve_token
 
@@ -90,12 +90,6 @@ def _with_auth(view: Callable, auth: str) -> Callable:
 
 def current_member():
     return g.get("member")
-
-
-def require_owner(owner_id: int) -> None:
-    member = current_member()
-    if member is None or member.id != owner_id:
-        raise PermissionDenied("Only the owner can do that.", code="not_owner")
 
 
 def build_blueprint() -> Blueprint:

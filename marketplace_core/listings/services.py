@@ -29,7 +29,6 @@ from marketplace_core.listings.models import (
 from marketplace_core.listings.taxonomy import CATEGORIES, CONDITIONS, sizes_for
 from marketplace_core.members.models import Member
 
-S = ListingStatus
 EDITABLE = ("title", "description", "brand", "category", "size", "condition", "colour",
             "original_price_paise", "price_paise", "weight_grams")
 
@@ -54,7 +53,7 @@ def get_for_viewer(s: Session, listing_id: int, viewer: Member | None) -> Listin
 def is_visible_to(listing: Listing, viewer: Member | None) -> bool:
     if viewer is not None and viewer.id == listing.seller_id:
         return True
-    return listing.status == S.LIVE
+    return listing.status == ListingStatus.LIVE
 
 
 def get_owned(s: Session, listing_id: int, member: Member) -> Listing:
@@ -74,18 +73,18 @@ def needs_authentication(listing: Listing) -> bool:
 def create_draft(s: Session, seller: Member, data: dict[str, Any]) -> Listing:
     _check_fields(data, partial=False)
     now = clock.now()
-    listing = Listing(seller_id=seller.id, status=S.DRAFT, created_at=now, updated_at=now,
-                      description="", colour="", weight_grams=500)
+    listing = Listing(seller_id=seller.id, status=ListingStatus.DRAFT, created_at=now,
+                      updated_at=now, description="", colour="", weight_grams=500)
     _apply(listing, data)
     s.add(listing)
     s.flush()
-    _log(s, listing, None, S.DRAFT, "created", f"member:{seller.id}")
+    _log(s, listing, None, ListingStatus.DRAFT, "created", f"member:{seller.id}")
     return listing
 
 
 def update_listing(s: Session, seller: Member, listing: Listing,
                    changes: dict[str, Any]) -> Listing:
-    if listing.status in (S.SOLD, S.REMOVED):
+    if listing.status in (ListingStatus.SOLD, ListingStatus.REMOVED):
         raise Conflict(f"A {listing.status} listing cannot be edited.", code="not_editable")
     _check_fields({**_current_fields(listing), **changes}, partial=False)
     old_price = listing.price_paise
@@ -93,7 +92,7 @@ def update_listing(s: Session, seller: Member, listing: Listing,
     listing.updated_at = clock.now()
     if listing.price_paise != old_price:
         _record_price_change(s, listing, old_price)
-    if listing.status in (S.LIVE, S.PENDING_AUTHENTICATION):
+    if listing.status in (ListingStatus.LIVE, ListingStatus.PENDING_AUTHENTICATION):
         _go_live_or_review(s, listing, "price_changed", f"member:{seller.id}")
     s.flush()
     return listing
@@ -140,7 +139,7 @@ def _check_fields(data: dict[str, Any], *, partial: bool) -> None:
 def _record_price_change(s: Session, listing: Listing, old_price: int) -> None:
     s.add(PriceChange(listing_id=listing.id, old_price_paise=old_price,
                       new_price_paise=listing.price_paise, changed_at=clock.now()))
-    if listing.price_paise < old_price and listing.status == S.LIVE:
+    if listing.price_paise < old_price and listing.status == ListingStatus.LIVE:
         events.emit(s, events.ListingPriceDropped(
             listing_id=listing.id, old=old_price, new=listing.price_paise))
 
@@ -150,7 +149,7 @@ def _record_price_change(s: Session, listing: Listing, old_price: int) -> None:
 def add_photo(s: Session, seller: Member, listing: Listing, *, media_key: str, width: int,
               height: int) -> ListingPhoto:
     """Attach a stored, normalised photo (see marketplace_core.media) as the last photo."""
-    if listing.status in (S.SOLD, S.REMOVED):
+    if listing.status in (ListingStatus.SOLD, ListingStatus.REMOVED):
         raise Conflict(f"A {listing.status} listing cannot take photos.", code="not_editable")
     count = s.scalar(select(func.count()).where(ListingPhoto.listing_id == listing.id)) or 0
     if count >= settings().LISTING_MAX_PHOTOS:
@@ -170,7 +169,8 @@ def remove_photo(s: Session, seller: Member, listing: Listing, photo_id: int) ->
     photo = s.get(ListingPhoto, photo_id)
     if photo is None or photo.listing_id != listing.id:
         raise NotFound("No such photo on this listing.")
-    if listing.status in (S.LIVE, S.PENDING_AUTHENTICATION) and len(listing.photos) == 1:
+    if (listing.status in (ListingStatus.LIVE, ListingStatus.PENDING_AUTHENTICATION)
+            and len(listing.photos) == 1):
         raise Conflict("A published listing needs at least one photo.", code="last_photo")
     s.delete(photo)
     s.flush()
@@ -197,14 +197,14 @@ def reorder_photos(s: Session, seller: Member, listing: Listing, photo_ids: list
 def _photos_changed(s: Session, listing: Listing, seller: Member) -> None:
     listing.photos_changed_at = clock.now()
     listing.updated_at = listing.photos_changed_at
-    if listing.status in (S.LIVE, S.PENDING_AUTHENTICATION):
+    if listing.status in (ListingStatus.LIVE, ListingStatus.PENDING_AUTHENTICATION):
         _go_live_or_review(s, listing, "photos_changed", f"member:{seller.id}")
 
 
 # --- transitions ---------------------------------------------------------------------
 
 def publish(s: Session, seller: Member, listing: Listing) -> Listing:
-    if listing.status != S.DRAFT:
+    if listing.status != ListingStatus.DRAFT:
         raise Conflict(f"Only a draft can be published; this listing is {listing.status}.",
                        code="illegal_transition")
     if seller.selling_restricted:
@@ -218,7 +218,8 @@ def publish(s: Session, seller: Member, listing: Listing) -> Listing:
 
 def withdraw(s: Session, seller: Member, listing: Listing) -> Listing:
     """The seller takes the listing down."""
-    if listing.status not in (S.DRAFT, S.LIVE, S.PENDING_AUTHENTICATION):
+    if listing.status not in (ListingStatus.DRAFT, ListingStatus.LIVE,
+                              ListingStatus.PENDING_AUTHENTICATION):
         raise Conflict(f"A {listing.status} listing cannot be withdrawn.",
                        code="illegal_transition")
     _remove(s, listing, "withdrawn_by_seller", f"member:{seller.id}")
@@ -227,7 +228,7 @@ def withdraw(s: Session, seller: Member, listing: Listing) -> Listing:
 
 def relist(s: Session, seller: Member, listing: Listing) -> Listing:
     """Put a listing the seller withdrew back up; above the threshold it is reviewed again."""
-    if listing.status != S.REMOVED or listing.removed_reason != "withdrawn_by_seller":
+    if listing.status != ListingStatus.REMOVED or listing.removed_reason != "withdrawn_by_seller":
         raise Conflict("Only a listing you withdrew can be relisted.", code="illegal_transition")
     if seller.selling_restricted:
         raise PermissionDenied("Selling is restricted on your account.",
@@ -244,12 +245,12 @@ def _go_live_or_review(s: Session, listing: Listing, reason: str, actor: str) ->
     """The one gate: live if allowed, else pending_authentication (and tell reviewers)."""
     before = listing.status
     if needs_authentication(listing):
-        if before != S.PENDING_AUTHENTICATION:
-            _set_status(s, listing, S.PENDING_AUTHENTICATION, reason, actor)
+        if before != ListingStatus.PENDING_AUTHENTICATION:
+            _set_status(s, listing, ListingStatus.PENDING_AUTHENTICATION, reason, actor)
         events.emit(s, events.ListingNeedsAuthentication(listing_id=listing.id, reason=reason))
         return
-    if before != S.LIVE:
-        _set_status(s, listing, S.LIVE, reason, actor)
+    if before != ListingStatus.LIVE:
+        _set_status(s, listing, ListingStatus.LIVE, reason, actor)
         now = clock.now()
         listing.published_at = listing.published_at or now
         listing.last_shared_at = listing.last_shared_at or now
@@ -260,9 +261,9 @@ def hold_for_review(s: Session, listing: Listing, reason: str, actor: str) -> bo
     """Another package judged a live listing risky although it is not above the threshold:
     it leaves public view and goes to reviewers exactly as an over-threshold one does.
     False (nothing changed) unless the listing is live and not already authenticated."""
-    if listing.status != S.LIVE or listing.is_authenticated:
+    if listing.status != ListingStatus.LIVE or listing.is_authenticated:
         return False
-    _set_status(s, listing, S.PENDING_AUTHENTICATION, reason, actor)
+    _set_status(s, listing, ListingStatus.PENDING_AUTHENTICATION, reason, actor)
     events.emit(s, events.ListingNeedsAuthentication(listing_id=listing.id, reason=reason))
     return True
 
@@ -270,7 +271,7 @@ def hold_for_review(s: Session, listing: Listing, reason: str, actor: str) -> bo
 def approve_authentication(s: Session, listing: Listing, *, actor: StaffUser,
                            certificate: str | None = None) -> Listing:
     """Staff found the item authentic: it goes live with a certificate."""
-    if listing.status != S.PENDING_AUTHENTICATION:
+    if listing.status != ListingStatus.PENDING_AUTHENTICATION:
         raise Conflict(f"The listing is {listing.status}, not awaiting authentication.",
                        code="illegal_transition")
     listing.authenticated_at = clock.now()
@@ -285,7 +286,7 @@ def remove_by_staff(s: Session, listing: Listing, *, actor: StaffUser | None,
                     reason: str) -> Listing:
     """Moderation or a counterfeit verdict: the listing leaves the site, audited
     (actor None: a system rule, such as an unanswered photo request, removed it)."""
-    if listing.status in (S.REMOVED, S.SOLD):
+    if listing.status in (ListingStatus.REMOVED, ListingStatus.SOLD):
         raise Conflict(f"The listing is already {listing.status}.", code="illegal_transition")
     if not reason or len(reason) > 200:
         raise ValidationFailed("Give a reason (at most 200 characters).",
@@ -298,22 +299,22 @@ def remove_by_staff(s: Session, listing: Listing, *, actor: StaffUser | None,
 
 
 def _remove(s: Session, listing: Listing, reason: str, actor: str) -> None:
-    _set_status(s, listing, S.REMOVED, reason[:60], actor)
+    _set_status(s, listing, ListingStatus.REMOVED, reason[:60], actor)
     listing.removed_at = clock.now()
     listing.removed_reason = reason
     events.emit(s, events.ListingRemoved(listing_id=listing.id, reason=reason))
 
 
 def mark_sold(s: Session, listing: Listing, order_ref: str) -> None:
-    if listing.status != S.LIVE:
+    if listing.status != ListingStatus.LIVE:
         raise Conflict("This item is not available.", code="not_available")
-    _set_status(s, listing, S.SOLD, "sold", order_ref)
+    _set_status(s, listing, ListingStatus.SOLD, "sold", order_ref)
     listing.sold_at = clock.now()
 
 
 def return_to_sale(s: Session, listing: Listing, order_ref: str) -> None:
     """An order was cancelled before shipping: the item is available again."""
-    if listing.status != S.SOLD:
+    if listing.status != ListingStatus.SOLD:
         raise Conflict(f"The listing is {listing.status}, not sold.", code="illegal_transition")
     listing.sold_at = None
     _go_live_or_review(s, listing, "order_cancelled", order_ref)

@@ -135,14 +135,6 @@ def unfollow(s: Session, follower: Member, followee: Member) -> None:
                                    Follow.followee_id == followee.id))
 
 
-def follower_ids(s: Session, member_id: int) -> list[int]:
-    return list(s.scalars(select(Follow.follower_id).where(Follow.followee_id == member_id)))
-
-
-def followee_ids(s: Session, member_id: int) -> list[int]:
-    return list(s.scalars(select(Follow.followee_id).where(Follow.follower_id == member_id)))
-
-
 def follow_counts(s: Session, member_id: int) -> tuple[int, int]:
     followers = s.scalar(select(func.count()).where(Follow.followee_id == member_id))
     following = s.scalar(select(func.count()).where(Follow.follower_id == member_id))

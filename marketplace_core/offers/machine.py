@@ -30,11 +30,11 @@ from marketplace_core.offers.models import ACTIVE_STATES, Offer, OfferEvent, Off
 # Named, not imported: marketplace_core.offers.tasks imports this module.
 EXPIRE_OFFER = jobs.named("marketplace_core.offers.tasks.expire_offer")
 
-S = OfferState
 BUYER, SELLER = "buyer", "seller"
 # Whose move it is in each active state; the other side is the one that proposed.
-TURN = {S.PENDING_SELLER: SELLER, S.PENDING_BUYER: BUYER}
-AWAITS = {BUYER: S.PENDING_SELLER, SELLER: S.PENDING_BUYER}  # after `side` proposes
+TURN = {OfferState.PENDING_SELLER: SELLER, OfferState.PENDING_BUYER: BUYER}
+# Whose turn it is after `side` proposes.
+AWAITS = {BUYER: OfferState.PENDING_SELLER, SELLER: OfferState.PENDING_BUYER}
 SYSTEM = "system"
 
 
@@ -82,7 +82,7 @@ def claim_acceptance(s: Session, offer: Offer, side: str, *, actor: str,
     the caller's unit of work rolls this back with it."""
     _require_turn(offer, side)
     values = {"payment_method": payment_method} if payment_method else {}
-    _transition(s, offer, S.ACCEPTED, expected=(offer.state,), actor=actor,
+    _transition(s, offer, OfferState.ACCEPTED, expected=(offer.state,), actor=actor,
                 reason=f"{side}_accepted", values=values, before_deadline=True)
     return offer
 
@@ -95,7 +95,7 @@ def record_order(s: Session, offer: Offer, order_id: int) -> None:
 
 def decline(s: Session, offer: Offer, side: str, *, actor: str) -> Offer:
     _require_turn(offer, side)
-    _transition(s, offer, S.DECLINED, expected=(offer.state,), actor=actor,
+    _transition(s, offer, OfferState.DECLINED, expected=(offer.state,), actor=actor,
                 reason=f"{side}_declined", before_deadline=True)
     events.emit(s, events.OfferClosed(offer_id=offer.id, state=offer.state))
     return offer
@@ -105,10 +105,10 @@ def withdraw(s: Session, offer: Offer, side: str, *, actor: str) -> Offer:
     """The side that made the proposal on the table takes it back."""
     if offer.state not in ACTIVE_STATES:
         raise _illegal(offer, "withdrawn")
-    if TURN[S(offer.state)] == side:
+    if TURN[OfferState(offer.state)] == side:
         raise Conflict("It is your turn: accept, decline or counter instead.",
                        code="not_your_proposal")
-    _transition(s, offer, S.WITHDRAWN, expected=(offer.state,), actor=actor,
+    _transition(s, offer, OfferState.WITHDRAWN, expected=(offer.state,), actor=actor,
                 reason=f"{side}_withdrew", before_deadline=True)
     events.emit(s, events.OfferClosed(offer_id=offer.id, state=offer.state))
     return offer
@@ -127,7 +127,7 @@ def expire(s: Session, offer_id: int, state: str | None = None,
         return False
     if offer.expires_at > clock.now():
         return False
-    if not _try_transition(s, offer, S.EXPIRED, expected=(offer.state,), actor=SYSTEM,
+    if not _try_transition(s, offer, OfferState.EXPIRED, expected=(offer.state,), actor=SYSTEM,
                            reason="expired", after_deadline=True):
         return False
     events.emit(s, events.OfferClosed(offer_id=offer.id, state=offer.state))
@@ -139,7 +139,8 @@ def supersede(s: Session, offers: Iterable[Offer], reason: str) -> int:
     closed = 0
     for offer in offers:
         if offer.state in ACTIVE_STATES and _try_transition(
-                s, offer, S.SUPERSEDED, expected=ACTIVE_STATES, actor=SYSTEM, reason=reason):
+                s, offer, OfferState.SUPERSEDED, expected=ACTIVE_STATES, actor=SYSTEM,
+                reason=reason):
             events.emit(s, events.OfferClosed(offer_id=offer.id, state=offer.state))
             closed += 1
     return closed
@@ -207,15 +208,15 @@ def _arm_expiry_timer(offer: Offer) -> None:
 def _require_turn(offer: Offer, side: str) -> None:
     if offer.state not in ACTIVE_STATES:
         raise _illegal(offer, "answered")
-    if TURN[S(offer.state)] != side:
-        waiting_for = TURN[S(offer.state)]
+    if TURN[OfferState(offer.state)] != side:
+        waiting_for = TURN[OfferState(offer.state)]
         raise Conflict(f"The offer is waiting for the {waiting_for}.", code="not_your_turn")
 
 
 def _illegal(offer: Offer, to: str) -> Conflict:
-    if offer.state == S.SUPERSEDED:
+    if offer.state == OfferState.SUPERSEDED:
         return Conflict("This item is no longer available.", code="not_available")
-    if offer.state == S.EXPIRED:
+    if offer.state == OfferState.EXPIRED:
         return _expired()
     return Conflict(f"The offer is {offer.state}; it cannot be {to}.",
                     code="illegal_transition")

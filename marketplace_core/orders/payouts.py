@@ -73,11 +73,6 @@ def bank() -> Bank:
     return _installed["bank"]
 
 
-def install_bank(new: Bank) -> Bank:
-    _installed["bank"] = new
-    return new
-
-
 # --- payout accounts and balances ----------------------------------------------------
 
 def set_payout_account(s: Session, member: Member, *, account_number: str,

@@ -52,7 +52,7 @@ def place_order(s: Session, buyer: Member, items: list[tuple[Listing, int]], *, 
     - `idempotency_key` is the buyer's: the same key with the same request returns the
       first order (with `order.replayed` set) and charges nothing; the same key with a
       different request raises Conflict "idempotency_key_reused".
-    - Emits events.ORDER_PLACED(order_id) and arms the automatic cancellation timer.
+    - Emits events.OrderPlaced and arms the automatic cancellation timer.
 
     The caller owns the transaction: this flushes and never commits.
     """

@@ -50,7 +50,6 @@ __all__ = [
     "hold_for_case", "list_orders", "mark_delivered", "mark_shipped", "new_idempotency_key",
     "place_order", "refund_for_case", "release_hold",
 ]
-S = OrderStatus
 MAX_REASON = 200
 MAX_CASE_REF = 64
 
@@ -106,16 +105,16 @@ def accidental_cancel_until(order: Order) -> datetime | None:
 
 def deadlines(order: Order) -> dict[str, datetime]:
     """The moments that matter next for this order, for the apps to show."""
-    if order.status == S.PLACED:
+    if order.status == OrderStatus.PLACED:
         found = {"buyer_cancel_from": buyer_may_cancel_from(order),
                  "auto_cancel_at": auto_cancel_deadline(order)}
         accidental_until = accidental_cancel_until(order)
         if accidental_until is not None:
             found["accidental_cancel_until"] = accidental_until
         return found
-    if order.status == S.DELIVERED:
+    if order.status == OrderStatus.DELIVERED:
         return {"accept_by": acceptance_deadline(order)}
-    if order.status == S.COMPLETED:
+    if order.status == OrderStatus.COMPLETED:
         return {"rate_by": order.completed_at + timedelta(days=settings().RATING_WINDOW_DAYS)}
     return {}
 
@@ -135,7 +134,7 @@ def mark_shipped(s: Session, order: Order, at: datetime | None = None, *,
     order = _locked(s, order)
     at = _event_time(at, not_before=order.placed_at)
     _check_surcharge(order, label_surcharge_paise)
-    _transition(s, order, S.SHIPPED, kind="shipped", actor="shipping")
+    _transition(s, order, OrderStatus.SHIPPED, kind="shipped", actor="shipping")
     order.shipped_at = at
     order.label_surcharge_paise = label_surcharge_paise
     s.flush()
@@ -146,11 +145,11 @@ def mark_delivered(s: Session, order: Order, at: datetime | None = None) -> Orde
     """The carrier delivered the parcel (shipped -> delivered).  For the shipping package.
 
     Opens the buyer's acceptance window: the order is accepted automatically at
-    `at` + ORDER_AUTO_ACCEPT_DAYS unless a case holds it.  Emits events.ORDER_DELIVERED.
+    `at` + ORDER_AUTO_ACCEPT_DAYS unless a case holds it.  Emits events.OrderDelivered.
     """
     order = _locked(s, order)
     at = _event_time(at, not_before=order.shipped_at)
-    _transition(s, order, S.DELIVERED, kind="delivered", actor="shipping")
+    _transition(s, order, OrderStatus.DELIVERED, kind="delivered", actor="shipping")
     order.delivered_at = at
     s.flush()
     _arm_auto_accept(order)
@@ -187,7 +186,7 @@ def cancel_by_buyer(s: Session, order: Order, buyer: Member, reason: str) -> Ord
     order = _locked(s, order)
     _require_buyer(order, buyer)
     reason = _clean_reason(reason)
-    _require_status(order, S.CANCELLED)
+    _require_status(order, OrderStatus.CANCELLED)
     now = clock.now()
     accidental_until = accidental_cancel_until(order)
     if not ((accidental_until is not None and now <= accidental_until)
@@ -201,7 +200,8 @@ def auto_cancel_if_due(s: Session, order_id: int) -> bool:
     """The system cancels an order still unshipped on day 21; a no-op (False) if it is
     not due yet or was shipped or cancelled meanwhile (timers and sweeps both call it)."""
     order = _locked_by_id(s, order_id)
-    if order is None or order.status != S.PLACED or clock.now() < auto_cancel_deadline(order):
+    if (order is None or order.status != OrderStatus.PLACED
+            or clock.now() < auto_cancel_deadline(order)):
         return False
     _cancel(s, order, by="system", actor="system", reason="not shipped in time")
     return True
@@ -217,7 +217,7 @@ def _too_early_message(order: Order) -> str:
 
 
 def _cancel(s: Session, order: Order, *, by: str, actor: str, reason: str) -> None:
-    _transition(s, order, S.CANCELLED, kind="cancelled", actor=actor, note=reason)
+    _transition(s, order, OrderStatus.CANCELLED, kind="cancelled", actor=actor, note=reason)
     held = ledger.order_money(s, order.id)["held_paise"]
     if held > 0:
         ledger.refund_buyer(s, order.id, held, f"order:{order.id}:cancel-refund",
@@ -238,7 +238,7 @@ def accept(s: Session, order: Order, buyer: Member) -> Order:
     """The buyer is happy with the item: the sale completes and the seller is paid."""
     order = _locked(s, order)
     _require_buyer(order, buyer)
-    _require_status(order, S.COMPLETED)
+    _require_status(order, OrderStatus.COMPLETED)
     if order.on_hold:
         raise Conflict("A case is open on this order; it completes when the case closes.",
                        code="on_hold")
@@ -250,7 +250,7 @@ def auto_accept_if_due(s: Session, order_id: int) -> bool:
     """Accept a delivered order ORDER_AUTO_ACCEPT_DAYS after delivery unless a case holds
     it; a no-op (False) otherwise, so duplicate timers and sweeps are harmless."""
     order = _locked_by_id(s, order_id)
-    if order is None or order.status != S.DELIVERED or order.on_hold:
+    if order is None or order.status != OrderStatus.DELIVERED or order.on_hold:
         return False
     if clock.now() < acceptance_deadline(order):
         return False
@@ -259,7 +259,7 @@ def auto_accept_if_due(s: Session, order_id: int) -> bool:
 
 
 def _complete(s: Session, order: Order, *, by: str, actor: str) -> None:
-    _transition(s, order, S.COMPLETED, kind="completed", actor=actor)
+    _transition(s, order, OrderStatus.COMPLETED, kind="completed", actor=actor)
     commission = _commission(order)
     ledger.release_to_seller(s, order.id, commission, _label_fee(order),
                              f"order:{order.id}:release")
@@ -295,7 +295,7 @@ def hold_for_case(s: Session, order: Order, case_ref: str) -> Order:
         if order.hold_case_ref == case_ref:
             return order
         raise Conflict("Another case already holds this order.", code="already_on_hold")
-    if order.status not in (S.SHIPPED, S.DELIVERED):
+    if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
         raise Conflict(f"The order is {order.status}; its funds cannot be held for a case.",
                        code="illegal_transition")
     order.on_hold = True
@@ -324,7 +324,7 @@ def release_hold(s: Session, order: Order, case_ref: str, *,
     order.hold_case_ref = None
     _log(s, order, "hold_released", order.status, f"case:{case_ref}")
     s.flush()
-    if order.status == S.DELIVERED:
+    if order.status == OrderStatus.DELIVERED:
         if complete_now or clock.now() >= acceptance_deadline(order):
             _complete(s, order, by="case", actor=f"case:{case_ref}")
         else:
@@ -351,13 +351,13 @@ def refund_for_case(s: Session, order: Order, case_ref: str, refund_paise: int) 
     order.on_hold = False
     order.hold_case_ref = None
     if refund_paise == held:
-        _transition(s, order, S.REFUNDED, kind="refunded", actor=f"case:{case_ref}")
+        _transition(s, order, OrderStatus.REFUNDED, kind="refunded", actor=f"case:{case_ref}")
         ledger.refund_buyer(s, order.id, held, f"order:{order.id}:case-refund",
                             f"case {case_ref}")
         order.refunded_at = clock.now()
         s.flush()
         return order
-    _transition(s, order, S.COMPLETED, kind="completed", actor=f"case:{case_ref}",
+    _transition(s, order, OrderStatus.COMPLETED, kind="completed", actor=f"case:{case_ref}",
                 note=f"partial refund {refund_paise}")
     kept = held - refund_paise
     label_fee = min(_label_fee(order), kept)

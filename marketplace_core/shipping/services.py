@@ -38,7 +38,6 @@ from marketplace_core.shipping.models import (
     TrackingEvent,
 )
 
-S = ShipmentStatus
 SWEEP_BATCH = 500
 # What members see of the platform's own steps (the late flag is the seller's only).
 MEMBER_PLATFORM_KINDS = ("label_created", "label_upgraded", "label_voided",
@@ -65,7 +64,7 @@ def create_label(s: Session, order: Order) -> Shipment:
     shipment = Shipment(order_id=order.id, tracking_number=labels.new_tracking_number(s),
                         label_number=labels.new_label_number(), tier=tier.name,
                         weight_grams=weight, surcharge_paise=surcharge,
-                        status=S.LABEL_CREATED, label_created_at=now)
+                        status=ShipmentStatus.LABEL_CREATED, label_created_at=now)
     s.add(shipment)
     s.flush()
     note = f"{tier.name} label, {weight} g"
@@ -85,7 +84,7 @@ def upgrade_label(s: Session, order: Order, seller: Member, tier_name: str) -> S
         raise PermissionDenied("Only the seller can change the label.", code="not_seller")
     order = lock_order(s, order.id)
     shipment = locked_shipment(s, order.id)
-    _require_status(shipment, S.LABEL_CREATED, "upgrade the label")
+    _require_status(shipment, ShipmentStatus.LABEL_CREATED, "upgrade the label")
     tier = labels.tier_named(tier_name)
     if labels.tier_rank(tier.name) <= labels.tier_rank(shipment.tier):
         raise ValidationFailed(f"The label is already {shipment.tier}; choose a heavier tier.",
@@ -100,7 +99,7 @@ def upgrade_label(s: Session, order: Order, seller: Member, tier_name: str) -> S
     shipment.tier = tier.name
     shipment.surcharge_paise = tier.surcharge_paise
     shipment.label_number = labels.new_label_number()
-    _log(s, shipment, "label_upgraded", S.LABEL_CREATED,
+    _log(s, shipment, "label_upgraded", ShipmentStatus.LABEL_CREATED,
          note=f"{old_tier} -> {tier.name}; replaces label {old_label}")
     s.flush()
     return shipment
@@ -112,12 +111,12 @@ def void_label(s: Session, order_id: int, reason: str) -> Shipment | None:
     Voiding twice is a no-op; a shipment the carrier already scanned cannot be voided
     (the order could not have been cancelled either)."""
     shipment = locked_shipment(s, order_id, missing_ok=True)
-    if shipment is None or shipment.status == S.VOIDED:
+    if shipment is None or shipment.status == ShipmentStatus.VOIDED:
         return shipment
-    _require_status(shipment, S.LABEL_CREATED, "void the label")
-    shipment.status = S.VOIDED
+    _require_status(shipment, ShipmentStatus.LABEL_CREATED, "void the label")
+    shipment.status = ShipmentStatus.VOIDED
     shipment.voided_at = clock.now()
-    _log(s, shipment, "label_voided", S.LABEL_CREATED, note=reason[:200])
+    _log(s, shipment, "label_voided", ShipmentStatus.LABEL_CREATED, note=reason[:200])
     s.flush()
     return shipment
 
@@ -137,7 +136,7 @@ def create_return_label(s: Session, order: Order, case_ref: str) -> Shipment:
     if existing is not None:
         return _same_return_label(existing, case_ref)
     outbound = shipment_for_order(s, order.id)
-    if outbound is None or outbound.status != S.DELIVERED:
+    if outbound is None or outbound.status != ShipmentStatus.DELIVERED:
         raise Conflict("A return label is issued only once the parcel was delivered to "
                        "the buyer.", code="not_delivered")
     weight = order.total_weight_grams
@@ -145,7 +144,7 @@ def create_return_label(s: Session, order: Order, case_ref: str) -> Shipment:
     shipment = Shipment(order_id=order.id, direction=Direction.RETURN, case_ref=case_ref,
                         tracking_number=labels.new_tracking_number(s),
                         label_number=labels.new_label_number(), tier=tier.name,
-                        weight_grams=weight, surcharge_paise=0, status=S.LABEL_CREATED,
+                        weight_grams=weight, surcharge_paise=0, status=ShipmentStatus.LABEL_CREATED,
                         label_created_at=clock.now())
     s.add(shipment)
     s.flush()
@@ -161,12 +160,12 @@ def void_return_label(s: Session, order_id: int, reason: str) -> Shipment | None
     carrier already scanned is on its way and cannot be voided."""
     lock_order(s, order_id)
     shipment = locked_shipment(s, order_id, missing_ok=True, direction=Direction.RETURN)
-    if shipment is None or shipment.status == S.VOIDED:
+    if shipment is None or shipment.status == ShipmentStatus.VOIDED:
         return shipment
-    _require_status(shipment, S.LABEL_CREATED, "void the return label")
-    shipment.status = S.VOIDED
+    _require_status(shipment, ShipmentStatus.LABEL_CREATED, "void the return label")
+    shipment.status = ShipmentStatus.VOIDED
     shipment.voided_at = clock.now()
-    _log(s, shipment, "return_label_voided", S.LABEL_CREATED, note=reason[:200])
+    _log(s, shipment, "return_label_voided", ShipmentStatus.LABEL_CREATED, note=reason[:200])
     s.flush()
     return shipment
 
@@ -183,7 +182,7 @@ def _same_return_label(existing: Shipment, case_ref: str) -> Shipment:
     if existing.case_ref != case_ref:
         raise Conflict(f"This order already has a return label (for {existing.case_ref}).",
                        code="return_label_exists")
-    if existing.status == S.VOIDED:
+    if existing.status == ShipmentStatus.VOIDED:
         raise Conflict("This order's return label was voided; it cannot be issued again.",
                        code="return_label_voided")
     return existing
@@ -202,7 +201,7 @@ def flag_late_shipments(s: Session) -> list[int]:
     cutoff = clock.now() - late_after()
     shipments = s.scalars(
         select(Shipment).where(Shipment.direction == Direction.OUTBOUND,
-                               Shipment.status == S.LABEL_CREATED,
+                               Shipment.status == ShipmentStatus.LABEL_CREATED,
                                Shipment.late_flagged_at.is_(None),
                                Shipment.label_created_at <= cutoff)
         .order_by(Shipment.id).limit(SWEEP_BATCH)
@@ -260,7 +259,7 @@ def timeline(s: Session, shipment: Shipment, *, for_seller: bool) -> list[Tracki
 
 
 def ship_by(shipment: Shipment) -> datetime | None:
-    if shipment.status != S.LABEL_CREATED:
+    if shipment.status != ShipmentStatus.LABEL_CREATED:
         return None
     return shipment.label_created_at + late_after()
 
@@ -269,13 +268,13 @@ def expected_delivery(shipment: Shipment) -> datetime | None:
     """The delivery time, or the promise once the carrier has the parcel."""
     if shipment.delivered_at is not None:
         return shipment.delivered_at
-    if shipment.first_scan_at is None or shipment.status == S.VOIDED:
+    if shipment.first_scan_at is None or shipment.status == ShipmentStatus.VOIDED:
         return None
     return shipment.first_scan_at + timedelta(days=settings().SHIPPING_TRANSIT_DAYS)
 
 
 def upgrade_options(shipment: Shipment) -> list:
-    if shipment.status != S.LABEL_CREATED:
+    if shipment.status != ShipmentStatus.LABEL_CREATED:
         return []
     return [t for t in labels.tiers() if labels.tier_rank(t.name) > labels.tier_rank(shipment.tier)]
 

@@ -41,8 +41,6 @@ from marketplace_core.shipping.models import (
     TrackingEvent,
 )
 
-S = ShipmentStatus
-
 
 @dataclass(frozen=True)
 class CarrierEvent:
@@ -86,7 +84,7 @@ def record_carrier_event(s: Session, event: CarrierEvent) -> Outcome:
     earlier = _event_by_carrier_id(s, event.event_id)
     if earlier is not None:
         return _duplicate(s, earlier, event)
-    if shipment.status == S.VOIDED:
+    if shipment.status == ShipmentStatus.VOIDED:
         raise Conflict("This label was voided (the order was cancelled); scans are refused.",
                        code="label_voided")
     at = _scan_time(event.occurred_at, shipment)
@@ -139,18 +137,18 @@ def _apply(s: Session, shipment: Shipment, order: Order, status: CarrierStatus,
     shipment.last_scan_at = max(filter(None, (shipment.last_scan_at, at)))
     if shipment.exception_at is not None and at >= shipment.exception_at:
         shipment.exception_at = None
-    target = S(str(status))
+    target = ShipmentStatus(str(status))
     if PROGRESS[target] <= PROGRESS[shipment.status]:
         return False
     if shipment.direction == Direction.RETURN:
         shipment.status = target
-        if target == S.DELIVERED:
+        if target == ShipmentStatus.DELIVERED:
             shipment.delivered_at = at
         return True
-    if shipment.status == S.LABEL_CREATED:
+    if shipment.status == ShipmentStatus.LABEL_CREATED:
         _ship(s, shipment, order, at)
     shipment.status = target
-    if target == S.DELIVERED:
+    if target == ShipmentStatus.DELIVERED:
         _deliver(s, shipment, order, at)
     return True
 
@@ -158,7 +156,8 @@ def _apply(s: Session, shipment: Shipment, order: Order, status: CarrierStatus,
 def _note_exception(shipment: Shipment, at: datetime) -> bool:
     """An exception counts until a later progress scan; one older than the latest scan,
     or on a delivered parcel, is history only."""
-    if shipment.status == S.DELIVERED or (shipment.last_scan_at and at < shipment.last_scan_at):
+    if shipment.status == ShipmentStatus.DELIVERED or (
+            shipment.last_scan_at and at < shipment.last_scan_at):
         return False
     shipment.exception_at = max(filter(None, (shipment.exception_at, at)))
     return True
@@ -182,7 +181,8 @@ def _announce_return(s: Session, shipment: Shipment, before: str) -> None:
     """Tell whoever asked for the return that it moved: shipped when it first left the
     label_created state, delivered when it arrived (both at once for a delivered scan
     that overtook the others).  Scans only move forward, so each is said once."""
-    if before == S.LABEL_CREATED and shipment.status != S.LABEL_CREATED:
+    if before == ShipmentStatus.LABEL_CREATED and shipment.status != ShipmentStatus.LABEL_CREATED:
         events.emit(s, events.ReturnShipped(order_id=shipment.order_id, shipment_id=shipment.id))
-    if before != S.DELIVERED and shipment.status == S.DELIVERED:
-        events.emit(s, events.ReturnDelivered(order_id=shipment.order_id, shipment_id=shipment.id))
+    if before != ShipmentStatus.DELIVERED and shipment.status == ShipmentStatus.DELIVERED:
+        events.emit(s, events.ReturnDelivered(order_id=shipment.order_id,
+                                              shipment_id=shipment.id))

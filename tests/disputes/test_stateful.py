@@ -66,7 +66,6 @@ from tests.disputes.support import (
 )
 from tests.marketplace.test_orders import Sale, live_listing, make_member, place
 
-S = CaseState
 EXAMPLES = int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "25"))
 STEPS = int(os.environ.get("HYPOTHESIS_STEPS", "30"))
 APPROVAL_ABOVE = 200_000                       # lowered so that some refunds need a lead
@@ -82,9 +81,10 @@ REASONS = st.sampled_from(["undisclosed_damage", "not_as_described", "not_authen
 # respond or answer, 3 to inspect, 5 to ship a return, 48 hours of SLA).
 ADVANCES = st.sampled_from([timedelta(minutes=10), timedelta(minutes=25), timedelta(days=1),
                             timedelta(days=2), timedelta(days=3), timedelta(days=6)])
-OPEN_STATES = tuple(state for state in S if state not in CLOSED_STATES)
-WITHDRAWABLE = (S.AWAITING_SELLER, S.UNDER_REVIEW, S.CLAIMED, S.AWAITING_INFO,
-                S.WITH_AUTHENTICATION, S.AWAITING_APPROVAL, S.AWAITING_RETURN)
+OPEN_STATES = tuple(state for state in CaseState if state not in CLOSED_STATES)
+WITHDRAWABLE = (CaseState.AWAITING_SELLER, CaseState.UNDER_REVIEW, CaseState.CLAIMED,
+                CaseState.AWAITING_INFO, CaseState.WITH_AUTHENTICATION,
+                CaseState.AWAITING_APPROVAL, CaseState.AWAITING_RETURN)
 _start = [datetime(2024, 1, 1, 9, 0, tzinfo=UTC)]    # each example's clock starts here
 _names = itertools.count(1)
 _keys = itertools.count(1)          # idempotency keys, unique across examples
@@ -134,13 +134,13 @@ class DisputesMachine(RuleBasedStateMachine):
             event(f"case ended the example {self.case(case_id).state}")
         for case_id in self.in_states(*OPEN_STATES):
             state = self.case(case_id).state
-            if state == S.RETURN_IN_TRANSIT:
+            if state == CaseState.RETURN_IN_TRANSIT:
                 carrier().advance(self.case(case_id).order_id, "delivered",
                                   direction="return")
-                state = S.AWAITING_INSPECTION
+                state = CaseState.AWAITING_INSPECTION
             with db.unit_of_work() as s:
                 case = s.get(DisputeCase, case_id)
-                if state == S.AWAITING_INSPECTION:
+                if state == CaseState.AWAITING_INSPECTION:
                     responses.inspect(s, s.get(Member, case.seller_id), case_id, accept=True,
                                       body=None, photos=[])
                 else:
@@ -188,7 +188,7 @@ class DisputesMachine(RuleBasedStateMachine):
         with db.unit_of_work() as s:
             return ledger.orders_money(s, self.orders)
 
-    def in_states(self, *states: S) -> list[int]:
+    def in_states(self, *states: CaseState) -> list[int]:
         """This example's cases in `states`, oldest first."""
         if not self.cases:
             return []
@@ -213,7 +213,7 @@ class DisputesMachine(RuleBasedStateMachine):
         return s.get(Member, member_id)
 
     def live_lease(self, case: DisputeCase, staff_id: int, token: str | None) -> bool:
-        return (case.state == S.CLAIMED and case.claimed_by == staff_id
+        return (case.state == CaseState.CLAIMED and case.claimed_by == staff_id
                 and case.lease_token == token and case.lease_expires_at > self.now)
 
     # ------------------------------------------------------------------ orders
@@ -291,34 +291,36 @@ class DisputesMachine(RuleBasedStateMachine):
             photos=[photo() for _ in range(photos)]).id)
         if case_id is not None:
             self.cases.append(case_id)
-            assert self.case(case_id).state == S.AWAITING_SELLER
+            assert self.case(case_id).state == CaseState.AWAITING_SELLER
         return case_id
 
     # ------------------------------------------------------------------ the parties
 
-    @precondition(lambda self: self.in_states(S.AWAITING_SELLER, S.AWAITING_INFO))
+    @precondition(lambda self: self.in_states(CaseState.AWAITING_SELLER, CaseState.AWAITING_INFO))
     @rule(pick=PICK, fitting=FITTING, seller=st.booleans())
     def party_answers(self, pick, fitting, seller):
-        case = self.case(self.pick_case(pick, fitting, (S.AWAITING_SELLER, S.AWAITING_INFO)))
+        case = self.case(self.pick_case(pick, fitting, (CaseState.AWAITING_SELLER,
+                                                        CaseState.AWAITING_INFO)))
         party = "seller" if seller else "buyer"
         member_id = case.seller_id if seller else case.buyer_id
         if case.state in CLOSED_STATES:
             expected, after = "case_closed", case.state
-        elif case.state == S.AWAITING_SELLER and seller:
-            expected, after = None, S.UNDER_REVIEW
-        elif case.state == S.AWAITING_INFO and case.info_requested_from == party:
-            expected, after = None, S.UNDER_REVIEW
+        elif case.state == CaseState.AWAITING_SELLER and seller:
+            expected, after = None, CaseState.UNDER_REVIEW
+        elif case.state == CaseState.AWAITING_INFO and case.info_requested_from == party:
+            expected, after = None, CaseState.UNDER_REVIEW
         else:
             expected, after = None, case.state
         self.attempt(f"{party} answers", expected, lambda s: responses.respond(
             s, self.member(s, member_id), case.id, body="My side of it.", photos=[]))
         assert self.case(case.id).state == after
 
-    @precondition(lambda self: self.in_states(S.AWAITING_SELLER, S.UNDER_REVIEW))
+    @precondition(lambda self: self.in_states(CaseState.AWAITING_SELLER, CaseState.UNDER_REVIEW))
     @rule(pick=PICK, fitting=FITTING)
     def seller_accepts_the_return(self, pick, fitting):
-        case = self.case(self.pick_case(pick, fitting, (S.AWAITING_SELLER, S.UNDER_REVIEW)))
-        if case.state not in (S.AWAITING_SELLER, S.UNDER_REVIEW):
+        case = self.case(self.pick_case(pick, fitting, (CaseState.AWAITING_SELLER,
+                                                        CaseState.UNDER_REVIEW)))
+        if case.state not in (CaseState.AWAITING_SELLER, CaseState.UNDER_REVIEW):
             expected = "illegal_transition"
         elif case.counter_claimed_at is not None:
             expected = "already_returned"
@@ -327,7 +329,7 @@ class DisputesMachine(RuleBasedStateMachine):
         self.attempt("seller accepts the return", expected, lambda s: responses.accept_return(
             s, self.member(s, case.seller_id), case.id))
         if expected is None:
-            assert self.case(case.id).state == S.AWAITING_RETURN
+            assert self.case(case.id).state == CaseState.AWAITING_RETURN
 
     @precondition(lambda self: self.cases)
     @rule(pick=PICK, fitting=FITTING, now=st.sampled_from([True, False, False]))
@@ -346,49 +348,52 @@ class DisputesMachine(RuleBasedStateMachine):
         self.attempt("buyer withdraws", expected, lambda s: responses.withdraw(
             s, self.member(s, case.buyer_id), case.id))
         if expected is None:
-            assert self.case(case.id).state == S.CLOSED_WITHDRAWN
+            assert self.case(case.id).state == CaseState.CLOSED_WITHDRAWN
 
-    @precondition(lambda self: self.in_states(S.AWAITING_RETURN, S.RETURN_IN_TRANSIT))
+    @precondition(lambda self: self.in_states(CaseState.AWAITING_RETURN,
+                                              CaseState.RETURN_IN_TRANSIT))
     @rule(pick=PICK, to=st.sampled_from(["in_transit", "delivered"]))
     def return_parcel_scanned(self, pick, to):
-        case = self.case(self.pick_case(pick, True, (S.AWAITING_RETURN, S.RETURN_IN_TRANSIT)))
-        if to == "in_transit" and case.state == S.RETURN_IN_TRANSIT:
+        case = self.case(self.pick_case(pick, True, (CaseState.AWAITING_RETURN,
+                                                     CaseState.RETURN_IN_TRANSIT)))
+        if to == "in_transit" and case.state == CaseState.RETURN_IN_TRANSIT:
             to = "delivered"
         carrier().advance(case.order_id, to, direction="return")
         event(f"return scanned {to}")
-        after = S.RETURN_IN_TRANSIT if to == "in_transit" else S.AWAITING_INSPECTION
+        after = CaseState.RETURN_IN_TRANSIT if to == "in_transit" else CaseState.AWAITING_INSPECTION
         assert self.case(case.id).state == after
 
-    @precondition(lambda self: self.in_states(S.AWAITING_INSPECTION))
+    @precondition(lambda self: self.in_states(CaseState.AWAITING_INSPECTION))
     @rule(pick=PICK, fitting=FITTING, accept=st.booleans())
     def seller_inspects(self, pick, fitting, accept):
-        case = self.case(self.pick_case(pick, fitting, (S.AWAITING_INSPECTION,)))
-        expected = None if case.state == S.AWAITING_INSPECTION else "illegal_transition"
+        case = self.case(self.pick_case(pick, fitting, (CaseState.AWAITING_INSPECTION,)))
+        expected = None if case.state == CaseState.AWAITING_INSPECTION else "illegal_transition"
         self.attempt(f"seller inspects (accept={accept})", expected, lambda s:
                      responses.inspect(s, self.member(s, case.seller_id), case.id,
                                        accept=accept, body="Checked the returned item.",
                                        photos=[] if accept else [photo()]))
         if expected is None:
-            after = S.CLOSED_REFUNDED if accept else S.UNDER_REVIEW
+            after = CaseState.CLOSED_REFUNDED if accept else CaseState.UNDER_REVIEW
             assert self.case(case.id).state == after
 
-    @precondition(lambda self: self.in_states(S.WITH_AUTHENTICATION))
+    @precondition(lambda self: self.in_states(CaseState.WITH_AUTHENTICATION))
     @rule(pick=PICK, verdict=st.sampled_from(["counterfeit", "authentic"]))
     def authenticators_answer(self, pick, verdict):
-        case = self.case(self.pick_case(pick, True, (S.WITH_AUTHENTICATION,)))
+        case = self.case(self.pick_case(pick, True, (CaseState.WITH_AUTHENTICATION,)))
         with db.unit_of_work() as s:
             authentication_link.verdict_given(s, request_id=case.authentication_request_id,
                                               verdict=verdict)
         event("authentication verdict")
         after = self.case(case.id)
-        assert (after.state, after.authentication_verdict) == (S.UNDER_REVIEW, verdict)
+        assert (after.state, after.authentication_verdict) == (CaseState.UNDER_REVIEW, verdict)
 
     # ------------------------------------------------------------------ staff
 
-    @precondition(lambda self: self.in_states(S.UNDER_REVIEW, S.AWAITING_APPROVAL, S.CLAIMED))
+    @precondition(lambda self: self.in_states(CaseState.UNDER_REVIEW,
+                                              CaseState.AWAITING_APPROVAL, CaseState.CLAIMED))
     @rule(who=PICK, lead=st.booleans(), fitting=FITTING)
     def claim(self, who, lead, fitting):
-        queue = "approval" if self.in_states(S.AWAITING_APPROVAL) else "review"
+        queue = "approval" if self.in_states(CaseState.AWAITING_APPROVAL) else "review"
         if not fitting:
             queue = "approval" if queue == "review" else "review"
         self.claim_for((self.leads if lead or queue == "approval" else self.agents)[who % 2],
@@ -408,11 +413,11 @@ class DisputesMachine(RuleBasedStateMachine):
             assert not candidates
             return None
         assert claimed.id in candidates
-        assert (claimed.state, claimed.claimed_by) == (S.CLAIMED, staff_id)
+        assert (claimed.state, claimed.claimed_by) == (CaseState.CLAIMED, staff_id)
         self.leases[claimed.id] = (staff_id, claimed.lease_token)
         return claimed.id
 
-    @precondition(lambda self: self.in_states(S.UNDER_REVIEW))
+    @precondition(lambda self: self.in_states(CaseState.UNDER_REVIEW))
     @rule(who=PICK, outcome=st.sampled_from(list(Outcome)), reason=PICK,
           share=SHARES,
           info_from=st.sampled_from(["buyer", "seller"]))
@@ -421,7 +426,7 @@ class DisputesMachine(RuleBasedStateMachine):
         if case_id is not None:
             self.decide_under_lease(case_id, outcome, reason, share, info_from)
 
-    @precondition(lambda self: self.in_states(S.AWAITING_APPROVAL))
+    @precondition(lambda self: self.in_states(CaseState.AWAITING_APPROVAL))
     @rule(who=PICK, approve=st.booleans())
     def lead_claims_and_reviews(self, who, approve):
         case_id = self.claim_for(self.leads[who % 2], "approval")
@@ -467,12 +472,12 @@ class DisputesMachine(RuleBasedStateMachine):
             assert self.case(case_id).state == after
 
     def expected_decision(self, case: DisputeCase, staff_id: int, token: str, body: dict,
-                          held: int) -> tuple[str | None, S | None]:
+                          held: int) -> tuple[str | None, CaseState | None]:
         outcome = Outcome(body["outcome"])
         refund = body.get("refund_paise")
         if not self.live_lease(case, staff_id, token):
             return "stale_lease", None
-        if case.claimed_from != S.UNDER_REVIEW:
+        if case.claimed_from != CaseState.UNDER_REVIEW:
             return "illegal_transition", None
         if outcome == Outcome.SPLIT and not 0 < refund < held:
             return "bad_amount", None
@@ -483,13 +488,13 @@ class DisputesMachine(RuleBasedStateMachine):
         amount = refund if outcome == Outcome.SPLIT else held
         if outcome in (Outcome.REFUND_WITH_RETURN, Outcome.REFUND_WITHOUT_RETURN,
                        Outcome.SPLIT) and amount > APPROVAL_ABOVE:
-            return None, S.AWAITING_APPROVAL
-        return None, {Outcome.REFUND_WITH_RETURN: S.AWAITING_RETURN,
-                      Outcome.REFUND_WITHOUT_RETURN: S.CLOSED_REFUNDED,
-                      Outcome.SPLIT: S.CLOSED_SPLIT,
-                      Outcome.RELEASE_TO_SELLER: S.CLOSED_RELEASED,
-                      Outcome.REQUEST_INFO: S.AWAITING_INFO,
-                      Outcome.SEND_TO_AUTHENTICATION: S.WITH_AUTHENTICATION}[outcome]
+            return None, CaseState.AWAITING_APPROVAL
+        return None, {Outcome.REFUND_WITH_RETURN: CaseState.AWAITING_RETURN,
+                      Outcome.REFUND_WITHOUT_RETURN: CaseState.CLOSED_REFUNDED,
+                      Outcome.SPLIT: CaseState.CLOSED_SPLIT,
+                      Outcome.RELEASE_TO_SELLER: CaseState.CLOSED_RELEASED,
+                      Outcome.REQUEST_INFO: CaseState.AWAITING_INFO,
+                      Outcome.SEND_TO_AUTHENTICATION: CaseState.WITH_AUTHENTICATION}[outcome]
 
     @precondition(lambda self: self.leases)
     @rule(pick=PICK, approve=st.booleans())
@@ -507,7 +512,7 @@ class DisputesMachine(RuleBasedStateMachine):
             expected = "wrong_role"
         elif not self.live_lease(case, staff_id, token):
             expected = "stale_lease"
-        elif pending is None or case.claimed_from != S.AWAITING_APPROVAL:
+        elif pending is None or case.claimed_from != CaseState.AWAITING_APPROVAL:
             expected = "illegal_transition"
         elif deciding_agent == staff_id:
             expected = "own_decision"
@@ -521,9 +526,10 @@ class DisputesMachine(RuleBasedStateMachine):
             self.leases.pop(case_id)
             after = self.case(case_id).state
             if approve:
-                assert after in (S.AWAITING_RETURN, S.CLOSED_REFUNDED, S.CLOSED_SPLIT)
+                assert after in (CaseState.AWAITING_RETURN, CaseState.CLOSED_REFUNDED,
+                                 CaseState.CLOSED_SPLIT)
             else:
-                assert after == S.UNDER_REVIEW
+                assert after == CaseState.UNDER_REVIEW
 
     @precondition(lambda self: self.decided)
     @rule(pick=PICK)
@@ -603,9 +609,9 @@ def assert_case_money(case: DisputeCase, order: Order, m: dict[str, int]) -> Non
             (True, case.ref, captured), (case.id, case.state, m)
         return
     assert m["held_paise"] == 0 and not order.on_hold, (case.id, case.state, m)
-    if case.state == S.CLOSED_REFUNDED:
+    if case.state == CaseState.CLOSED_REFUNDED:
         assert m["refunded_paise"] == captured == case.refund_paise
-    elif case.state == S.CLOSED_SPLIT:
+    elif case.state == CaseState.CLOSED_SPLIT:
         assert 0 < m["refunded_paise"] == case.refund_paise < captured
         assert m["released_paise"] == captured - case.refund_paise
     else:

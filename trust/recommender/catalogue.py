@@ -84,15 +84,35 @@ def size_key(category: str, size: str) -> str:
     return f"{category}|{size}"
 
 
+_COLUMNS = (Listing.id, Listing.seller_id, Listing.brand_key, Listing.category, Listing.size,
+            Listing.price_paise, Listing.published_at, Listing.sold_at, Listing.removed_at,
+            Listing.status)
+
+
 def load_catalogue(s: Session, *, with_embeddings: bool = True) -> Catalogue:
-    rows = s.execute(select(
-        Listing.id, Listing.seller_id, Listing.brand_key, Listing.category, Listing.size,
-        Listing.price_paise, Listing.published_at, Listing.sold_at, Listing.removed_at,
-        Listing.status).order_by(Listing.id)).all()
+    """Every listing, for the batch."""
+    cat = _catalogue_of(s.execute(select(*_COLUMNS).order_by(Listing.id)).all())
+    if with_embeddings:
+        _attach_embeddings(s, cat)
+    return cat
+
+
+def load_listings(s: Session, listing_ids: set[int]) -> Catalogue:
+    """A few listings with their embeddings, as the batch would see them (the listings
+    a member the batch has not seen has touched)."""
+    if not listing_ids:
+        return _catalogue_of([])
+    cat = _catalogue_of(s.execute(select(*_COLUMNS).where(Listing.id.in_(listing_ids))
+                                  .order_by(Listing.id)).all())
+    _set_embeddings(cat, listing_embeddings(s, sorted(listing_ids)))
+    return cat
+
+
+def _catalogue_of(rows: list) -> Catalogue:
     brands, categories, sizes = Codes(), Codes(), Codes()
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    cat = Catalogue(
+    return Catalogue(
         ids=ids,
         seller=np.fromiter((r[1] for r in rows), dtype=np.int64, count=n),
         brand=np.fromiter((brands.code(r[2]) for r in rows), dtype=np.int32, count=n),
@@ -108,9 +128,6 @@ def load_catalogue(s: Session, *, with_embeddings: bool = True) -> Catalogue:
         has_embedding=np.zeros(n, dtype=bool),
         brands=brands, categories=categories, sizes=sizes,
         position={int(listing_id): i for i, listing_id in enumerate(ids)})
-    if with_embeddings:
-        _attach_embeddings(s, cat)
-    return cat
 
 
 def _ended(sold_at: datetime | None, removed_at: datetime | None) -> float:
@@ -136,12 +153,15 @@ def _attach_embeddings(s: Session, cat: Catalogue) -> None:
                       .where(PhotoSignature.embedding.is_not(None))) or 0
     if not signed:
         return
-    ids = [int(i) for i in s.scalars(select(PhotoSignature.listing_id.distinct())
+    ids = [int(i) for i in s.scalars(select(PhotoSignature.listing_id).distinct()
                                      .where(PhotoSignature.embedding.is_not(None)))]
     for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start:chunk_start + 500]
-        for listing_id, vector in listing_embeddings(s, chunk).items():
-            i = cat.position.get(listing_id)
-            if i is not None:
-                cat.embedding[i] = vector
-                cat.has_embedding[i] = True
+        _set_embeddings(cat, listing_embeddings(s, ids[chunk_start:chunk_start + 500]))
+
+
+def _set_embeddings(cat: Catalogue, vectors: dict[int, np.ndarray]) -> None:
+    for listing_id, vector in vectors.items():
+        i = cat.position.get(listing_id)
+        if i is not None:
+            cat.embedding[i] = vector
+            cat.has_embedding[i] = True

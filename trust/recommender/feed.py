@@ -29,7 +29,7 @@ from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatu
 from trust.signals.services import current_weights, load_trust
 from trust.types import ItemRisk, SellerTier, SellerTrust
 
-from .catalogue import listing_embeddings, size_key
+from .catalogue import listing_embeddings, load_listings, size_key
 from .features import FEATURES, CandidateAttributes, feature_matrix
 from .impressions import buffer_page
 from .interactions import load_follows, load_interactions
@@ -40,7 +40,7 @@ from .models import (
     RunKind,
     RunState,
 )
-from .profiles import MemberProfile
+from .profiles import MemberProfile, build_profiles
 from .ranker import Ranker
 from .rerank import Candidate, RankedPage, rank_without_trust, rerank
 
@@ -119,7 +119,7 @@ def member_candidates(s: Session, member_id: int, now: datetime, pool: int = TRU
         ranker = Ranker.from_json(row.ranker) if row.ranker is not None else None
         since, origin = row.data_until, "precomputed"
     else:
-        profile = _live_profile(s, member_id)
+        profile = live_profile(s, member_id)
         run = _latest_precompute(s)
         ranker = _ranker(s, run.model_id) if run and run.model_id else None
         stored = _popular_candidates(s, profile, run, ranker, now)
@@ -162,37 +162,14 @@ def _ranker(s: Session, model_id: int) -> Ranker | None:
     return Ranker.from_json(model.ranker) if model is not None else None
 
 
-def _live_profile(s: Session, member_id: int) -> MemberProfile:
-    """A member the batch has not seen: their interests from their own few interactions."""
+def live_profile(s: Session, member_id: int) -> MemberProfile:
+    """A member the batch has not seen: their interests from their own few interactions,
+    built as the batch builds everyone's (the same caps, and the taste vector of the
+    photos they touched)."""
     events = load_interactions(s, member_id=member_id)
-    follows = load_follows(s, member_id=member_id).get(member_id, set())
-    if not events:
-        return MemberProfile(follows=set(follows))
-    rows = {r.id: r for r in s.execute(select(
-        Listing.id, Listing.brand_key, Listing.category, Listing.size, Listing.price_paise,
-        Listing.seller_id).where(Listing.id.in_({e.listing_id for e in events})))}
-    profile = MemberProfile(follows=set(follows))
-    totals: dict[str, dict] = {"brands": {}, "categories": {}, "sizes": {}, "sellers": {}}
-    logs, weights = [], []
-    for e in events:
-        r = rows.get(e.listing_id)
-        if r is None:
-            continue
-        for name, key in (("brands", r.brand_key), ("categories", r.category),
-                          ("sizes", size_key(r.category, r.size)), ("sellers", r.seller_id)):
-            totals[name][key] = totals[name].get(key, 0.0) + e.weight
-        logs.append(np.log(max(1, r.price_paise)))
-        weights.append(e.weight)
-        profile.seen.add(e.listing_id)
-    total = sum(weights)
-    if total:
-        profile.weight = total
-        for name, shares in totals.items():
-            setattr(profile, name, {k: v / total for k, v in shares.items()})
-        profile.price_mean = float(np.average(logs, weights=weights))
-        profile.price_sd = float(np.sqrt(np.average((np.asarray(logs) - profile.price_mean) ** 2,
-                                                    weights=weights)))
-    return profile
+    follows = load_follows(s, member_id=member_id)
+    cat = load_listings(s, {e.listing_id for e in events})
+    return build_profiles(cat, events, follows).get(member_id) or MemberProfile()
 
 
 def _popular_candidates(s: Session, profile: MemberProfile, run: RecommendationRun | None,
@@ -205,7 +182,7 @@ def _popular_candidates(s: Session, profile: MemberProfile, run: RecommendationR
                              .order_by(Listing.published_at.desc()).limit(200)))
         popularity = {}
     rows = _rows(s, ids)
-    return _score_rows(profile, rows, ranker, now, "popular", popularity)
+    return _score_rows(s, profile, rows, ranker, now, "popular", popularity)
 
 
 def _fresh_candidates(s: Session, profile: MemberProfile, ranker: Ranker | None,
@@ -218,7 +195,7 @@ def _fresh_candidates(s: Session, profile: MemberProfile, ranker: Ranker | None,
         "status": ListingStatus.LIVE, "since": since, "now": now, "brands": list(brands),
         "categories": list(categories), "follows": sorted(profile.follows)})
         if r.id not in known]
-    return _score_rows(profile, rows, ranker, now, "fresh", {}, s)
+    return _score_rows(s, profile, rows, ranker, now, "fresh", {})
 
 
 _ROW_COLUMNS = (Listing.id, Listing.seller_id, Listing.brand_key, Listing.category,
@@ -242,14 +219,13 @@ def _rows(s: Session, ids: list[int]) -> list:
         Listing.id.in_(ids), Listing.status == ListingStatus.LIVE)))
 
 
-def _score_rows(profile: MemberProfile, rows: list, ranker: Ranker | None, now: datetime,
-                source: str, popularity: dict[int, float],
-                s: Session | None = None) -> list[Candidate]:
+def _score_rows(s: Session, profile: MemberProfile, rows: list, ranker: Ranker | None,
+                now: datetime, source: str, popularity: dict[int, float]) -> list[Candidate]:
     if not rows:
         return []
     ids = np.asarray([r.id for r in rows], dtype=np.int64)
     embeddings = None
-    if s is not None and profile.taste is not None:
+    if profile.taste is not None:
         found = listing_embeddings(s, ids.tolist())
         if found:
             embeddings = np.stack([found.get(int(i), np.zeros_like(profile.taste)) for i in ids])
