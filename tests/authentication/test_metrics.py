@@ -19,16 +19,11 @@ import pytest
 
 from authentication import decisions, metrics
 from foundation import clock, db
-from tests.authentication.support import (
-    BASE,
-    HIGH,
-    TOP,
-    Reviewer,
-    pending_listing,
-    request_for,
-    seller,
-)
-from tests.helpers import STRONG_PASSWORD, sign_in
+from tests.authentication.support import BASE, Reviewer, request_for
+from tests.builders.cases import HIGH, TOP, pending_listing
+from tests.builders.members import register
+from tests.builders.staff import STRONG_PASSWORD
+from tests.helpers import sign_in
 
 DAY0 = datetime(2026, 3, 2, tzinfo=UTC)
 NOW = DAY0 + timedelta(days=2, hours=12)
@@ -70,7 +65,7 @@ class Staff(Reviewer):
 
 @pytest.fixture
 def scenario(client, staff):
-    owner = seller(client)
+    owner = register(client)
     a = Staff(client, staff, "authenticator")
     b = Staff(client, staff, "senior_authenticator")
     c = Staff(client, staff, "senior_authenticator")
@@ -200,7 +195,7 @@ def test_an_empty_window_has_no_rates_rather_than_zero(client):
 
 
 def test_time_paused_for_photos_does_not_count_against_the_sla(client, staff):
-    owner = seller(client)
+    owner = register(client)
     at(0, 8)
     pending_listing(client, owner, price_paise=HIGH)
     reviewer = Staff(client, staff, "authenticator")
@@ -269,7 +264,7 @@ def test_reviewer_names_are_escaped_in_the_charts(client, staff, settings):
         staff_services.create_staff(s, settings, email="evil@staff.test",
                                     role="authenticator", password=STRONG_PASSWORD,
                                     display_name="<script>x</script>")
-    owner = seller(client)
+    owner = register(client)
     pending_listing(client, owner, price_paise=HIGH)
     evil = Staff.__new__(Staff)
     evil.client, evil.email = client, "evil@staff.test"

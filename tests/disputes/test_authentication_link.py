@@ -17,15 +17,11 @@ from disputes.models import DisputeCase
 from foundation import clock, db
 from foundation.errors import Conflict
 from foundation.staff.models import StaffUser
-from tests.disputes.support import Delivered, claim, decide, money, open_case, state_of
-from tests.marketplace.db_helpers import listing_through_services
-from tests.marketplace.test_orders import (
-    Sale,
-    assert_books_sound,
-    make_member,
-    place,
-    ship_and_deliver,
-)
+from tests.builders.cases import Delivered, claim, open_case
+from tests.builders.listings import listing_through_services
+from tests.builders.members import make_member
+from tests.builders.orders import Sale, assert_books_sound, money, place, ship_and_deliver
+from tests.disputes.support import case_row, decide, state_of
 
 PRICE = 5_000_000  # Rs 50,000: authenticated before it can be sold
 LISTED = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
@@ -87,7 +83,7 @@ def test_a_counterfeit_verdict_returns_to_the_case_strikes_the_seller_and_counts
     assert state_of(case_id) == "with_authentication"      # four eyes: not yet final
     _auth_decide(second, "second_review", Verdict.COUNTERFEIT, "stitching_mismatch")
 
-    case = _case(case_id)
+    case = case_row(case_id)
     assert (case.state, case.authentication_verdict) == ("under_review", "counterfeit")
     with db.unit_of_work() as s:
         assert s.scalar(select(Strike.seller_id).where(
@@ -117,7 +113,7 @@ def test_an_authentic_verdict_comes_back_and_upholds_the_passer(app, staff):
     order, case_id, agent, passer = _sent_to_authentication(staff)
     reviewer = staff("senior_authenticator")[0]
     _auth_decide(reviewer, "review", Verdict.AUTHENTIC, "matches_references")
-    case = _case(case_id)
+    case = case_row(case_id)
     assert (case.state, case.authentication_verdict) == ("under_review", "authentic")
     with db.unit_of_work() as s:
         window = auth_metrics.Window(LISTED, clock.now() + timedelta(seconds=1))
@@ -147,13 +143,3 @@ def test_a_dispute_review_cannot_ask_the_seller_for_photos(app, staff):
                                                       reason="photos_unclear",
                                                       angles=("logo",)))
     assert refused.value.code == "not_for_dispute"
-
-
-def _case(case_id: int) -> DisputeCase:
-    s = db.session()
-    try:
-        case = s.get(DisputeCase, case_id)
-        s.expunge(case)
-        return case
-    finally:
-        db.session.remove()

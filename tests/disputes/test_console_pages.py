@@ -13,21 +13,16 @@ from disputes.models import DECISION_REASONS, CaseDecision, CasePhoto, MessageKi
 from foundation import clock, db
 from foundation.audit.models import AuditEvent
 from marketplace_core.ledger.models import LedgerTransaction
-from tests.disputes.support import (
+from tests.builders.cases import (
     DELIVERED,
-    case_row,
     claim,
-    decide,
     delivered_order_with_photo,
-    messages,
-    money,
     open_case,
     seller_responds,
-    settings_changed,
-    state_of,
 )
+from tests.builders.orders import TOTAL, assert_books_sound, money
+from tests.disputes.support import case_row, decide, messages, settings_changed, state_of
 from tests.helpers import page_token, sign_in
-from tests.marketplace.test_orders import TOTAL, assert_books_sound
 
 QUEUE = "/console/disputes/"
 METRICS = "/console/disputes_metrics/"

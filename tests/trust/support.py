@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from foundation import db, jobs
+from trust.recommender import runs
 from trust.signals.models import (
     ItemRiskRecord,
     ItemRiskSnapshot,
@@ -16,6 +17,14 @@ from trust.signals.models import (
 def run_trust_jobs() -> int:
     """Drain the default queue (where the recompute jobs wait) in this process."""
     return jobs.run_pending(["scheduled", "default"])
+
+
+def precompute_through_the_queue() -> int:
+    """Start a precompute run and let the worker carry it out; the run's id."""
+    with db.unit_of_work() as s:
+        run_id = runs.start_run(s, "precompute", "test").id
+    jobs.run_pending(["default"])
+    return run_id
 
 
 def _read(fn):

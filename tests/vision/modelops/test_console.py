@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from foundation import db, jobs
+from tests.builders.model_versions import SMALL, train_version
+from tests.builders.rows import count
 from tests.helpers import csrf_token, sign_in
-from tests.vision.modelops.support import SMALL, audit_actions, count, train_version
+from tests.vision.modelops.support import audit_actions
 from vision.modelops.models import ModelVersion, ThresholdSetting, TrainingRun
 
 PAGE = "/console/vision_models/"
