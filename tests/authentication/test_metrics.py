@@ -22,7 +22,7 @@ from foundation import clock, db
 from tests.authentication.support import BASE, Reviewer, request_for
 from tests.builders.cases import HIGH, TOP, pending_listing
 from tests.builders.members import register
-from tests.builders.staff import STRONG_PASSWORD
+from tests.builders.staff import STRONG_PASSWORD, bearer_headers
 from tests.helpers import sign_in
 
 DAY0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -39,22 +39,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 class Staff(Reviewer):
     """A reviewer who signs in again whenever the clock has moved (tokens expire)."""
 
-    def __init__(self, client, staff, role: str):
-        emails: list[str] = []
-
-        def remembering(role_name: str):
-            created = staff(role_name)
-            emails.append(created[1])
-            return created
-
-        super().__init__(client, remembering, role)
-        self.email = emails[0]
-
     def fresh(self) -> Staff:
-        response = self.client.post("/api/v1/staff/auth/token",
-                                    json={"email": self.email, "password": STRONG_PASSWORD})
-        assert response.status_code == 200, response.json
-        self.headers = {"Authorization": f"Bearer {response.json['token']}"}
+        self.headers = bearer_headers(self.client, self.email)
         return self
 
     def decides(self, verdict: str, queue: str | None = None, **extra) -> dict:

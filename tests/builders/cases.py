@@ -125,22 +125,31 @@ def sold_and_delivered(price: int | None = None, *, buyer_id: int | None = None,
         "size": "Free size", "condition": "like_new", "price_paise": price or PRICE,
         "weight_grams": 600}, seed=next_seed())
     if authenticator is not None:
-        _pass_authentication(authenticator, listing)
+        decide_authentication(authenticator, listing_id=listing)
     order_id = place(Sale(buyer=buyer, seller=seller, listing=listing))
     deliver([order_id], delivered_at)
     return Delivered(order_id, buyer, seller)
 
 
-def _pass_authentication(authenticator: int, listing_id: int) -> None:
+def decide_authentication(staff_id: int, queue: str = "review",
+                          verdict: Verdict = Verdict.AUTHENTIC,
+                          reason: str = "all_points_consistent",
+                          listing_id: int | None = None) -> int:
+    """The staff member claims the next request of `queue` (of `listing_id` where given) and
+    decides it through the authentication services: every checklist point passes, but the
+    first fails for a counterfeit verdict.  Returns the request's id."""
     with db.unit_of_work() as s:
-        reviewer = s.get(StaffUser, authenticator)
-        request = auth_claims.claim_next(s, reviewer, "review")
-        assert request is not None and request.listing_id == listing_id, request
-        auth_decisions.decide(s, reviewer, request, request.lease_token,
-                              auth_decisions.Decision(
-                                  verdict=Verdict.AUTHENTIC, reason="all_points_consistent",
-                                  checklist={p: "pass" for p in checklist_for(
-                                      request.category)}))
+        reviewer = s.get(StaffUser, staff_id)
+        request = auth_claims.claim_next(s, reviewer, queue)
+        assert request is not None, f"nothing to claim in {queue}"
+        assert listing_id is None or request.listing_id == listing_id, request
+        points = checklist_for(request.category)
+        checklist = {point: "pass" for point in points}
+        if verdict == Verdict.COUNTERFEIT:
+            checklist[points[0]] = "fail"
+        auth_decisions.decide(s, reviewer, request, request.lease_token, auth_decisions.Decision(
+            verdict=verdict, reason=reason, checklist=checklist))
+        return request.id
 
 
 # --- dispute cases ------------------------------------------------------------------------

@@ -42,8 +42,8 @@ class QueueStaff:
     def __init__(self, client, staff, role: str):
         self.client = client
         self.role = role
-        self.id, email, _ = staff(role)
-        self.headers = bearer_headers(client, email)
+        self.id, self.email, _ = staff(role)
+        self.headers = bearer_headers(client, self.email)
 
     def claim(self, queue: str | None = None):
         return self.client.post(f"{self.BASE}/claim", json={"queue": queue} if queue else {},
