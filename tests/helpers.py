@@ -23,6 +23,14 @@ def sign_in(client, email: str, password: str = STRONG_PASSWORD, follow: bool = 
                        follow_redirects=follow)
 
 
+def signed_in(client, staff, role: str) -> int:
+    """A new staff member of `role` (the `staff` fixture makes it) signed in to the console
+    in `client`; the staff id."""
+    staff_id, email, password = staff(role)
+    assert sign_in(client, email, password).status_code == 302
+    return staff_id
+
+
 def page_token(client, path: str) -> str:
     return csrf_token(client.get(path).get_data(as_text=True))
 

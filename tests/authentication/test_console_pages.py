@@ -14,7 +14,7 @@ from marketplace_core.listings.models import ListingPhoto
 from tests.authentication.support import Reviewer, listing_row, request_for
 from tests.builders.cases import pending_listing
 from tests.builders.listings import search_ids
-from tests.helpers import page_token, sign_in
+from tests.helpers import page_token, signed_in
 
 QUEUE = "/console/authentication/"
 
@@ -34,12 +34,6 @@ def covershot_id(listing_id: int) -> int:
                         .order_by(ListingPhoto.position))
     finally:
         db.session.remove()
-
-
-def signed_in(client, staff, role: str) -> int:
-    staff_id, email, password = staff(role)
-    assert sign_in(client, email, password).status_code == 302
-    return staff_id
 
 
 def claim_from_console(client, queue: str = "review"):

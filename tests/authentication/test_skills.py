@@ -14,7 +14,7 @@ from foundation.audit.models import AuditEvent
 from tests.authentication.support import BASE, Reviewer, assert_error, request_for
 from tests.builders.cases import HIGH, pending_listing
 from tests.builders.members import register
-from tests.helpers import page_token, sign_in
+from tests.helpers import page_token, signed_in
 
 SKILLS = f"{BASE}/skills"
 PAGE = "/console/authentication_skills/"
@@ -170,12 +170,6 @@ def test_priority_comes_before_a_skill_match_and_a_match_before_the_sla(client, 
 
 
 # --- the console page -------------------------------------------------------------------
-
-def signed_in(client, staff, role: str) -> int:
-    staff_id, email, password = staff(role)
-    assert sign_in(client, email, password).status_code == 302
-    return staff_id
-
 
 def test_the_page_lists_reviewers_and_a_lead_saves_skills(client, staff):
     reviewer_id = staff("authenticator")[0]

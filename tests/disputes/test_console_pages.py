@@ -22,7 +22,7 @@ from tests.builders.cases import (
 )
 from tests.builders.orders import TOTAL, assert_books_sound, money
 from tests.disputes.support import case_row, decide, messages, settings_changed, state_of
-from tests.helpers import page_token, sign_in
+from tests.helpers import page_token, signed_in
 
 QUEUE = "/console/disputes/"
 METRICS = "/console/disputes_metrics/"
@@ -31,12 +31,6 @@ SELLER_REPLY = "It left my closet folded, with no tear at all."
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-def signed_in(client, staff, role: str) -> int:
-    staff_id, email, password = staff(role)
-    assert sign_in(client, email, password).status_code == 302
-    return staff_id
-
 
 def case_for_review(title: str = "Banarasi silk saree", reason: str = "not_as_described"):
     """A delivered order (with a stored listing photo) whose case the seller answered."""

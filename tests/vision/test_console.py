@@ -13,7 +13,7 @@ from tests.builders.cases import HIGH
 from tests.builders.listings import post_listing
 from tests.builders.members import register
 from tests.builders.photos import photo_bytes
-from tests.helpers import page_token, sign_in
+from tests.helpers import page_token, signed_in
 from tests.vision.support import flags, run_vision_jobs
 from vision.models import FlagKind, FlagStatus
 
@@ -30,12 +30,6 @@ def stolen(client):
     [flag] = flags()
     assert flag.kind == FlagKind.STOLEN_PHOTO
     return original, copy, flag
-
-
-def signed_in(client, staff, role: str) -> int:
-    staff_id, email, password = staff(role)
-    assert sign_in(client, email, password).status_code == 302
-    return staff_id
 
 
 def audits() -> list[AuditEvent]:
