@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from foundation import db, jobs
+from tests.builders.rows import row
 from trust.recommender import runs
 from trust.signals.models import (
     ItemRiskRecord,
@@ -37,21 +38,11 @@ def _read(fn):
 
 
 def seller_record(seller_id: int) -> SellerTrustRecord | None:
-    def read(s):
-        row = s.get(SellerTrustRecord, seller_id)
-        if row is not None:
-            s.expunge(row)
-        return row
-    return _read(read)
+    return row(SellerTrustRecord, seller_id)
 
 
 def item_record(listing_id: int) -> ItemRiskRecord | None:
-    def read(s):
-        row = s.get(ItemRiskRecord, listing_id)
-        if row is not None:
-            s.expunge(row)
-        return row
-    return _read(read)
+    return row(ItemRiskRecord, listing_id)
 
 
 def seller_history(seller_id: int) -> list[tuple[float, str, str]]:
