@@ -14,7 +14,8 @@ from marketplace_core.shipping.models import Shipment, TrackingEvent
 from tests.builders import API
 from tests.builders.listings import live_listing as publish_listing
 from tests.builders.members import register
-from tests.builders.orders import T0, order_row
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
 from tests.builders.shipping import (
     carrier_for,
     get_shipment,
@@ -101,7 +102,7 @@ def test_a_cheap_heavy_parcel_caps_the_surcharge_at_the_sellers_share(client):
     assert (shipment.tier, shipment.surcharge_paise) == ("heavy", 5_100)
     assert "capped" in tracking_events(sale["order_id"])[0].description
     assert carrier_for(client).scan(shipment.tracking_number, "in_transit").ok
-    assert order_row(sale["order_id"]).label_surcharge_paise == 5_100
+    assert order_of(sale["order_id"]).label_surcharge_paise == 5_100
 
 
 def test_a_declined_payment_leaves_no_label_behind(client):
@@ -135,7 +136,7 @@ def test_the_seller_upgrades_to_a_heavier_label_before_shipping(client):
 
     clock.freeze(T0 + timedelta(hours=5))
     assert carrier_for(client).scan(before.tracking_number, "in_transit").ok
-    order = order_row(sale["order_id"])
+    order = order_of(sale["order_id"])
     assert (order.status, order.label_surcharge_paise) == ("shipped", 19_900)
 
 
@@ -228,7 +229,7 @@ def test_a_cancelled_order_voids_its_label_and_refuses_further_scans(client):
         refused = carrier_for(client).scan(tracking, step)
         assert (refused.status_code, refused.body["error"]["code"]) == (409, "label_voided")
     assert tracking_events(sale["order_id"], source="carrier") == []
-    assert order_row(sale["order_id"]).status == "cancelled"
+    assert order_of(sale["order_id"]).status == "cancelled"
     assert shipment_of(sale["order_id"]).status == "voided"
     document = client.get(f"{API}/orders/{sale['order_id']}/shipment/label",
                           headers=sale["seller"]["headers"])

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from foundation import clock
 from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
-from tests.builders.orders import T0, order_row
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
 from tests.builders.shipping import make_sale, shipment_of, tracking_events
 
 
@@ -25,7 +26,7 @@ def test_advance_to_delivered_sends_every_scan_through_the_webhook(app, client):
     assert [(e.kind, e.applied) for e in scans] == [
         ("in_transit", True), ("out_for_delivery", True), ("delivered", True)]
     assert all(e.carrier_event_id.startswith("evt_") for e in scans)
-    order = order_row(sale["order_id"])
+    order = order_of(sale["order_id"])
     assert (order.status, order.shipped_at, order.delivered_at) == (
         "delivered", T0 + timedelta(hours=8), T0 + timedelta(hours=8))
 
@@ -33,12 +34,12 @@ def test_advance_to_delivered_sends_every_scan_through_the_webhook(app, client):
 def test_advance_step_by_step_sends_only_the_missing_scans(app, client):
     sale = make_sale(client)
     assert _advance(app, sale["order_id"], "in_transit").exit_code == 0
-    assert order_row(sale["order_id"]).status == "shipped"
+    assert order_of(sale["order_id"]).status == "shipped"
     result = _advance(app, sale["order_id"], "out_for_delivery")
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == 1
     assert shipment_of(sale["order_id"]).status == "out_for_delivery"
-    assert order_row(sale["order_id"]).status == "shipped"
+    assert order_of(sale["order_id"]).status == "shipped"
 
 
 def test_advance_refuses_unknown_orders_and_impossible_steps_clearly(app, client):
@@ -70,7 +71,7 @@ def test_the_in_process_delivery_the_cli_uses_checks_the_signature(client):
     impostor = SimulatedCarrier(in_process_transport, secret="w" * 48)
     refused = impostor.scan(tracking, "in_transit")
     assert (refused.status_code, refused.body["error"]["code"]) == (401, "signature_invalid")
-    assert order_row(sale["order_id"]).status == "placed"
+    assert order_of(sale["order_id"]).status == "placed"
     assert tracking_events(sale["order_id"], source="carrier") == []
     assert SimulatedCarrier(in_process_transport).scan(tracking, "in_transit").ok
-    assert order_row(sale["order_id"]).status == "shipped"
+    assert order_of(sale["order_id"]).status == "shipped"

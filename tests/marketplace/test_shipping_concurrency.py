@@ -11,7 +11,8 @@ from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order
 from marketplace_core.shipping import webhook
 from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
-from tests.builders.orders import T0, order_row
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
 from tests.builders.shipping import make_sale, shipment_of, tracking_events
 from tests.concurrency import all_at_once, postgresql_only
 
@@ -36,7 +37,7 @@ def test_one_event_delivered_concurrently_is_recorded_once(client):
     results = all_at_once(WORKERS, lambda s, i: webhook.receive(s, body, header)["duplicate"])
     assert sorted(results) == [False] + [True] * (WORKERS - 1)
     assert len(tracking_events(sale["order_id"], source="carrier")) == 1
-    assert order_row(sale["order_id"]).status == "shipped"
+    assert order_of(sale["order_id"]).status == "shipped"
 
 
 def test_a_scan_racing_the_cancellation_lets_exactly_one_win(client):
@@ -53,7 +54,7 @@ def test_a_scan_racing_the_cancellation_lets_exactly_one_win(client):
                                       "changed my mind").status
 
     results = all_at_once(WORKERS, work)
-    order, shipment = order_row(sale["order_id"]), shipment_of(sale["order_id"])
+    order, shipment = order_of(sale["order_id"]), shipment_of(sale["order_id"])
     if order.status == "cancelled":
         assert shipment.status == "voided"
         assert tracking_events(sale["order_id"], source="carrier") == []

@@ -20,7 +20,8 @@ from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_trans
 from marketplace_core.shipping.models import Shipment
 from tests.builders import API
 from tests.builders.members import register
-from tests.builders.orders import T0, order_row
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
 from tests.builders.shipping import (
     carrier_for,
     get_shipment,
@@ -72,7 +73,7 @@ def delivered_sale(client, **kwargs) -> dict:
     sale = make_sale(client, **kwargs)
     clock.freeze(DELIVERED_AT)
     carrier_for(client).advance(sale["order_id"], "delivered")
-    assert order_row(sale["order_id"]).status == "delivered"
+    assert order_of(sale["order_id"]).status == "delivered"
     clock.freeze(RETURN_AT)
     return sale
 
@@ -134,7 +135,7 @@ def test_a_delivered_order_gets_a_prepaid_return_label_the_platform_pays(client)
     outbound = shipment_of(sale["order_id"])
     assert (outbound.status, outbound.version, outbound.surcharge_paise) == (
         "delivered", outbound_before.version, 9_900)
-    assert order_row(sale["order_id"]).status == "delivered"
+    assert order_of(sale["order_id"]).status == "delivered"
 
 
 def test_issuing_again_for_the_same_case_returns_the_same_label(client):
@@ -180,7 +181,7 @@ def test_the_database_itself_refuses_a_second_label_in_the_same_direction(client
 def test_return_scans_move_the_parcel_announce_each_step_once_and_leave_the_order(
         client, announced):
     sale = delivered_sale(client)
-    order_before = order_row(sale["order_id"])
+    order_before = order_of(sale["order_id"])
     shipment_id = issue_return(sale["order_id"])
     tracking = return_of(sale["order_id"]).tracking_number
     carrier = carrier_for(client)
@@ -210,7 +211,7 @@ def test_return_scans_move_the_parcel_announce_each_step_once_and_leave_the_orde
         "delivered", RETURN_AT + timedelta(hours=3), RETURN_AT + timedelta(days=2))
     assert [e.kind for e in return_events(sale["order_id"], "carrier")] == [
         "in_transit", "exception", "out_for_delivery", "delivered"]
-    order = order_row(sale["order_id"])
+    order = order_of(sale["order_id"])
     assert (order.status, order.shipped_at, order.delivered_at, order.version) == (
         "delivered", order_before.shipped_at, order_before.delivered_at,
         order_before.version)
@@ -232,7 +233,7 @@ def test_a_delivered_return_scan_that_overtakes_the_others_announces_both_in_ord
                          (events.RETURN_SHIPPED, payload),
                          (events.RETURN_DELIVERED, payload)]
     assert return_of(sale["order_id"]).first_scan_at == RETURN_AT + timedelta(hours=2)
-    assert order_row(sale["order_id"]).status == "delivered"
+    assert order_of(sale["order_id"]).status == "delivered"
 
 
 def test_outbound_scans_still_ship_and_deliver_without_return_events(client, announced):
@@ -319,7 +320,7 @@ def test_advance_with_return_scans_the_return_parcel_only(app, client, announced
     outbound = _advance(app, order_id, "--to", "delivered")
     assert outbound.exit_code != 0 and "Order #" in outbound.output
     assert "return" not in outbound.output
-    assert order_row(sale["order_id"]).status == "delivered"
+    assert order_of(sale["order_id"]).status == "delivered"
 
 
 def test_advance_with_return_refuses_a_voided_return_label(app, client):

@@ -14,7 +14,8 @@ from marketplace_core.ledger import services as ledger
 from marketplace_core.shipping.models import TrackingEvent
 from marketplace_core.shipping.webhook import SIGNATURE_HEADER, sign
 from tests.builders import API
-from tests.builders.orders import T0, order_row
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
 from tests.builders.shipping import (
     COMMISSION,
     PRICE,
@@ -70,7 +71,7 @@ def test_a_correctly_signed_scan_is_recorded_and_ships_the_order(app, client, pl
     [scan] = tracking_events(placed["order_id"], source="carrier")
     assert (scan.kind, scan.carrier_event_id, scan.occurred_at, scan.applied) == (
         "in_transit", placed["event"]["id"], T0 + timedelta(hours=6), True)
-    order = order_row(placed["order_id"])
+    order = order_of(placed["order_id"])
     assert (order.status, order.shipped_at) == ("shipped", T0 + timedelta(hours=6))
 
 
@@ -112,7 +113,7 @@ def test_unsigned_forged_stale_and_malformed_events_are_refused_and_write_nothin
         assert (response.status_code, response.json["error"]["code"]) == (status, code), name
     assert _event_count() == 0
     assert shipment_of(placed["order_id"]).status == "label_created"
-    assert order_row(placed["order_id"]).status == "placed"
+    assert order_of(placed["order_id"]).status == "placed"
 
 
 def test_the_replay_window_is_five_minutes_to_the_second(app, client, placed):
@@ -153,7 +154,7 @@ def test_a_signed_but_bad_event_is_refused_and_writes_nothing(app, client, place
     response = _post(client, body, f"t={_now()},v1={sign(_secret(app), body, _now())}")
     assert (response.status_code, response.json["error"]["code"]) == (status, code)
     assert _event_count() == 0
-    assert order_row(placed["order_id"]).status == "placed"
+    assert order_of(placed["order_id"]).status == "placed"
 
 
 def test_a_body_over_the_limit_is_413(app, client, placed):
@@ -173,7 +174,7 @@ def test_a_redelivered_event_is_acknowledged_and_changes_nothing(client, placed)
     assert first.ok and again.ok
     assert again.body["duplicate"] is True and again.body["applied"] is False
     assert len(tracking_events(placed["order_id"], source="carrier")) == 1
-    assert order_row(placed["order_id"]).shipped_at == T0 + timedelta(hours=6)
+    assert order_of(placed["order_id"]).shipped_at == T0 + timedelta(hours=6)
 
 
 def test_a_reused_event_id_with_other_content_is_refused(client, placed):
@@ -191,7 +192,7 @@ def test_scans_arriving_out_of_order_only_move_the_shipment_forward(client, plac
     clock.freeze(day3 + timedelta(hours=1))
     delivered = carrier.scan(tracking, "delivered", at=day3)
     assert delivered.body["applied"] is True
-    order = order_row(placed["order_id"])
+    order = order_of(placed["order_id"])
     assert (order.status, order.shipped_at, order.delivered_at) == ("delivered", day3, day3)
 
     late_ofd = carrier.scan(tracking, "out_for_delivery", at=day2)
@@ -202,7 +203,7 @@ def test_scans_arriving_out_of_order_only_move_the_shipment_forward(client, plac
     shipment = shipment_of(placed["order_id"])
     assert (shipment.status, shipment.first_scan_at, shipment.delivered_at) == (
         "delivered", day1, day3)
-    assert order_row(placed["order_id"]).status == "delivered"
+    assert order_of(placed["order_id"]).status == "delivered"
     timeline = get_shipment(client, placed, "buyer").json["shipment"]["events"]
     assert [e["kind"] for e in timeline] == [
         "label_created", "in_transit", "out_for_delivery", "delivered"]
@@ -212,7 +213,7 @@ def test_out_for_delivery_before_in_transit_ships_the_order_at_its_own_time(clie
     carrier, tracking = carrier_for(client), placed["tracking"]
     at = T0 + timedelta(hours=5)
     assert carrier.scan(tracking, "out_for_delivery", at=at).body["applied"] is True
-    order = order_row(placed["order_id"])
+    order = order_of(placed["order_id"])
     assert (order.status, order.shipped_at) == ("shipped", at)
     assert carrier.scan(tracking, "in_transit", at=at - timedelta(hours=2)).ok
     assert shipment_of(placed["order_id"]).status == "out_for_delivery"
@@ -235,7 +236,7 @@ def test_a_scan_in_the_future_within_the_clock_tolerance_counts_as_now(client, p
     now = clock.now()
     assert carrier_for(client).scan(placed["tracking"], "in_transit",
                                     at=now + timedelta(minutes=4)).ok
-    assert order_row(placed["order_id"]).shipped_at == now
+    assert order_of(placed["order_id"]).shipped_at == now
 
 
 # --- the whole road: shipped, delivered, accepted, paid ---------------------------------
@@ -249,7 +250,7 @@ def test_scans_ship_and_deliver_and_three_days_later_the_seller_is_paid(client):
 
     clock.freeze(shipped_at + timedelta(minutes=1))
     assert carrier.scan(tracking, "in_transit", at=shipped_at).ok
-    order = order_row(sale["order_id"])
+    order = order_of(sale["order_id"])
     assert (order.status, order.shipped_at, order.label_surcharge_paise) == (
         "shipped", shipped_at, 9_900)
     view = get_shipment(client, sale, "buyer").json["shipment"]
@@ -259,12 +260,12 @@ def test_scans_ship_and_deliver_and_three_days_later_the_seller_is_paid(client):
     assert carrier.scan(tracking, "out_for_delivery").ok
     clock.freeze(delivered_at)
     assert carrier.scan(tracking, "delivered").ok
-    order = order_row(sale["order_id"])
+    order = order_of(sale["order_id"])
     assert (order.status, order.delivered_at) == ("delivered", delivered_at)
 
     clock.freeze(delivered_at + timedelta(days=3))
     jobs.run_pending()
-    order = order_row(sale["order_id"])
+    order = order_of(sale["order_id"])
     assert (order.status, order.completed_by) == ("completed", "system")
     with db.unit_of_work() as s:
         assert ledger.seller_balance(s, sale["seller"]["id"]) == PRICE - COMMISSION - 9_900
