@@ -1,6 +1,9 @@
 """Every route of the app, discovered from `app.url_map`, for anonymous visitors, a member's
 token and each staff role, against the declared table in `console/route_permissions.py`.
 
+Every answer is also checked for the headers every response must carry (CSP, nosniff,
+X-Frame-Options, Referrer-Policy, and Cache-Control: no-store on all but the static files).
+
 Reads (GET) are sent by everyone. A state-changing method is sent only by those the table
 refuses (with a valid CSRF token, so that the permission check itself is what refuses it),
 since for those it admits it would change the world the other routes are checked against;
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from console.route_permissions import ANY_STAFF, MEMBER, PUBLIC, ROUTE_ACCESS, Access
+from console.security import PUBLIC_STATIC_ENDPOINTS
 from foundation.staff.permissions import Permission, Role, permissions_of
 from tests.builders.members import headers_for
 from tests.builders.staff import bearer_headers
@@ -27,6 +31,10 @@ from tests.helpers import page_token, sign_in
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 ALLOWED, FORBIDDEN, SIGN_IN = "allowed", "403", "sign-in"
 ANSWERED = "any answer but a 5xx"  # public routes: a sign-in page may redirect anyone
+REQUIRED_CSP = ("default-src 'self'", "script-src 'self' 'nonce-", "object-src 'none'",
+                "frame-ancestors 'none'", "base-uri 'self'", "form-action 'self'")
+REQUIRED_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Referrer-Policy": "same-origin"}
 PRINCIPALS = ["anonymous", "member", *[role.value for role in Role]]
 
 
@@ -77,6 +85,20 @@ def observed(response) -> str:
     return ALLOWED
 
 
+def header_problems(endpoint: str, response) -> list[str]:
+    """What this answer lacks of the headers every answer carries, HTML and JSON alike."""
+    headers = response.headers
+    csp = headers.get("Content-Security-Policy", "")
+    problems = [f"CSP lacks {directive}" for directive in REQUIRED_CSP if directive not in csp]
+    for name, value in REQUIRED_HEADERS.items():
+        if headers.get(name) != value:
+            problems.append(f"{name} is {headers.get(name)!r}, not {value!r}")
+    if endpoint not in PUBLIC_STATIC_ENDPOINTS and "no-store" not in headers.get(
+            "Cache-Control", ""):
+        problems.append(f"Cache-Control is {headers.get('Cache-Control')!r}")
+    return problems
+
+
 def make_principal(app, staff, name: str):
     client = app.test_client()
     if name == "anonymous":
@@ -114,4 +136,6 @@ def test_role_route_matrix(app, staff, name):
         if response.status_code >= 500 or got != want:
             mismatches.append(f"{method} {path} ({endpoint}): expected {want}, "
                               f"got {response.status_code} {got}")
+        mismatches.extend(f"{method} {path} ({endpoint}): header {problem}"
+                          for problem in header_problems(endpoint, response))
     assert mismatches == [], "\n".join(mismatches)
