@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from authentication.models import AuthenticationRequest
 from foundation import db
+from marketplace_core.members import services as member_services
 from marketplace_core.members.models import Member
-from tests.builders.cases import HIGH, open_case, sold_and_delivered
+from marketplace_core.social import comments
+from tests.builders.cases import HIGH, open_case, seller_responds, sold_and_delivered
 from tests.builders.listings import listing_through_services
 
 
@@ -22,20 +26,40 @@ from tests.builders.listings import listing_through_services
 class World:
     order_id: int
     case_id: int
+    buyer_id: int
     buyer_username: str
     listing_id: int
+    live_listing_id: int
+    authentication_request_id: int
 
 
-def seed_world() -> World:
+def seed_world(text: str = "") -> World:
+    """The world; `text` (a script payload, say) goes into every member-controlled text
+    field of it: listing titles and descriptions, a comment, the buyer's display name, bio
+    and city, the dispute's description and the seller's answer."""
     order = sold_and_delivered()
-    case_id = open_case(order, description="The colours are not as in the photos.")
+    case_id = open_case(order, description=text or "The colours are not as in the photos.")
+    seller_responds(order, case_id, body=text or "It was perfect when sent.")
     pending = listing_through_services(order.seller_id, {
-        "title": "Hermes Birkin 30", "brand": "Hermes", "category": "sarees", "size": "Free size",
-        "condition": "like_new", "price_paise": HIGH, "weight_grams": 900})
+        "title": f"Hermes Birkin 30 {text}", "description": text, "brand": "Hermes",
+        "category": "sarees", "size": "Free size", "condition": "like_new",
+        "price_paise": HIGH, "weight_grams": 900})
+    live = listing_through_services(order.seller_id, {
+        "title": f"Chanderi kurta {text}", "description": text, "brand": "Fabindia",
+        "category": "sarees", "size": "Free size", "condition": "like_new",
+        "price_paise": 90_000, "weight_grams": 400})
     with db.unit_of_work() as s:
-        username = s.get(Member, order.buyer_id).username
-    return World(order_id=order.order_id, case_id=case_id, buyer_username=username,
-                 listing_id=pending)
+        buyer = s.get(Member, order.buyer_id)
+        if text:
+            member_services.update_profile(s, buyer, {"display_name": text[:60], "bio": text,
+                                                      "city": text[:60]})
+            comments.add_comment(s, buyer, live, text)
+        username = buyer.username
+        request_id = s.scalar(select(AuthenticationRequest.id).where(
+            AuthenticationRequest.listing_id == pending))
+    return World(order_id=order.order_id, case_id=case_id, buyer_id=order.buyer_id,
+                 buyer_username=username, listing_id=pending, live_listing_id=live,
+                 authentication_request_id=request_id)
 
 
 _TEXT_VALUES = {"username": None, "kind": "counterfeit", "job_id": "no-such-job",
