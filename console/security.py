@@ -105,9 +105,12 @@ def login_rate_limited(scope: str) -> bool:
         count = redis.incr(key)
         if count == 1:
             redis.expire(key, 120)
-    except Exception:  # noqa: BLE001 - account lockout still protects without Redis
-        current_app.logger.warning("login rate limiter unavailable", exc_info=True)
-        return False
+    except Exception:  # noqa: BLE001 - any Redis failure
+        # Closed, not open: without the counter, guesses spread over many accounts (which
+        # no account's lockout sees) would be unlimited.
+        current_app.logger.warning("login rate limiter unavailable: refusing sign-in",
+                                   exc_info=True)
+        return True
     return count > limit
 
 

@@ -41,6 +41,9 @@ class Settings:
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT_MINUTES: int = 15
     LOGIN_IP_ATTEMPTS_PER_MINUTE: int = 30
+    # How many proxies (load balancers) in front of the app append to X-Forwarded-For;
+    # 0 trusts no such header, so a client cannot pick the address it is limited under.
+    TRUSTED_PROXIES: int = 0
     PASSWORD_MIN_LENGTH: int = 12
     # argon2id costs for new password hashes (argon2-cffi's recommended defaults); the
     # test settings lower them, since the suite creates thousands of accounts.
@@ -215,6 +218,8 @@ class Settings:
         problems.extend(self._order_problems())
         problems.extend(self._shipping_problems())
         problems.extend(self._dispute_problems())
+        if self.TRUSTED_PROXIES < 0:
+            problems.append("TRUSTED_PROXIES must be 0 or more")
         if self.PASSWORD_MIN_LENGTH < 8:
             problems.append("PASSWORD_MIN_LENGTH must be at least 8")
         problems.extend(self._password_hash_problems())
