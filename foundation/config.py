@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
@@ -22,6 +23,20 @@ SUPPORTED_DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 class ConfigError(ValueError):
     """The configuration cannot start the app; the message lists every problem."""
+
+
+SECRET_SETTINGS = frozenset({"SECRET_KEY", "CARRIER_WEBHOOK_SECRET"})
+URL_SETTINGS = frozenset({"DATABASE_URL", "REDIS_URL"})
+MASK = "********"
+
+
+def without_password(url: str) -> str:
+    """The URL with any password in it replaced by a mask."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{MASK}@{host}"))
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,21 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.APP_ENV == "production"
+
+    def __repr__(self) -> str:
+        """Every setting, with secrets and the passwords inside URLs masked: a settings
+        object that reaches a log line or an error page must not carry them there."""
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_SETTINGS and value:
+                value = MASK
+            elif f.name in URL_SETTINGS and isinstance(value, str):
+                value = without_password(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
 
     @property
     def totp_required(self) -> bool:
