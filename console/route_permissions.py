@@ -84,6 +84,8 @@ CONSOLE: dict[str, Access] = {
             "staff.activate", "staff.reset_password"),
     "jobs.index": Permission.JOBS_VIEW,
     "jobs.requeue": Permission.JOBS_MANAGE,
+    # Each export checks its own permission (console/exports.py, EXPORTS).
+    **_same(ANY_STAFF, "exports.index", "exports.download"),
 }
 
 STAFF_API: dict[str, Access] = {

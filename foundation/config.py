@@ -59,6 +59,8 @@ class Settings:
     # How many proxies (load balancers) in front of the app append to X-Forwarded-For;
     # 0 trusts no such header, so a client cannot pick the address it is limited under.
     TRUSTED_PROXIES: int = 0
+    # The most rows one CSV export may hold; a longer period is refused, never cut short.
+    EXPORT_MAX_ROWS: int = 50_000
     PASSWORD_MIN_LENGTH: int = 12
     # argon2id costs for new password hashes (argon2-cffi's recommended defaults); the
     # test settings lower them, since the suite creates thousands of accounts.
@@ -233,7 +235,7 @@ class Settings:
             problems.append("production needs PostgreSQL: set DATABASE_URL")
         for name in ("STAFF_SESSION_IDLE_MINUTES", "STAFF_SESSION_MAX_HOURS",
                      "STAFF_API_TOKEN_HOURS", "LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES",
-                     "LOGIN_IP_ATTEMPTS_PER_MINUTE", "JOB_TIMEOUT_SECONDS",
+                     "LOGIN_IP_ATTEMPTS_PER_MINUTE", "JOB_TIMEOUT_SECONDS", "EXPORT_MAX_ROWS",
                      "PERIODIC_BEAT_SECONDS", "AUTHENTICATION_THRESHOLD_PAISE",
                      "LISTING_MIN_PRICE_PAISE", "LISTING_MAX_PRICE_PAISE", "LISTING_MAX_PHOTOS",
                      "MAX_UPLOAD_BYTES", "COMMENT_MAX_LENGTH", "COMMENT_MAX_MENTIONS",

@@ -63,7 +63,8 @@ def seed_world(text: str = "") -> World:
 
 
 _TEXT_VALUES = {"username": None, "kind": "counterfeit", "job_id": "no-such-job",
-                "decision": "confirm", "export_type": "csv", "filename": "console.css"}
+                "decision": "confirm", "export": "no_such_export", "export_type": "csv",
+                "filename": "console.css"}
 
 
 def url_for_rule(rule: Rule, world: World) -> str:
