@@ -47,7 +47,7 @@ def test_flask_admin_filters_work_without_inline_handlers(app, live_server, brow
     sign_in(page, live_server, email, password)
     page.goto(f"{live_server}/console/listings/")
     assert page.locator("a.filter[onclick], a[href^='javascript:']").count() == 0
-    assert page.locator("table.model-list tbody tr").count() == 2
+    assert page.locator("table.model-list tbody tr").count() == 3
     page.click("text=Add Filter")
     page.click("a.filter >> text=Brand Key")
     page.locator("input.filter-val").first.fill("hermes")
