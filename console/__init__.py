@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import disputes.views  # noqa: F401  (its member routes join the /api/v1 blueprint)
 import marketplace_core.media  # noqa: F401  first: caps OpenCV's decoder before any cv2 import
@@ -74,6 +75,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_api)
     init_admin(app)
     cli.init_app(app)
+    if settings.TRUSTED_PROXIES:
+        # The client's address (rate limits, the audit trail) and scheme as the trusted
+        # proxies saw them; any further X-Forwarded-For entries are the client's own claims.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.TRUSTED_PROXIES,  # type: ignore[method-assign]
+                                x_proto=settings.TRUSTED_PROXIES)
     return app
 
 

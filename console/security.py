@@ -22,6 +22,8 @@ from foundation.staff.models import StaffUser
 
 csrf = CSRFProtect()
 SESSION_KEY = "sid"
+# Stylesheets and scripts, the same for everyone: the only answers a cache may keep.
+PUBLIC_STATIC_ENDPOINTS = frozenset({"static", "admin.static"})
 
 
 def init_app(app: Flask) -> None:
@@ -77,7 +79,7 @@ def _security_headers(response: Response) -> Response:
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if settings().is_production:
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if request.path.startswith(("/console", "/api/")):
+    if request.endpoint not in PUBLIC_STATIC_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -103,9 +105,12 @@ def login_rate_limited(scope: str) -> bool:
         count = redis.incr(key)
         if count == 1:
             redis.expire(key, 120)
-    except Exception:  # noqa: BLE001 - account lockout still protects without Redis
-        current_app.logger.warning("login rate limiter unavailable", exc_info=True)
-        return False
+    except Exception:  # noqa: BLE001 - any Redis failure
+        # Closed, not open: without the counter, guesses spread over many accounts (which
+        # no account's lockout sees) would be unlimited.
+        current_app.logger.warning("login rate limiter unavailable: refusing sign-in",
+                                   exc_info=True)
+        return True
     return count > limit
 
 

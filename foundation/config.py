@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
@@ -22,6 +23,20 @@ SUPPORTED_DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 class ConfigError(ValueError):
     """The configuration cannot start the app; the message lists every problem."""
+
+
+SECRET_SETTINGS = frozenset({"SECRET_KEY", "CARRIER_WEBHOOK_SECRET"})
+URL_SETTINGS = frozenset({"DATABASE_URL", "REDIS_URL"})
+MASK = "********"
+
+
+def without_password(url: str) -> str:
+    """The URL with any password in it replaced by a mask."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{MASK}@{host}"))
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,11 @@ class Settings:
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT_MINUTES: int = 15
     LOGIN_IP_ATTEMPTS_PER_MINUTE: int = 30
+    # How many proxies (load balancers) in front of the app append to X-Forwarded-For;
+    # 0 trusts no such header, so a client cannot pick the address it is limited under.
+    TRUSTED_PROXIES: int = 0
+    # The most rows one CSV export may hold; a longer period is refused, never cut short.
+    EXPORT_MAX_ROWS: int = 50_000
     PASSWORD_MIN_LENGTH: int = 12
     # argon2id costs for new password hashes (argon2-cffi's recommended defaults); the
     # test settings lower them, since the suite creates thousands of accounts.
@@ -139,6 +159,21 @@ class Settings:
     def is_production(self) -> bool:
         return self.APP_ENV == "production"
 
+    def __repr__(self) -> str:
+        """Every setting, with secrets and the passwords inside URLs masked: a settings
+        object that reaches a log line or an error page must not carry them there."""
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_SETTINGS and value:
+                value = MASK
+            elif f.name in URL_SETTINGS and isinstance(value, str):
+                value = without_password(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
+
     @property
     def totp_required(self) -> bool:
         if self.STAFF_REQUIRE_TOTP is None:
@@ -200,7 +235,7 @@ class Settings:
             problems.append("production needs PostgreSQL: set DATABASE_URL")
         for name in ("STAFF_SESSION_IDLE_MINUTES", "STAFF_SESSION_MAX_HOURS",
                      "STAFF_API_TOKEN_HOURS", "LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES",
-                     "LOGIN_IP_ATTEMPTS_PER_MINUTE", "JOB_TIMEOUT_SECONDS",
+                     "LOGIN_IP_ATTEMPTS_PER_MINUTE", "JOB_TIMEOUT_SECONDS", "EXPORT_MAX_ROWS",
                      "PERIODIC_BEAT_SECONDS", "AUTHENTICATION_THRESHOLD_PAISE",
                      "LISTING_MIN_PRICE_PAISE", "LISTING_MAX_PRICE_PAISE", "LISTING_MAX_PHOTOS",
                      "MAX_UPLOAD_BYTES", "COMMENT_MAX_LENGTH", "COMMENT_MAX_MENTIONS",
@@ -215,6 +250,8 @@ class Settings:
         problems.extend(self._order_problems())
         problems.extend(self._shipping_problems())
         problems.extend(self._dispute_problems())
+        if self.TRUSTED_PROXIES < 0:
+            problems.append("TRUSTED_PROXIES must be 0 or more")
         if self.PASSWORD_MIN_LENGTH < 8:
             problems.append("PASSWORD_MIN_LENGTH must be at least 8")
         problems.extend(self._password_hash_problems())

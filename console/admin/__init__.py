@@ -12,6 +12,7 @@ from console.admin.authentication_metrics import AuthenticationMetricsView
 from console.admin.authentication_skills import AuthenticationSkillsView
 from console.admin.disputes import DisputesQueueView
 from console.admin.disputes_metrics import DisputesMetricsView
+from console.admin.exports import ExportsView
 from console.admin.home import HomeView
 from console.admin.jobs import JobsView
 from console.admin.marketplace import ListingAdminView, MemberAdminView
@@ -69,6 +70,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(StaffManagementView(name="Staff", endpoint="staff", category="Admin"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit", category="Admin"))
     admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))
+    admin.add_view(ExportsView(name="Exports", endpoint="exports", category="Admin"))
     admin.add_view(AccountView(name="My account", endpoint="account"))
     app.jinja_env.filters["inr"] = inr
     app.extensions["console_admin"] = admin

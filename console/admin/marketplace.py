@@ -147,10 +147,10 @@ class ListingAdminView(StaffModelView):
     @expose("/photo/<int:photo_id>")
     def photo(self, photo_id: int):
         photo = db.session().get(ListingPhoto, photo_id)
-        if photo is None:
-            abort(404)
-        return send_file(listing_photos.open_stored(photo.media_key), mimetype="image/jpeg",
-                         max_age=600)
+        stored = listing_photos.open_stored(photo.media_key) if photo is not None else None
+        if stored is None or not stored.is_file():
+            abort(404)  # an unknown photo, or one whose file is not in this store
+        return send_file(stored, mimetype="image/jpeg", max_age=600)
 
     @expose("/remove/<int:listing_id>", methods=["POST"])
     def remove(self, listing_id: int):

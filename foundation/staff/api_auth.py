@@ -26,6 +26,10 @@ def staff_api_auth(permission: Permission | None = None) -> Callable:
                                                    bearer_token(), "api")
             if staff is None:
                 raise NotAuthenticated("Send a valid staff token: Authorization: Bearer ...")
+            if current_app.config["SETTINGS"].totp_required and not staff.totp_enabled:
+                # A token issued before the policy required TOTP must not outlive it.
+                raise PermissionDenied("Set up two-factor sign-in in the console first.",
+                                       code="totp_enrollment_required")
             if permission is not None and not staff.can(permission):
                 raise PermissionDenied(f"Your role lacks the {permission.value} permission.")
             g.staff = staff

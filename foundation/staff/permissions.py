@@ -27,6 +27,8 @@ class Permission(StrEnum):
     VISION_MANAGE_MODELS = "vision.manage_models"
     TRUST_VIEW = "trust.view"
     TRUST_MANAGE = "trust.manage"
+    AUDIT_EXPORT = "audit.export"
+    MEMBERS_PERSONAL_DATA = "members.personal_data"
 
 
 class Role(StrEnum):
@@ -41,7 +43,7 @@ class Role(StrEnum):
 _AUTHENTICATOR = {Permission.CONSOLE_ACCESS, Permission.MARKETPLACE_VIEW,
                   Permission.AUTHENTICATION_REVIEW, Permission.VISION_VIEW}
 _SUPPORT_AGENT = {Permission.CONSOLE_ACCESS, Permission.MARKETPLACE_VIEW, Permission.LEDGER_VIEW,
-                  Permission.DISPUTES_HANDLE}
+                  Permission.DISPUTES_HANDLE, Permission.MEMBERS_PERSONAL_DATA}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUTHENTICATOR: frozenset(_AUTHENTICATOR),
@@ -51,12 +53,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPPORT_AGENT: frozenset(_SUPPORT_AGENT),
     Role.SUPPORT_LEAD: frozenset(_SUPPORT_AGENT | {
         Permission.DISPUTES_APPROVE_REFUND, Permission.DISPUTES_METRICS,
-        Permission.MARKETPLACE_MODERATE, Permission.AUDIT_VIEW}),
+        Permission.MARKETPLACE_MODERATE, Permission.AUDIT_VIEW, Permission.AUDIT_EXPORT}),
     Role.FRAUD_ANALYST: frozenset({
         Permission.CONSOLE_ACCESS, Permission.MARKETPLACE_VIEW, Permission.MARKETPLACE_MODERATE,
         Permission.VISION_VIEW, Permission.VISION_MANAGE_MODELS, Permission.TRUST_VIEW,
         Permission.TRUST_MANAGE, Permission.AUTHENTICATION_METRICS, Permission.DISPUTES_METRICS,
-        Permission.JOBS_VIEW}),
+        Permission.JOBS_VIEW, Permission.AUDIT_EXPORT}),
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -155,12 +155,23 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def _count_failure(s: Session, settings: Settings, staff: StaffUser, reason: str) -> None:
-    staff.failed_logins = (staff.failed_logins or 0) + 1
-    after = {"reason": reason, "failed_logins": staff.failed_logins}
-    if staff.failed_logins >= settings.LOGIN_MAX_FAILURES:
-        staff.locked_until = clock.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-        staff.failed_logins = 0
-        after["locked_until"] = staff.locked_until
+    """Count one failure in the database itself: parallel guesses each add one (a read,
+    then a write of the value read plus one, would lose the ones that overlap), and the
+    row stays locked by this transaction until its commit, so exactly one of them sees
+    the count reach the limit and locks the account."""
+    failures = s.execute(
+        update(StaffUser).where(StaffUser.id == staff.id)
+        .values(failed_logins=StaffUser.failed_logins + 1)
+        .returning(StaffUser.failed_logins)
+        .execution_options(synchronize_session=False)).scalar_one()
+    after = {"reason": reason, "failed_logins": failures}
+    if failures >= settings.LOGIN_MAX_FAILURES:
+        locked_until = clock.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+        s.execute(update(StaffUser).where(StaffUser.id == staff.id)
+                  .values(failed_logins=0, locked_until=locked_until)
+                  .execution_options(synchronize_session=False))
+        after["locked_until"] = locked_until
+    s.expire(staff, ["failed_logins", "locked_until"])
     record(s, None, "staff.sign_in_failed", "staff_user", staff.id, after=after,
            actor_label=staff.email)
 

@@ -87,11 +87,10 @@ def photo_file(listing_id: int, photo_id: int):
     s = db.session()
     listing = services.get_for_viewer(s, listing_id, current_member())
     photo = next((p for p in listing.photos if p.id == photo_id), None)
-    if photo is None:
+    stored = photos.open_stored(photo.media_key) if photo is not None else None
+    if stored is None or not stored.is_file():
         raise NotFound("No such photo.")
-    response = send_file(photos.open_stored(photo.media_key), mimetype="image/jpeg",
-                         max_age=3600, etag=photo.media_key)
-    return response
+    return send_file(stored, mimetype="image/jpeg", max_age=3600, etag=photo.media_key)
 
 
 @api_route("/listings/<int:listing_id>/publish", "POST", summary="Publish a draft: live, "
