@@ -524,3 +524,18 @@ def test_a_capture_whose_void_got_no_answer_is_voided_by_reconciliation(app, mon
         jobs.run_pending()
         assert len(effects(kind="card_void")) == 1
         assert reconciled()["voids"]["unvoided_orphan_captures"] == []
+
+
+def test_a_payout_in_flight_without_a_bank_effect_gets_one_from_the_sweep(client):
+    sale, _ = completed_sale()
+    set_account(client, sale.seller, GOOD_ACCOUNT)
+    clock.freeze(clock.now() + timedelta(days=3))
+    with db.unit_of_work() as s:
+        [payout_id] = payouts.start_due_payouts(s)
+        # As a payout started before its transfer was an outbox effect.
+        s.execute(text("DELETE FROM outbox_effects"))
+    assert reconciled()["payouts"]["missing"][0]["effect_state"] is None
+    sweep_outbox.enqueue_now()
+    jobs.run_pending()
+    assert transfers_at_bank() == [(f"payout-{payout_id}", EARNED)]
+    assert the_effect(payout_id=payout_id).state == "delivered"
