@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from foundation import clock
 from foundation.config import current as settings
+from foundation.errors import NotFound
 from marketplace_core.ledger import services as ledger
 from marketplace_core.orders import payments, payouts
 from marketplace_core.orders.provider_store import ProviderUnavailable
@@ -64,10 +65,10 @@ def deliver(s: Session, effect_id: int) -> str:
     """Deliver one effect if it is pending and due; returns its state afterwards.  A
     delivered or dead effect, or one whose next try is later, is left alone (a second
     job for it is a duplicate)."""
-    effect = s.get(OutboxEffect, effect_id)
-    if effect is None:
+    try:
+        effect = services.locked(s, effect_id)
+    except NotFound:
         return "unknown"  # recorded in a transaction that rolled back
-    effect = services.locked(s, effect_id)
     if effect.state != EffectState.PENDING:
         return effect.state
     if effect.next_attempt_at > clock.now():
