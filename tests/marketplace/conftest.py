@@ -20,7 +20,8 @@ def t0(app) -> datetime:
 
 @pytest.fixture
 def provider(monkeypatch) -> payments.SimulatedPaymentProvider:
-    """A new simulated provider for one test, so that what reached it is that test's."""
+    """The simulated provider; its store lives in the test's own instance folder, so what
+    reached it is that test's."""
     fresh = payments.SimulatedPaymentProvider()
     monkeypatch.setitem(payments._installed, "provider", fresh)
     return fresh

@@ -135,7 +135,7 @@ def test_a_failure_after_the_capture_voids_it_at_the_provider(app, monkeypatch, 
     monkeypatch.setitem(events._handlers, events.OrderPlaced, [broken_handler])
     with pytest.raises(RuntimeError):
         place(sale)
-    assert len(provider.voided) == 1
+    assert len(provider.received_voids()) == 1
     assert row_counts() == before
     assert listing_status(sale.listing) == "live"
 
@@ -156,7 +156,7 @@ def test_a_failure_after_the_writes_undoes_them_even_when_the_caller_commits(app
                                  payment_method="test_card_ok", idempotency_key="k")
     assert row_counts() == before
     assert listing_status(sale.listing) == "live"
-    assert len(provider.voided) == 1
+    assert len(provider.received_voids()) == 1
 
 
 @pytest.mark.parametrize("method", ["cash_on_delivery", "TEST_CARD_OK", ""])
