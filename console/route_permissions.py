@@ -84,6 +84,8 @@ CONSOLE: dict[str, Access] = {
             "staff.activate", "staff.reset_password"),
     "jobs.index": Permission.JOBS_VIEW,
     "jobs.requeue": Permission.JOBS_MANAGE,
+    "reconciliation.index": Permission.RECONCILIATION_VIEW,
+    "reconciliation.retry": Permission.RECONCILIATION_RETRY,
     # Each export checks its own permission (console/exports.py, EXPORTS).
     **_same(ANY_STAFF, "exports.index", "exports.download"),
 }

@@ -7,16 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from foundation import clock, db, jobs
+from foundation import clock, db
 from marketplace_core.ledger.models import Payout
-from marketplace_core.members.models import Member
-from marketplace_core.orders import payouts, services, tasks
-from marketplace_core.orders.models import Order
+from marketplace_core.orders import payouts
 from marketplace_core.outbox import dispatch
 from tests.builders.members import headers_for
 from tests.builders.orders import (
-    COMMISSION,
-    PRICE,
     T0,
     TOTAL,
     assert_books_sound,
@@ -25,37 +21,20 @@ from tests.builders.orders import (
     place,
     ship_and_deliver,
 )
-
-EARNED = PRICE - COMMISSION
-GOOD_ACCOUNT = {"account_number": "50100123456789", "ifsc": "HDFC0001234"}
-FAILING_ACCOUNT = {"account_number": "000012345678", "ifsc": "SBIN0000001"}
-
-
-def completed_sale(sale=None):
-    sale = sale or new_sale()
-    clock.freeze(T0)
-    order_id = place(sale)
-    ship_and_deliver(order_id, delivered_at=T0 + 2 * 86400 * timedelta(seconds=1))
-    with db.unit_of_work() as s:
-        services.accept(s, s.get(Order, order_id), s.get(Member, sale.buyer))
-    return sale, order_id
+from tests.builders.payouts import (
+    EARNED,
+    FAILING_ACCOUNT,
+    GOOD_ACCOUNT,
+    completed_sale,
+    run_payouts_at,
+    set_account,
+)
 
 
 def balance(client, member_id: int) -> dict:
     response = client.get("/api/v1/me/balance", headers=headers_for(member_id))
     assert response.status_code == 200
     return response.get_json()["balance"]
-
-
-def set_account(client, member_id: int, account: dict):
-    return client.put("/api/v1/me/payout-account", json=account,
-                      headers=headers_for(member_id))
-
-
-def run_payouts_at(moment) -> None:
-    clock.freeze(moment)
-    tasks.run_payouts.enqueue_now()
-    jobs.run_pending()
 
 
 def payout_rows(member_id: int) -> list[tuple[int, str]]:

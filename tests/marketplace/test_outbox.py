@@ -28,10 +28,8 @@ from marketplace_core.outbox import reconcile
 from marketplace_core.outbox.models import OutboxEffect
 from marketplace_core.outbox.services import dispatch_now
 from marketplace_core.outbox.tasks import run_reconciliation, sweep_outbox
-from tests.disputes.support import DELIVERED, case_under_review, decide, settings_changed
-from tests.helpers import page_token, sign_in
-from tests.marketplace.test_orders import TOTAL, assert_books_sound, new_sale, order_row, place
-from tests.marketplace.test_orders_payouts import (
+from tests.builders.orders import TOTAL, assert_books_sound, new_sale, order_row, place
+from tests.builders.payouts import (
     EARNED,
     FAILING_ACCOUNT,
     GOOD_ACCOUNT,
@@ -39,6 +37,8 @@ from tests.marketplace.test_orders_payouts import (
     run_payouts_at,
     set_account,
 )
+from tests.disputes.support import DELIVERED, case_under_review, decide, settings_changed
+from tests.helpers import page_token, sign_in
 
 PAGE = "/console/reconciliation/"
 HOUR = timedelta(hours=1)
