@@ -15,6 +15,7 @@ from datetime import timedelta
 import pyotp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from foundation import clock, passwords
 from foundation.audit.services import record, snapshot
@@ -155,14 +156,26 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def _count_failure(s: Session, settings: Settings, staff: StaffUser, reason: str) -> None:
-    staff.failed_logins = (staff.failed_logins or 0) + 1
-    after = {"reason": reason, "failed_logins": staff.failed_logins}
-    if staff.failed_logins >= settings.LOGIN_MAX_FAILURES:
+    failures = _add_failure(s, staff)
+    after = {"reason": reason, "failed_logins": failures}
+    if failures >= settings.LOGIN_MAX_FAILURES:
         staff.locked_until = clock.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
         staff.failed_logins = 0
         after["locked_until"] = staff.locked_until
     record(s, None, "staff.sign_in_failed", "staff_user", staff.id, after=after,
            actor_label=staff.email)
+
+
+def _add_failure(s: Session, staff: StaffUser) -> int:
+    """One more failure, counted in the database: parallel wrong guesses each add one
+    (a read-then-write would lose some), and the row stays locked until the sign-in
+    commits, so the lockout that may follow sees every failure before it."""
+    failures = s.execute(update(StaffUser).where(StaffUser.id == staff.id)
+                         .values(failed_logins=StaffUser.failed_logins + 1)
+                         .returning(StaffUser.failed_logins)
+                         .execution_options(synchronize_session=False)).scalar_one()
+    set_committed_value(staff, "failed_logins", failures)
+    return failures
 
 
 def complete_second_factor(s: Session, settings: Settings, staff: StaffUser | None,
