@@ -227,9 +227,41 @@ def execute(task_name: str, args: list, kwargs: dict) -> Any:
             log.info("job %s started", task_name)
             result = spec.fn(*args, **kwargs)
         log.info("job %s finished", task_name)
+        _no_longer_retrying(rq_job)
         return result
+    except Exception as error:
+        _note_failed_try(rq_job, error)
+        raise
     finally:
         current_job_id.reset(token)
+
+
+RETRYING = "marketplace:jobs:retrying"   # sorted set: job id -> when its last try failed
+
+
+def _note_failed_try(rq_job: Job | None, error: Exception) -> None:
+    """A failed try that RQ will retry leaves no trace in the failed registry: keep the
+    job, with its error, where `health()` (the console, the tests) shows it until it
+    succeeds or fails for good."""
+    if rq_job is None:
+        return
+    try:
+        if rq_job.retries_left:
+            rq_job.meta["last_error"] = f"{type(error).__name__}: {error}"[:500]
+            rq_job.save_meta()
+            rq_job.connection.zadd(RETRYING, {rq_job.id: time.time()})
+        else:
+            rq_job.connection.zrem(RETRYING, rq_job.id)   # the failed registry has it now
+    except redis.RedisError:
+        log.exception("could not note the failed try of job %s", rq_job.id)
+
+
+def _no_longer_retrying(rq_job: Job | None) -> None:
+    if rq_job is not None and rq_job.retries_left is not None:
+        try:
+            rq_job.connection.zrem(RETRYING, rq_job.id)
+        except redis.RedisError:
+            log.exception("could not clear the retry mark of job %s", rq_job.id)
 
 
 def _resolve(task_name: str) -> TaskSpec:
@@ -424,7 +456,24 @@ def health() -> dict:
         "failed": w.failed_job_count,
     } for w in Worker.all(connection=conn)]
     return {"redis": describe(conn), "queues": queues, "workers": workers,
-            "failed_jobs": failed_jobs}
+            "failed_jobs": failed_jobs, "retrying_jobs": retrying_jobs(conn)}
+
+
+def retrying_jobs(conn: redis.Redis, limit: int = 20) -> list[dict]:
+    """Jobs whose last try failed and that RQ will try again, the latest first."""
+    found = []
+    for raw_id in conn.zrevrange(RETRYING, 0, limit - 1):
+        job_id = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
+        try:
+            rq_job = Job.fetch(job_id, connection=conn)
+        except Exception:  # noqa: BLE001 - expired since
+            conn.zrem(RETRYING, job_id)
+            continue
+        found.append({"id": job_id, "queue": rq_job.origin,
+                      "task": rq_job.args[0] if rq_job.args else rq_job.func_name,
+                      "error": rq_job.meta.get("last_error", ""),
+                      "retries_left": rq_job.retries_left})
+    return found
 
 
 def _failed_job_summary(job_id: str, queue_name: str, conn: redis.Redis) -> dict:

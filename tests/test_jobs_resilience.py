@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from foundation import db, jobs
@@ -28,6 +29,11 @@ def fails_once_then_succeeds(label: str) -> None:
     if jobs.connection().incr(f"test:tries:{label}") == 1:
         raise RuntimeError("the first try fails")
     record(db.session(), None, "test.resilient_job_ran", "test", label)
+
+
+@jobs.job(queue="default", retries=(600, 600))
+def fails_with_backoff(label: str) -> None:
+    fails_once_then_succeeds(label)
 
 
 @jobs.job(queue="default", retries=jobs.NO_RETRY)
@@ -86,6 +92,21 @@ def test_a_failed_try_runs_again_and_completes_once(app):
     assert jobs.connection().get("test:tries:again") == b"2"
     assert ran("again") == 1
     assert job.get_status(refresh=True) == JobStatus.FINISHED
+
+
+def test_a_failed_try_awaiting_its_retry_shows_in_health_until_it_succeeds(app):
+    job = fails_with_backoff.enqueue_now("later")
+    jobs.run_pending()
+    retrying = jobs.health()["retrying_jobs"]
+    assert [(r["id"], r["retries_left"]) for r in retrying] == [(job.id, 1)]
+    assert "the first try fails" in retrying[0]["error"]
+    assert job.get_status(refresh=True) == JobStatus.SCHEDULED
+    queue = jobs.queue("default")             # its backoff has passed: as RQ's scheduler does
+    ScheduledJobRegistry(queue=queue).remove(job)
+    queue.enqueue_job(job)
+    jobs.run_pending()
+    assert ran("later") == 1
+    assert jobs.health()["retrying_jobs"] == []
 
 
 def test_a_task_without_retries_fails_for_good(app):
