@@ -17,7 +17,7 @@ from foundation.config import Settings
 from foundation.migrations import upgrade
 from foundation.model_registry import load_all_models
 from foundation.redis_conn import embedded_url
-from tests.helpers import STRONG_PASSWORD, make_staff, sign_in  # noqa: F401
+from tests.builders.staff import make_staff
 
 EXTERNAL_DB = os.environ.get("DATABASE_URL", "")
 EXTERNAL_REDIS = os.environ.get("REDIS_URL", "")

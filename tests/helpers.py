@@ -1,22 +1,11 @@
+"""Driving the staff console as a browser would (CSRF tokens, sign-in), and the
+environment of a real worker process."""
 from __future__ import annotations
 
-import itertools
+import os
 import re
 
-from foundation import db
-from foundation.staff import services as staff_services
-
-STRONG_PASSWORD = "correct-horse-battery-staple"
-_counter = itertools.count(1)
-
-
-def make_staff(settings, role: str = "admin", email: str | None = None,
-               password: str = STRONG_PASSWORD):
-    email = email or f"{role}{next(_counter)}@staff.test"
-    with db.unit_of_work() as s:
-        member = staff_services.create_staff(s, settings, email=email, role=role,
-                                             password=password)
-        return member.id, email, password
+from tests.builders.staff import STRONG_PASSWORD
 
 
 def csrf_token(html: str) -> str:
@@ -34,24 +23,21 @@ def sign_in(client, email: str, password: str = STRONG_PASSWORD, follow: bool = 
                        follow_redirects=follow)
 
 
+def signed_in(client, staff, role: str) -> int:
+    """A new staff member of `role` (the `staff` fixture makes it) signed in to the console
+    in `client`; the staff id."""
+    staff_id, email, password = staff(role)
+    assert sign_in(client, email, password).status_code == 302
+    return staff_id
+
+
 def page_token(client, path: str) -> str:
     return csrf_token(client.get(path).get_data(as_text=True))
-
-
-def staff_bearer(client, staff, role: str) -> dict:
-    """Authorization headers for a new staff member of `role` on the staff API."""
-    _, email, _ = staff(role)
-    response = client.post("/api/v1/staff/auth/token",
-                           json={"email": email, "password": STRONG_PASSWORD})
-    assert response.status_code == 200, response.json
-    return {"Authorization": f"Bearer {response.json['token']}"}
 
 
 def worker_env(app, settings, **extra: str) -> dict[str, str]:
     """The environment for a real `flask worker` process on this test's database and
     Redis (the embedded one is reached on its unix socket)."""
-    import os
-
     kwargs = app.extensions["redis"].connection_pool.connection_kwargs
     redis_url = f"unix://{kwargs['path']}" if "path" in kwargs else settings.REDIS_URL
     return {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": redis_url,

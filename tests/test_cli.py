@@ -8,7 +8,9 @@ from foundation import db, jobs
 from foundation.audit.models import AuditEvent
 from foundation.config import PROJECT_ROOT
 from foundation.staff.models import StaffUser
-from tests.helpers import STRONG_PASSWORD, worker_env
+from tests.builders.jobs import note_in_audit
+from tests.builders.staff import STRONG_PASSWORD
+from tests.helpers import worker_env
 
 
 def test_create_staff_with_password_option(app):
@@ -60,7 +62,6 @@ def test_a_forking_worker_process_runs_jobs_against_the_same_database(app, setti
     from foundation.maintenance import purge_old_sessions
 
     purge_old_sessions.enqueue_now()
-    from tests.test_jobs import note_in_audit
     note_in_audit.enqueue_now("from-a-real-worker")
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
                              "--burst"], cwd=PROJECT_ROOT, env=worker_env(app, settings),

@@ -8,7 +8,7 @@ from dataclasses import fields
 
 from console import composition
 from foundation import events, jobs
-from tests.test_dependencies import LAYERS, application_modules
+from tests.code_shape import LAYERS, application_modules
 
 CATALOGUE = set(events.catalogue())
 

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from foundation import clock, db
 from foundation.audit.models import AuditEvent
 from foundation.staff.models import StaffSession, StaffUser
-from tests.helpers import STRONG_PASSWORD, csrf_token, page_token, sign_in
+from tests.builders.staff import STRONG_PASSWORD
+from tests.helpers import csrf_token, page_token, sign_in
 
 
 def count(model, *where):

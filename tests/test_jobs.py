@@ -8,12 +8,8 @@ from foundation import clock, db, jobs
 from foundation.audit.models import AuditEvent
 from foundation.audit.services import record
 from foundation.staff.models import StaffUser
+from tests.builders.jobs import note_in_audit
 from tests.helpers import page_token, sign_in
-
-
-@jobs.job(queue="default")
-def note_in_audit(label: str) -> None:
-    record(db.session(), None, "test.job_ran", "test", label)
 
 
 @jobs.job(queue="vision", retries=jobs.NO_RETRY)

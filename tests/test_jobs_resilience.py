@@ -14,8 +14,9 @@ from foundation import db, jobs
 from foundation.audit.models import AuditEvent
 from foundation.audit.services import record
 from marketplace_core.orders.models import Order
+from tests.builders.listings import live_listing
+from tests.builders.members import register
 from tests.deployment import free_port
-from tests.marketplace.api_helpers import live_listing, register
 
 
 @jobs.job(queue="default")

@@ -14,7 +14,8 @@ from foundation.audit.models import AuditEvent
 from foundation.errors import Conflict
 from foundation.leases import Leases, SkipTable, unclaimed
 from foundation.staff.models import StaffUser
-from tests.authentication.support import pending_listing, seller
+from tests.builders.cases import pending_listing
+from tests.builders.members import register
 
 R = AuthenticationRequest
 LEASE_MINUTES = 10
@@ -36,7 +37,7 @@ LEASES = make_leases()
 @pytest.fixture
 def request_ids(client) -> list[int]:
     """Three queued requests, oldest first."""
-    owner = seller(client)
+    owner = register(client)
     for _ in range(3):
         pending_listing(client, owner)
     with db.unit_of_work() as s:

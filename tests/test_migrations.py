@@ -5,7 +5,7 @@ from sqlalchemy.exc import DBAPIError
 from foundation import db
 from foundation.migrations import check_schema, downgrade, upgrade
 from foundation.staff.permissions import Role
-from tests.helpers import make_staff
+from tests.builders.staff import make_staff
 
 
 def test_migrations_build_exactly_what_the_models_declare(database_url):

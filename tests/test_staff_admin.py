@@ -4,7 +4,8 @@ from sqlalchemy import select
 from foundation import db
 from foundation.audit.models import AuditEvent
 from foundation.staff.models import StaffUser
-from tests.helpers import STRONG_PASSWORD, page_token, sign_in
+from tests.builders.staff import STRONG_PASSWORD
+from tests.helpers import page_token, sign_in
 
 
 def test_admin_creates_a_staff_member_and_it_is_audited(client, staff):

@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from foundation import db
 from foundation.staff.models import StaffSession
-from tests.helpers import STRONG_PASSWORD, sign_in
+from tests.builders.staff import STRONG_PASSWORD
+from tests.helpers import sign_in
 
 
 def token_for(client, email, password=STRONG_PASSWORD):

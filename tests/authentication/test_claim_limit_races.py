@@ -13,7 +13,8 @@ from authentication import claims
 from authentication.models import AuthenticationRequest, RequestState
 from foundation import config, db
 from foundation.staff.models import StaffUser
-from tests.authentication.support import pending_listing, seller
+from tests.builders.cases import pending_listing
+from tests.builders.members import register
 from tests.concurrency_limits import claims_all_at_once, claims_per_reviewer
 
 REVIEWERS = 20
@@ -48,7 +49,7 @@ def held_in_database() -> dict[int, int]:
 
 def test_200_claims_by_20_reviewers_at_once_never_pass_the_limit_of_3(client, staff,
                                                                       limit_of_three):
-    owner = seller(client)
+    owner = register(client)
     for _ in range(REQUESTS):
         pending_listing(client, owner)
     reviewer_ids = [staff("authenticator")[0] for _ in range(REVIEWERS)]

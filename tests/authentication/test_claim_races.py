@@ -12,7 +12,9 @@ from authentication.models import AuthenticationRequest, ReviewDecision, Verdict
 from foundation import config, db
 from foundation.errors import DomainError
 from foundation.staff.models import StaffUser
-from tests.authentication.support import full_checklist, pending_listing, seller
+from tests.authentication.support import full_checklist
+from tests.builders.cases import pending_listing
+from tests.builders.members import register
 from tests.concurrency import postgresql_only, results_in_threads
 
 pytestmark = postgresql_only("claim races need PostgreSQL (SQLite serialises writers and "
@@ -32,7 +34,7 @@ def roomy_claims(app):
 
 
 def make_requests(client, count: int) -> list[int]:
-    owner = seller(client)
+    owner = register(client)
     for _ in range(count):
         pending_listing(client, owner)
     s = db.session()
@@ -101,7 +103,7 @@ def test_reviewers_with_skills_claim_each_request_once(client, staff, roomy_clai
     """The skill finder's two walks may each lock a row; exclusivity still holds."""
     from authentication import skills
 
-    owner = seller(client)
+    owner = register(client)
     for i in range(REQUESTS):
         brand = "Titan" if i % 2 else "Kalinga Loom"
         extra = {"category": "watches", "size": "One size"} if i % 2 else {}

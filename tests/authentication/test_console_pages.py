@@ -11,15 +11,10 @@ from sqlalchemy import func, select
 from authentication.models import CHECKLISTS, ReviewDecision
 from foundation import clock, db
 from marketplace_core.listings.models import ListingPhoto
-from tests.authentication.support import (
-    Reviewer,
-    listing_row,
-    pending_listing,
-    request_for,
-    seller,
-)
-from tests.helpers import page_token, sign_in
-from tests.marketplace.api_helpers import search_ids
+from tests.authentication.support import Reviewer, listing_row, request_for
+from tests.builders.cases import pending_listing
+from tests.builders.listings import search_ids
+from tests.helpers import page_token, signed_in
 
 QUEUE = "/console/authentication/"
 
@@ -41,12 +36,6 @@ def covershot_id(listing_id: int) -> int:
         db.session.remove()
 
 
-def signed_in(client, staff, role: str) -> int:
-    staff_id, email, password = staff(role)
-    assert sign_in(client, email, password).status_code == 302
-    return staff_id
-
-
 def claim_from_console(client, queue: str = "review"):
     token = page_token(client, QUEUE)
     return client.post(f"{QUEUE}claim", data={"csrf_token": token, "queue": queue})
@@ -61,11 +50,6 @@ def authentic_form(html: str, category: str = "sarees") -> dict:
     return {**form_fields(html), "verdict": "authentic", "reason": "all_points_consistent",
             "note": "checked every point",
             **{f"check_{point}": "pass" for point in CHECKLISTS[category]}}
-
-
-@pytest.fixture
-def owner(client):
-    return seller(client)
 
 
 @pytest.fixture

@@ -19,16 +19,11 @@ import pytest
 
 from authentication import decisions, metrics
 from foundation import clock, db
-from tests.authentication.support import (
-    BASE,
-    HIGH,
-    TOP,
-    Reviewer,
-    pending_listing,
-    request_for,
-    seller,
-)
-from tests.helpers import STRONG_PASSWORD, sign_in
+from tests.authentication.support import BASE, Reviewer, request_for
+from tests.builders.cases import HIGH, TOP, pending_listing
+from tests.builders.members import register
+from tests.builders.staff import STRONG_PASSWORD, bearer_headers
+from tests.helpers import sign_in
 
 DAY0 = datetime(2026, 3, 2, tzinfo=UTC)
 NOW = DAY0 + timedelta(days=2, hours=12)
@@ -44,22 +39,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 class Staff(Reviewer):
     """A reviewer who signs in again whenever the clock has moved (tokens expire)."""
 
-    def __init__(self, client, staff, role: str):
-        emails: list[str] = []
-
-        def remembering(role_name: str):
-            created = staff(role_name)
-            emails.append(created[1])
-            return created
-
-        super().__init__(client, remembering, role)
-        self.email = emails[0]
-
     def fresh(self) -> Staff:
-        response = self.client.post("/api/v1/staff/auth/token",
-                                    json={"email": self.email, "password": STRONG_PASSWORD})
-        assert response.status_code == 200, response.json
-        self.headers = {"Authorization": f"Bearer {response.json['token']}"}
+        self.headers = bearer_headers(self.client, self.email)
         return self
 
     def decides(self, verdict: str, queue: str | None = None, **extra) -> dict:
@@ -70,7 +51,7 @@ class Staff(Reviewer):
 
 @pytest.fixture
 def scenario(client, staff):
-    owner = seller(client)
+    owner = register(client)
     a = Staff(client, staff, "authenticator")
     b = Staff(client, staff, "senior_authenticator")
     c = Staff(client, staff, "senior_authenticator")
@@ -200,7 +181,7 @@ def test_an_empty_window_has_no_rates_rather_than_zero(client):
 
 
 def test_time_paused_for_photos_does_not_count_against_the_sla(client, staff):
-    owner = seller(client)
+    owner = register(client)
     at(0, 8)
     pending_listing(client, owner, price_paise=HIGH)
     reviewer = Staff(client, staff, "authenticator")
@@ -269,7 +250,7 @@ def test_reviewer_names_are_escaped_in_the_charts(client, staff, settings):
         staff_services.create_staff(s, settings, email="evil@staff.test",
                                     role="authenticator", password=STRONG_PASSWORD,
                                     display_name="<script>x</script>")
-    owner = seller(client)
+    owner = register(client)
     pending_listing(client, owner, price_paise=HIGH)
     evil = Staff.__new__(Staff)
     evil.client, evil.email = client, "evil@staff.test"

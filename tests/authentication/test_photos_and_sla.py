@@ -9,14 +9,10 @@ from sqlalchemy import func, select
 from authentication.tasks import sweep_authentication_sla
 from foundation import clock, db, jobs
 from foundation.audit.models import AuditEvent
-from tests.authentication.support import (
-    Reviewer,
-    listing_row,
-    pending_listing,
-    request_for,
-    seller,
-)
-from tests.marketplace.api_helpers import upload_photo
+from tests.authentication.support import Reviewer, listing_row, request_for
+from tests.builders.cases import pending_listing
+from tests.builders.listings import upload_photo
+from tests.builders.members import register
 
 
 def breach_audits(request_id: int) -> int:
@@ -31,7 +27,7 @@ def breach_audits(request_id: int) -> int:
 
 def test_photo_request_pauses_the_clock_and_an_upload_requeues_at_the_front(
         client, staff):
-    owner = seller(client)
+    owner = register(client)
     start = datetime.now(UTC).replace(microsecond=0)
     clock.freeze(start)
     asked = pending_listing(client, owner)
@@ -65,7 +61,7 @@ def test_photo_request_pauses_the_clock_and_an_upload_requeues_at_the_front(
 
 
 def test_no_upload_before_the_deadline_rejects_and_removes_the_listing(client, staff):
-    owner = seller(client)
+    owner = register(client)
     past = (datetime.now(UTC) - timedelta(hours=80)).replace(microsecond=0)
     clock.freeze(past)
     listing = pending_listing(client, owner)
@@ -87,7 +83,7 @@ def test_no_upload_before_the_deadline_rejects_and_removes_the_listing(client, s
 
 
 def test_the_sweep_flags_an_sla_breach_once_and_raises_priority(client, staff):
-    owner = seller(client)
+    owner = register(client)
     start = datetime.now(UTC).replace(microsecond=0)
     clock.freeze(start)
     late = pending_listing(client, owner)
@@ -114,7 +110,7 @@ def test_the_sweep_flags_an_sla_breach_once_and_raises_priority(client, staff):
 
 
 def test_a_paused_clock_is_not_breached(client, staff):
-    owner = seller(client)
+    owner = register(client)
     start = datetime.now(UTC).replace(microsecond=0)
     clock.freeze(start)
     listing = pending_listing(client, owner)
@@ -128,7 +124,7 @@ def test_a_paused_clock_is_not_breached(client, staff):
 
 
 def test_the_deadline_timer_itself_rejects(client, staff):
-    owner = seller(client)
+    owner = register(client)
     past = (datetime.now(UTC) - timedelta(hours=80)).replace(microsecond=0)
     clock.freeze(past)
     listing = pending_listing(client, owner)

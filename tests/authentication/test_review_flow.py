@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from authentication.models import (
@@ -16,18 +15,9 @@ from authentication.models import (
 from foundation import clock, db
 from foundation.audit.models import AuditEvent
 from marketplace_core.members.models import Member
-from tests.authentication.support import (
-    BASE,
-    TOP,
-    VERY_HIGH,
-    Reviewer,
-    assert_error,
-    listing_row,
-    pending_listing,
-    request_for,
-    seller,
-)
-from tests.marketplace.api_helpers import search_ids, upload_photo
+from tests.authentication.support import BASE, Reviewer, assert_error, listing_row, request_for
+from tests.builders.cases import TOP, VERY_HIGH, pending_listing
+from tests.builders.listings import search_ids, upload_photo
 
 
 def count(model, *where) -> int:
@@ -46,21 +36,6 @@ def audit_actions(object_id: int) -> list[str]:
             AuditEvent.object_id == str(object_id)).order_by(AuditEvent.id)))
     finally:
         db.session.remove()
-
-
-@pytest.fixture
-def owner(client):
-    return seller(client)
-
-
-@pytest.fixture
-def reviewer(client, staff):
-    return Reviewer(client, staff, "authenticator")
-
-
-@pytest.fixture
-def senior(client, staff):
-    return Reviewer(client, staff, "senior_authenticator")
 
 
 # --- requests ---------------------------------------------------------------------------

@@ -11,16 +11,10 @@ from sqlalchemy import func, select, update
 from authentication.models import AuthenticationRequest, ReviewerSkill
 from foundation import clock, db
 from foundation.audit.models import AuditEvent
-from tests.authentication.support import (
-    BASE,
-    HIGH,
-    Reviewer,
-    assert_error,
-    pending_listing,
-    request_for,
-    seller,
-)
-from tests.helpers import page_token, sign_in
+from tests.authentication.support import BASE, Reviewer, assert_error, request_for
+from tests.builders.cases import HIGH, pending_listing
+from tests.builders.members import register
+from tests.helpers import page_token, signed_in
 
 SKILLS = f"{BASE}/skills"
 PAGE = "/console/authentication_skills/"
@@ -48,11 +42,6 @@ def audit_count() -> int:
 @pytest.fixture
 def lead(client, staff):
     return Reviewer(client, staff, "senior_authenticator")
-
-
-@pytest.fixture
-def reviewer(client, staff):
-    return Reviewer(client, staff, "authenticator")
 
 
 # --- the staff API ----------------------------------------------------------------------
@@ -136,7 +125,7 @@ def test_skills_belong_to_reviewers_only(client, lead, staff):
 
 def test_a_reviewer_with_a_price_ceiling_never_gets_a_pricier_item(client, lead, reviewer,
                                                                    staff):
-    owner = seller(client)
+    owner = register(client)
     start = clock.now()
     clock.freeze(start)
     pricey = pending_listing(client, owner, price_paise=HIGH)        # oldest: first in line
@@ -157,7 +146,7 @@ def test_a_reviewer_with_a_price_ceiling_never_gets_a_pricier_item(client, lead,
 
 def test_priority_comes_before_a_skill_match_and_a_match_before_the_sla(client, lead,
                                                                         reviewer):
-    owner = seller(client)
+    owner = register(client)
     start = clock.now()
     clock.freeze(start)
     oldest = pending_listing(client, owner, brand="Kalinga Loom")
@@ -181,12 +170,6 @@ def test_priority_comes_before_a_skill_match_and_a_match_before_the_sla(client, 
 
 
 # --- the console page -------------------------------------------------------------------
-
-def signed_in(client, staff, role: str) -> int:
-    staff_id, email, password = staff(role)
-    assert sign_in(client, email, password).status_code == 302
-    return staff_id
-
 
 def test_the_page_lists_reviewers_and_a_lead_saves_skills(client, staff):
     reviewer_id = staff("authenticator")[0]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from authentication.models import CHECKLISTS
-from tests.authentication.support import pending_listing, seller
+from tests.builders.cases import pending_listing
+from tests.builders.members import register
 
 pytestmark = pytest.mark.browser
 
 
 def test_an_authenticator_claims_checks_and_approves_an_item(live_server, browser_page,
                                                              client, staff):
-    listing = pending_listing(client, seller(client), title="Banarasi silk, emerald")
+    listing = pending_listing(client, register(client), title="Banarasi silk, emerald")
     _, email, password = staff("authenticator")
     page = browser_page
     page.goto(f"{live_server}/console/authentication/")

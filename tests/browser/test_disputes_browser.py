@@ -9,15 +9,9 @@ from datetime import timedelta
 import pytest
 
 from foundation import clock
-from tests.disputes.support import (
-    DELIVERED,
-    delivered_order_with_photo,
-    money,
-    open_case,
-    seller_responds,
-    state_of,
-)
-from tests.marketplace.test_orders import TOTAL, assert_books_sound
+from tests.builders.cases import DELIVERED, delivered_order_with_photo, open_case, seller_responds
+from tests.builders.orders import TOTAL, assert_books_sound, money
+from tests.disputes.support import state_of
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from foundation import db, jobs
-from tests.trust.recommender.conftest import member_headers, world  # noqa: F401 (fixture)
+from tests.builders.members import headers_for
+from tests.trust.recommender.conftest import world  # noqa: F401 (fixture)
 from trust.recommender import runs
 from trust.recommender.models import MemberCandidates
 from trust.signals.models import ItemRiskRecord
@@ -29,7 +30,7 @@ def test_an_analyst_compares_a_feed_and_reads_the_exposure(live_server, browser_
     jobs.run_pending(["default"])
     member = world.member_ids[0]
     flagged = _flag_the_members_best_item(member)
-    app.test_client().get("/api/v1/feed/just-picked", headers=member_headers(member))
+    app.test_client().get("/api/v1/feed/just-picked", headers=headers_for(member))
 
     _, email, password = staff("fraud_analyst")
     page = browser_page

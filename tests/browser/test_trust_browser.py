@@ -7,8 +7,8 @@ import os
 import pytest
 
 from foundation import jobs
-from tests.marketplace.db_helpers import listing_through_services
-from tests.marketplace.test_orders import make_member
+from tests.builders.listings import listing_through_services
+from tests.builders.members import make_member
 
 pytestmark = pytest.mark.browser
 

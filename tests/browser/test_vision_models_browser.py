@@ -11,7 +11,7 @@ import pytest
 
 from foundation import db, jobs
 from foundation.staff.models import StaffUser
-from tests.vision.modelops.support import SMALL, train_version
+from tests.builders.model_versions import SMALL, train_version
 from vision.modelops import scoring, services
 
 pytestmark = pytest.mark.browser

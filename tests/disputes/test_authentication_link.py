@@ -10,39 +10,21 @@ from sqlalchemy import select
 from authentication import claims as auth_claims
 from authentication import decisions as auth_decisions
 from authentication import metrics as auth_metrics
-from authentication.models import AuthenticationRequest, Strike, Verdict, checklist_for
+from authentication.models import AuthenticationRequest, Strike, Verdict
 from disputes import decisions as disputes_decisions
 from disputes import timers
 from disputes.models import DisputeCase
 from foundation import clock, db
 from foundation.errors import Conflict
 from foundation.staff.models import StaffUser
-from tests.disputes.support import Delivered, claim, decide, money, open_case, state_of
-from tests.marketplace.db_helpers import listing_through_services
-from tests.marketplace.test_orders import (
-    Sale,
-    assert_books_sound,
-    make_member,
-    place,
-    ship_and_deliver,
-)
+from tests.builders.cases import Delivered, claim, decide_authentication, open_case
+from tests.builders.listings import listing_through_services
+from tests.builders.members import make_member
+from tests.builders.orders import Sale, assert_books_sound, money, place, ship_and_deliver
+from tests.disputes.support import case_row, decide, state_of
 
 PRICE = 5_000_000  # Rs 50,000: authenticated before it can be sold
 LISTED = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
-
-
-def _auth_decide(staff_id: int, queue: str, verdict: Verdict, reason: str):
-    with db.unit_of_work() as s:
-        staff = s.get(StaffUser, staff_id)
-        request = auth_claims.claim_next(s, staff, queue)
-        assert request is not None, f"nothing to claim in {queue}"
-        points = checklist_for(request.category)
-        checklist = {point: "pass" for point in points}
-        if verdict == Verdict.COUNTERFEIT:
-            checklist[points[0]] = "fail"
-        auth_decisions.decide(s, staff, request, request.lease_token, auth_decisions.Decision(
-            verdict=verdict, reason=reason, checklist=checklist))
-        return request.id
 
 
 def _authenticated_bag_sold_and_delivered(staff) -> tuple[Delivered, int]:
@@ -52,7 +34,7 @@ def _authenticated_bag_sold_and_delivered(staff) -> tuple[Delivered, int]:
         "title": "Quilted leather shoulder bag", "brand": "Chanel", "category": "handbags",
         "size": "One size", "condition": "like_new", "price_paise": PRICE})
     passer, _, _ = staff("senior_authenticator")
-    _auth_decide(passer, "review", Verdict.AUTHENTIC, "all_points_consistent")
+    decide_authentication(passer, "review", Verdict.AUTHENTIC, "all_points_consistent")
     order_id = place(Sale(buyer=buyer, seller=seller, listing=listing))
     ship_and_deliver(order_id, delivered_at=LISTED + timedelta(days=3))
     return Delivered(order_id, buyer, seller), passer
@@ -83,11 +65,11 @@ def test_a_counterfeit_verdict_returns_to_the_case_strikes_the_seller_and_counts
         assert (request.reason, request.senior_only, request.state) == ("dispute", True, "queued")
 
     first, second = staff("senior_authenticator")[0], staff("senior_authenticator")[0]
-    _auth_decide(first, "review", Verdict.COUNTERFEIT, "logo_mismatch")
+    decide_authentication(first, "review", Verdict.COUNTERFEIT, "logo_mismatch")
     assert state_of(case_id) == "with_authentication"      # four eyes: not yet final
-    _auth_decide(second, "second_review", Verdict.COUNTERFEIT, "stitching_mismatch")
+    decide_authentication(second, "second_review", Verdict.COUNTERFEIT, "stitching_mismatch")
 
-    case = _case(case_id)
+    case = case_row(case_id)
     assert (case.state, case.authentication_verdict) == ("under_review", "counterfeit")
     with db.unit_of_work() as s:
         assert s.scalar(select(Strike.seller_id).where(
@@ -116,8 +98,8 @@ def test_a_counterfeit_verdict_returns_to_the_case_strikes_the_seller_and_counts
 def test_an_authentic_verdict_comes_back_and_upholds_the_passer(app, staff):
     order, case_id, agent, passer = _sent_to_authentication(staff)
     reviewer = staff("senior_authenticator")[0]
-    _auth_decide(reviewer, "review", Verdict.AUTHENTIC, "matches_references")
-    case = _case(case_id)
+    decide_authentication(reviewer, "review", Verdict.AUTHENTIC, "matches_references")
+    case = case_row(case_id)
     assert (case.state, case.authentication_verdict) == ("under_review", "authentic")
     with db.unit_of_work() as s:
         window = auth_metrics.Window(LISTED, clock.now() + timedelta(seconds=1))
@@ -147,13 +129,3 @@ def test_a_dispute_review_cannot_ask_the_seller_for_photos(app, staff):
                                                       reason="photos_unclear",
                                                       angles=("logo",)))
     assert refused.value.code == "not_for_dispute"
-
-
-def _case(case_id: int) -> DisputeCase:
-    s = db.session()
-    try:
-        case = s.get(DisputeCase, case_id)
-        s.expunge(case)
-        return case
-    finally:
-        db.session.remove()

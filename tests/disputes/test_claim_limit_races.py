@@ -9,15 +9,9 @@ from sqlalchemy import func, select
 
 from disputes.models import CaseState, DisputeCase
 from foundation import clock, db
+from tests.builders.cases import DELIVERED, claim, delivered_orders, open_case, seller_responds
 from tests.concurrency_limits import claims_all_at_once, claims_per_reviewer
-from tests.disputes.support import (
-    DELIVERED,
-    claim,
-    delivered_orders,
-    open_case,
-    seller_responds,
-    settings_changed,
-)
+from tests.disputes.support import settings_changed
 
 AGENTS = 6
 ATTEMPTS_EACH = 8

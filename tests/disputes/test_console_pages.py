@@ -13,21 +13,16 @@ from disputes.models import DECISION_REASONS, CaseDecision, CasePhoto, MessageKi
 from foundation import clock, db
 from foundation.audit.models import AuditEvent
 from marketplace_core.ledger.models import LedgerTransaction
-from tests.disputes.support import (
+from tests.builders.cases import (
     DELIVERED,
-    case_row,
     claim,
-    decide,
     delivered_order_with_photo,
-    messages,
-    money,
     open_case,
     seller_responds,
-    settings_changed,
-    state_of,
 )
-from tests.helpers import page_token, sign_in
-from tests.marketplace.test_orders import TOTAL, assert_books_sound
+from tests.builders.orders import TOTAL, assert_books_sound, money
+from tests.disputes.support import case_row, decide, messages, settings_changed, state_of
+from tests.helpers import page_token, signed_in
 
 QUEUE = "/console/disputes/"
 METRICS = "/console/disputes_metrics/"
@@ -36,12 +31,6 @@ SELLER_REPLY = "It left my closet folded, with no tear at all."
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-def signed_in(client, staff, role: str) -> int:
-    staff_id, email, password = staff(role)
-    assert sign_in(client, email, password).status_code == 302
-    return staff_id
-
 
 def case_for_review(title: str = "Banarasi silk saree", reason: str = "not_as_described"):
     """A delivered order (with a stored listing photo) whose case the seller answered."""

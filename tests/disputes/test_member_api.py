@@ -13,30 +13,23 @@ from sqlalchemy import func, select
 
 from disputes.models import NOT_COVERED, CaseMessage, CasePhoto, DisputeCase
 from foundation import clock, db
-from tests.disputes.support import (
+from tests.builders.cases import (
     DELIVERED,
+    delivered_order,
+    open_case,
+    seller_responds,
+    sold_and_delivered,
+)
+from tests.builders.members import headers_for, make_member
+from tests.builders.orders import TOTAL, assert_books_sound, money, new_sale, order_row, place
+from tests.builders.photos import jpeg_bytes, photo_parts
+from tests.disputes.support import (
     StaffApi,
     assert_api_error,
     case_events,
     case_form,
-    delivered_order,
-    money,
-    open_case,
-    photo_parts,
     post_form,
-    seller_responds,
-    sold_and_delivered,
     state_of,
-)
-from tests.marketplace.api_helpers import jpeg_bytes
-from tests.marketplace.test_orders import (
-    TOTAL,
-    assert_books_sound,
-    headers_for,
-    make_member,
-    new_sale,
-    order_row,
-    place,
 )
 
 SECOND = timedelta(seconds=1)

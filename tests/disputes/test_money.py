@@ -14,30 +14,19 @@ from foundation.errors import Conflict
 from marketplace_core.ledger import services as ledger
 from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order
+from tests.builders.cases import DELIVERED, case_under_review, claim, delivered_order, open_case
+from tests.builders.orders import COMMISSION, PRICE, TOTAL, assert_books_sound, money, order_row
 from tests.disputes.support import (
-    DELIVERED,
     accept_return,
     approve,
     case_money_moves,
     case_row,
-    case_under_review,
-    claim,
     decide,
-    delivered_order,
     inspect,
-    money,
-    open_case,
     return_scan,
     settings_changed,
     state_of,
     withdraw,
-)
-from tests.marketplace.test_orders import (
-    COMMISSION,
-    PRICE,
-    TOTAL,
-    assert_books_sound,
-    order_row,
 )
 
 DAY = timedelta(days=1)

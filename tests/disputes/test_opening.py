@@ -17,28 +17,20 @@ from marketplace_core.members.models import Member
 from marketplace_core.orders import services as orders
 from marketplace_core.orders import tasks as order_tasks
 from marketplace_core.orders.models import Order
-from tests.disputes.support import (
-    DELIVERED,
-    case_events,
-    delivered_order,
-    messages,
-    money,
-    open_case,
-    photo,
-    photos,
-    state_of,
-)
-from tests.marketplace.api_helpers import jpeg_bytes
-from tests.marketplace.test_orders import (
+from tests.builders.cases import DELIVERED, delivered_order, open_case
+from tests.builders.members import make_member
+from tests.builders.orders import (
     TOTAL,
     assert_books_sound,
-    make_member,
+    money,
     new_sale,
     order_row,
     place,
     run,
     status_of,
 )
+from tests.builders.photos import jpeg_bytes, photo
+from tests.disputes.support import case_events, messages, photos, state_of
 
 SECOND = timedelta(seconds=1)
 WINDOW = timedelta(days=3)

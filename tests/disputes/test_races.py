@@ -14,25 +14,26 @@ from foundation.errors import DomainError
 from foundation.staff.models import StaffUser
 from marketplace_core.members.models import Member
 from marketplace_core.shipping.carrier import CarrierRefused
-from tests.concurrency import all_at_once, postgresql_only, results_in_threads
-from tests.disputes.support import (
+from tests.builders.cases import (
     DELIVERED,
-    accept_return,
-    case_money_moves,
-    case_row,
     case_under_review,
     claim,
     delivered_orders,
-    failed_jobs,
-    money,
     open_case,
-    photo,
-    return_scan,
     seller_responds,
+)
+from tests.builders.orders import TOTAL, assert_books_sound, money
+from tests.builders.photos import photo
+from tests.concurrency import all_at_once, postgresql_only, results_in_threads
+from tests.disputes.support import (
+    accept_return,
+    case_money_moves,
+    case_row,
+    failed_jobs,
+    return_scan,
     settings_changed,
     state_of,
 )
-from tests.marketplace.test_orders import TOTAL, assert_books_sound
 
 pytestmark = postgresql_only("dispute races need PostgreSQL (SQLite serialises writers "
                              "and ignores FOR UPDATE)")

@@ -4,17 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from foundation import clock
-from tests.disputes.support import (
-    DELIVERED,
-    claim,
-    decide,
-    delivered_order,
-    money,
-    open_case,
-    seller_responds,
-    state_of,
-)
-from tests.marketplace.test_orders import TOTAL, assert_books_sound
+from tests.builders.cases import DELIVERED, claim, delivered_order, open_case, seller_responds
+from tests.builders.orders import TOTAL, assert_books_sound, money
+from tests.disputes.support import decide, state_of
 
 
 def _case_under_review(staff):

@@ -14,23 +14,25 @@ from sqlalchemy import func, select
 from disputes.models import CaseDecision
 from foundation import clock, db
 from foundation.audit.models import AuditEvent
-from tests.disputes.support import (
+from tests.builders.cases import (
     DELIVERED,
+    delivered_order,
+    open_case,
+    seller_responds,
+    sold_and_delivered,
+)
+from tests.builders.members import headers_for
+from tests.builders.orders import SHIPPING, TOTAL, assert_books_sound, money
+from tests.builders.photos import photo_parts
+from tests.disputes.support import (
     StaffApi,
     assert_api_error,
     case_money_moves,
     case_row,
-    delivered_order,
-    money,
-    open_case,
-    photo_parts,
     post_form,
     respond,
-    seller_responds,
-    sold_and_delivered,
     state_of,
 )
-from tests.marketplace.test_orders import SHIPPING, TOTAL, assert_books_sound, headers_for
 
 INSIDE = DELIVERED + timedelta(days=1)
 LARGE = 3_000_000           # Rs 30,000: above the Rs 25,000 a support lead must approve

@@ -56,15 +56,11 @@ from marketplace_core.ledger.models import LedgerTransaction
 from marketplace_core.members.models import Member
 from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order
-from tests.disputes.support import (
-    CLOSING_KINDS,
-    carrier,
-    failed_jobs,
-    photo,
-    settings_changed,
-    sweep,
-)
-from tests.marketplace.test_orders import Sale, live_listing, make_member, place
+from tests.builders.members import make_member
+from tests.builders.orders import Sale, live_listing, place
+from tests.builders.photos import photo
+from tests.builders.shipping import carrier
+from tests.disputes.support import CLOSING_KINDS, failed_jobs, settings_changed, sweep
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "25"))
 STEPS = int(os.environ.get("HYPOTHESIS_STEPS", "30"))

@@ -19,28 +19,29 @@ from disputes import tasks
 from foundation import clock, db, jobs
 from foundation.audit.models import AuditEvent
 from marketplace_core.social.models import Notification
-from tests.disputes.support import (
+from tests.builders.cases import (
     DELIVERED,
+    case_under_review,
+    claim,
+    delivered_order,
+    open_case,
+    seller_responds,
+)
+from tests.builders.orders import TOTAL, assert_books_sound, money
+from tests.disputes.support import (
     accept_return,
     case_events,
     case_money_moves,
     case_row,
-    case_under_review,
-    claim,
     decide,
-    delivered_order,
     failed_jobs,
     inspect,
-    money,
-    open_case,
     respond,
     return_scan,
-    seller_responds,
     state_of,
     sweep,
     withdraw,
 )
-from tests.marketplace.test_orders import TOTAL, assert_books_sound
 
 SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)

@@ -26,30 +26,32 @@ from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFa
 from foundation.staff.models import StaffUser
 from marketplace_core.members.models import Member
 from marketplace_core.shipping.models import Shipment
-from tests.concurrency import results_in_threads
-from tests.disputes.support import (
+from tests.builders.cases import (
     DELIVERED,
-    accept_return,
-    approve,
     as_member,
-    case_events,
-    case_row,
     case_under_review,
     claim,
-    decide,
     delivered_order,
+    open_case,
+    seller_responds,
+)
+from tests.builders.members import make_member
+from tests.builders.orders import TOTAL, assert_books_sound, money
+from tests.concurrency import results_in_threads
+from tests.disputes.support import (
+    accept_return,
+    approve,
+    case_events,
+    case_row,
+    decide,
     inspect,
     messages,
-    money,
-    open_case,
     respond,
     return_scan,
-    seller_responds,
     settings_changed,
     state_of,
     withdraw,
 )
-from tests.marketplace.test_orders import TOTAL, assert_books_sound, make_member
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

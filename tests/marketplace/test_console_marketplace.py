@@ -5,8 +5,9 @@ from foundation import db
 from foundation.audit.models import AuditEvent
 from marketplace_core.listings.models import Listing
 from marketplace_core.members.models import Member
+from tests.builders.listings import live_listing, upload_photo
+from tests.builders.members import register
 from tests.helpers import page_token, sign_in
-from tests.marketplace.api_helpers import live_listing, register
 
 
 def test_staff_browse_listings_with_photos_and_history(client, staff):
@@ -83,7 +84,6 @@ def test_restricted_sellers_cannot_publish(client, staff):
     listing = client.post("/api/v1/listings", headers=seller["headers"], json={
         "title": "Kurta set", "brand": "Kalinga Loom", "category": "kurtas", "size": "M",
         "condition": "good", "price_paise": 150_000}).json
-    from tests.marketplace.api_helpers import upload_photo
     upload_photo(client, seller, listing["id"])
     response = client.post(f"/api/v1/listings/{listing['id']}/publish",
                            headers=seller["headers"])

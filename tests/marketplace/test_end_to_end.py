@@ -8,7 +8,8 @@ from marketplace_core.ledger.commission import CommissionRules, commission_for
 from marketplace_core.ledger.invariants import check_invariants
 from marketplace_core.shipping import webhook
 from marketplace_core.shipping.carrier import SimulatedCarrier
-from tests.marketplace.api_helpers import live_listing, register
+from tests.builders.listings import live_listing
+from tests.builders.members import register
 
 PRICE = 600_000  # Rs 6,000
 

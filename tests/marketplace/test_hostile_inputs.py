@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from tests.marketplace.api_helpers import live_listing, register
+from tests.builders.listings import live_listing
+from tests.builders.members import register
 
 GARBAGE_BODIES = [
     {"data": "{not json", "content_type": "application/json"},

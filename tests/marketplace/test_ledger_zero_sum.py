@@ -4,22 +4,43 @@ a deferred foreign key on SQLite: foundation.migrations.require_zero_sum), while
 posting the ledger writes still commits."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from foundation import db
+from marketplace_core.ledger import services as ledger
 from marketplace_core.ledger.models import Account, LedgerTransaction
-from tests.marketplace.test_ledger import (
-    PRICE,
-    SELLER,
-    assert_books_sound,
-    call,
-    capture,
-    ledger,
-    new_key,
-    released_order,
-)
+
+BUYER, SELLER = 101, 202
+PRICE = 100_000
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def call(operation, *args, **kwargs):
+    """One ledger call in its own unit of work, as a request or job makes it."""
+    with db.unit_of_work() as s:
+        result = operation(s, *args, **kwargs)
+        return getattr(result, "id", result)
+
+
+def capture(order_id: int = 1) -> None:
+    call(ledger.capture_payment, order_id, BUYER, SELLER, PRICE, new_key(), f"pay_{order_id}")
+
+
+def released_order(order_id: int) -> None:
+    capture(order_id)
+    call(ledger.release_to_seller, order_id, 20_000, 0, new_key())
+
+
+def assert_books_sound() -> None:
+    with db.unit_of_work() as s:
+        assert ledger.check_invariants(s) == []
 
 
 def account_ids() -> tuple[int, int]:

@@ -7,15 +7,15 @@ from sqlalchemy import func, select
 
 from foundation import db
 from marketplace_core.listings.models import Listing, ListingEvent, ListingPhoto
-from tests.marketplace.api_helpers import (
+from tests.builders.listings import (
     create_listing,
-    jpeg_bytes,
     listing_body,
     live_listing,
-    register,
     search_ids,
     upload_photo,
 )
+from tests.builders.members import register
+from tests.builders.photos import jpeg_bytes
 
 THRESHOLD = 1_000_000  # Rs 10,000.00 in paise
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from foundation import clock, db
 from marketplace_core.members.models import Follow, Member, MemberToken
 from marketplace_core.members.services import TOKEN_LIFETIME
-from tests.marketplace.api_helpers import PASSWORD, register
+from tests.builders.members import PASSWORD, register
 
 
 def rows(model) -> int:

@@ -11,15 +11,10 @@ from marketplace_core.ledger.models import LedgerTransaction
 from marketplace_core.listings.models import Listing
 from marketplace_core.offers.models import Offer, OfferEvent
 from marketplace_core.orders.models import Order
-from tests.marketplace.test_offers_support import (
-    API,
-    act,
-    count,
-    live_listing,
-    make_offer,
-    register,
-    row,
-)
+from tests.builders import API
+from tests.builders.members import register
+from tests.builders.offers import act, live_listing, make_offer
+from tests.builders.rows import count, row
 
 PRICE = 200_000  # Rs 2,000
 

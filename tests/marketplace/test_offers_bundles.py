@@ -11,14 +11,10 @@ from marketplace_core.listings.models import Listing
 from marketplace_core.offers import pricing
 from marketplace_core.offers.models import Bundle, BundleItem, Offer, SellerBundleDiscount
 from marketplace_core.orders.models import Order
-from tests.marketplace.test_offers_support import (
-    API,
-    act,
-    count,
-    live_listing,
-    register,
-    row,
-)
+from tests.builders import API
+from tests.builders.members import register
+from tests.builders.offers import act, live_listing
+from tests.builders.rows import count, row
 
 PRICES = (33_333, 45_001, 99_999)  # subtotal 178,333 paise
 

@@ -13,14 +13,9 @@ from marketplace_core.members.models import Member
 from marketplace_core.offers import machine, services, tasks
 from marketplace_core.offers.models import Offer, OfferEvent
 from marketplace_core.orders.models import Order
-from tests.marketplace.test_offers_support import (
-    act,
-    count,
-    live_listing,
-    make_offer,
-    register,
-    row,
-)
+from tests.builders.members import register
+from tests.builders.offers import act, live_listing, make_offer
+from tests.builders.rows import count, row
 
 DAY = timedelta(hours=24)
 MINUTE = timedelta(minutes=1)

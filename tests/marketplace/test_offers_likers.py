@@ -8,17 +8,12 @@ from foundation import db
 from foundation.config import current as settings
 from marketplace_core.offers.models import Offer, OfferEvent
 from marketplace_core.orders.models import Order
+from tests.builders import API
+from tests.builders.members import register
+from tests.builders.offers import act, live_listing, make_offer
+from tests.builders.rows import count, row
 from tests.concurrency import results_in_threads
 from tests.conftest import EXTERNAL_DB
-from tests.marketplace.test_offers_support import (
-    API,
-    act,
-    count,
-    live_listing,
-    make_offer,
-    register,
-    row,
-)
 
 PRICE = 200_000
 

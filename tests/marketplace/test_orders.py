@@ -1,146 +1,43 @@
 """Checkout: buy now through the API, place_order for offers and bundles, and what each
-refusal leaves behind (nothing).  The helpers here are shared by the other
-test_orders_* modules."""
+refusal leaves behind (nothing)."""
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from foundation import clock, db, events
 from foundation.errors import Conflict, PermissionDenied, ValidationFailed
-from marketplace_core.ledger import services as ledger
 from marketplace_core.ledger.models import Entry, Hold, IdempotencyKey, LedgerTransaction
 from marketplace_core.listings import services as listing_services
 from marketplace_core.listings.models import Listing, ListingEvent
-from marketplace_core.members import services as member_services
 from marketplace_core.members.models import Member
-from marketplace_core.orders import payments, services
+from marketplace_core.orders import services
 from marketplace_core.orders.models import Order, OrderEvent, OrderItem
 from marketplace_core.orders.payments import PaymentDeclined
-from tests.marketplace.db_helpers import listing_through_services
+from tests.builders.members import headers_for, make_member
+from tests.builders.orders import (
+    PRICE,
+    SHIPPING,
+    T0,
+    TOTAL,
+    Sale,
+    assert_books_sound,
+    buy,
+    event_kinds,
+    listing_status,
+    live_listing,
+    money,
+    new_sale,
+    order_row,
+    place,
+)
 
-# A Monday morning in the past, so that RQ (which schedules by the real clock) finds
-# every timer already due and the jobs themselves must check the frozen clock.
-T0 = datetime(2025, 1, 6, 10, 0, tzinfo=UTC)
-PRICE = 150_000          # Rs 1,500
-SHIPPING = 7_900         # the default flat PoshPost fee
-TOTAL = PRICE + SHIPPING
-COMMISSION = 30_000      # 20% of the price
-
-
-# --- helpers shared by the order tests --------------------------------------------------
-
-def make_member(username: str) -> int:
-    with db.unit_of_work() as s:
-        return member_services.register(s, email=f"{username}@example.in", username=username,
-                                        password="a-long-password").id
-
-
-def headers_for(member_id: int) -> dict[str, str]:
-    """A fresh bearer token at the (possibly frozen) current time."""
-    with db.unit_of_work() as s:
-        raw = member_services.issue_token(s, s.get(Member, member_id))
-    return {"Authorization": f"Bearer {raw}"}
-
-
-def live_listing(seller_id: int, price: int = PRICE, weight: int = 500,
-                 title: str = "Banarasi silk saree") -> int:
-    return listing_through_services(seller_id, {
-        "title": title, "brand": "Nalli", "category": "sarees", "size": "Free size",
-        "condition": "like_new", "price_paise": price, "weight_grams": weight})
-
-
-@dataclass
-class Sale:
-    buyer: int
-    seller: int
-    listing: int
-
-    @property
-    def buyer_headers(self) -> dict[str, str]:
-        return headers_for(self.buyer)
-
-    @property
-    def seller_headers(self) -> dict[str, str]:
-        return headers_for(self.seller)
-
-
-_names = iter(range(1, 10_000))
-
-
-def new_sale(price: int = PRICE) -> Sale:
-    n = next(_names)
-    seller = make_member(f"seller{n}")
-    return Sale(buyer=make_member(f"buyer{n}"), seller=seller,
-                listing=live_listing(seller, price))
-
-
-def buy(client, sale: Sale, *, method: str = "test_card_ok", key: str | None = None,
-        listing_id: int | None = None, headers: dict | None = None):
-    body = {"listing_id": listing_id or sale.listing, "payment_method": method}
-    if key is not None:
-        body["idempotency_key"] = key
-    return client.post("/api/v1/orders", json=body, headers=headers or sale.buyer_headers)
-
-
-def place(sale: Sale, *, source: str = "buy_now", listings: list[int] | None = None,
-          prices: list[int] | None = None, **kwargs) -> int:
-    """place_order as the offers and bundles code calls it; returns the order id."""
-    with db.unit_of_work() as s:
-        ids = listings or [sale.listing]
-        rows = [s.get(Listing, i) for i in ids]
-        items = list(zip(rows, prices or [r.price_paise for r in rows], strict=True))
-        kwargs.setdefault("payment_method", "test_upi_ok")
-        kwargs.setdefault("idempotency_key", secrets.token_hex(8))
-        return services.place_order(s, s.get(Member, sale.buyer), items, source=source,
-                                    **kwargs).id
-
+# --- helpers ---------------------------------------------------------------------------
 
 def placed_order(sale: Sale, **kwargs) -> int:
     return place(sale, **kwargs)
-
-
-def run(fn, order_id: int, *args, **kwargs):
-    """Run a service on the order in its own unit of work, as a request or job would."""
-    with db.unit_of_work() as s:
-        result = fn(s, s.get(Order, order_id), *args, **kwargs)
-        return getattr(result, "status", result)
-
-
-def order_row(order_id: int) -> Order:
-    with db.unit_of_work() as s:
-        order = s.get(Order, order_id)
-        s.expunge(order)
-        return order
-
-
-def status_of(order_id: int) -> str:
-    return order_row(order_id).status
-
-
-def listing_status(listing_id: int) -> str:
-    with db.unit_of_work() as s:
-        return s.get(Listing, listing_id).status
-
-
-def money(order_id: int) -> dict[str, int]:
-    with db.unit_of_work() as s:
-        return ledger.order_money(s, order_id)
-
-
-def assert_books_sound() -> None:
-    """The ledger's own invariants, and held + released + refunded == captured for every
-    order."""
-    with db.unit_of_work() as s:
-        assert ledger.check_invariants(s) == []
-        for order_id in s.scalars(select(Order.id)):
-            m = ledger.order_money(s, order_id)
-            assert m["held_paise"] + m["released_paise"] + m["refunded_paise"] \
-                == m["captured_paise"], (order_id, m)
 
 
 def row_counts() -> dict[str, int]:
@@ -148,47 +45,6 @@ def row_counts() -> dict[str, int]:
         return {model.__name__: s.scalar(select(func.count()).select_from(model))
                 for model in (Order, OrderItem, OrderEvent, LedgerTransaction, Entry, Hold,
                               IdempotencyKey, ListingEvent)}
-
-
-def event_kinds(order_id: int) -> list[str]:
-    with db.unit_of_work() as s:
-        return list(s.scalars(select(OrderEvent.kind).where(OrderEvent.order_id == order_id)
-                              .order_by(OrderEvent.id)))
-
-
-def ship_and_deliver(order_id: int, *, delivered_at: datetime) -> None:
-    clock.freeze(delivered_at - timedelta(days=1))
-    run(services.mark_shipped, order_id, clock.now())
-    clock.freeze(delivered_at)
-    run(services.mark_delivered, order_id, clock.now())
-
-
-def fresh_provider(monkeypatch) -> payments.SimulatedPaymentProvider:
-    """A new simulated provider for one test, so that what reached it is that test's."""
-    fresh = payments.SimulatedPaymentProvider()
-    monkeypatch.setitem(payments._installed, "provider", fresh)
-    return fresh
-
-
-def record_order_events(monkeypatch) -> list[tuple[str, dict]]:
-    """Record the order events emitted during one test (handlers restored after it)."""
-    seen: list[tuple[str, dict]] = []
-    for name in (events.OrderPlaced, events.OrderDelivered, events.OrderCompleted,
-                 events.OrderCancelled):
-        def recorder(_s, _name=name, **payload):
-            seen.append((_name, payload))
-        monkeypatch.setitem(events._handlers, name, [*events._handlers[name], recorder])
-    return seen
-
-
-@pytest.fixture
-def provider(monkeypatch) -> payments.SimulatedPaymentProvider:
-    return fresh_provider(monkeypatch)
-
-
-@pytest.fixture
-def emitted(monkeypatch) -> list[tuple[str, dict]]:
-    return record_order_events(monkeypatch)
 
 
 # --- buy now ------------------------------------------------------------------------------

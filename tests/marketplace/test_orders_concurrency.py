@@ -12,15 +12,9 @@ from marketplace_core.listings.models import Listing
 from marketplace_core.members.models import Member
 from marketplace_core.orders import services
 from marketplace_core.orders.models import Order
+from tests.builders.members import make_member
+from tests.builders.orders import PRICE, TOTAL, assert_books_sound, listing_status, new_sale
 from tests.concurrency import all_at_once, postgresql_only
-from tests.marketplace.test_orders import (
-    PRICE,
-    TOTAL,
-    assert_books_sound,
-    listing_status,
-    make_member,
-    new_sale,
-)
 
 pytestmark = postgresql_only("the checkout race needs PostgreSQL's row locks and "
                              "concurrent writers; SQLite runs one writer at a time")

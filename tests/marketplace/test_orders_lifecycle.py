@@ -14,7 +14,8 @@ from marketplace_core.ledger.models import LedgerTransaction
 from marketplace_core.members.models import Member
 from marketplace_core.orders import services, tasks
 from marketplace_core.orders.models import Order
-from tests.marketplace.test_orders import (
+from tests.builders.members import headers_for, make_member
+from tests.builders.orders import (
     COMMISSION,
     PRICE,
     SHIPPING,
@@ -23,15 +24,11 @@ from tests.marketplace.test_orders import (
     assert_books_sound,
     buy,
     event_kinds,
-    fresh_provider,
-    headers_for,
     listing_status,
-    make_member,
     money,
     new_sale,
     order_row,
     place,
-    record_order_events,
     run,
     ship_and_deliver,
     status_of,
@@ -39,16 +36,6 @@ from tests.marketplace.test_orders import (
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def provider(monkeypatch):
-    return fresh_provider(monkeypatch)
-
-
-@pytest.fixture
-def emitted(monkeypatch):
-    return record_order_events(monkeypatch)
 
 
 def as_member(fn, order_id: int, member_id: int, *args, **kwargs):

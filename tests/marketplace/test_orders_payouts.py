@@ -12,13 +12,13 @@ from marketplace_core.ledger.models import Payout
 from marketplace_core.members.models import Member
 from marketplace_core.orders import payouts, services, tasks
 from marketplace_core.orders.models import Order
-from tests.marketplace.test_orders import (
+from tests.builders.members import headers_for
+from tests.builders.orders import (
     COMMISSION,
     PRICE,
     T0,
     TOTAL,
     assert_books_sound,
-    headers_for,
     live_listing,
     new_sale,
     place,

@@ -1,79 +1,29 @@
 """PoshPost labels: one per order at the sale, weight tiers and their surcharges, the
-seller's upgrade, the printable label, voiding on cancellation and the late flag.
-The helpers here are shared by the other test_shipping_* modules."""
+seller's upgrade, the printable label, voiding on cancellation and the late flag."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from foundation import clock, db, jobs
+from foundation import clock, db
 from foundation.config import ConfigError, Settings
-from marketplace_core.orders.models import Order
-from marketplace_core.shipping import labels, tasks
-from marketplace_core.shipping.carrier import SimulatedCarrier, http_transport
+from marketplace_core.shipping import labels
 from marketplace_core.shipping.models import Shipment, TrackingEvent
-from tests.marketplace.api_helpers import live_listing as publish_listing
-from tests.marketplace.api_helpers import register
-
-API = "/api/v1"
-# A Monday morning in the past, so that RQ (which schedules by the real clock) finds
-# every timer already due and the jobs themselves must check the frozen clock.
-T0 = datetime(2025, 1, 6, 10, 0, tzinfo=UTC)
-PRICE = 450_000          # Rs 4,500
-COMMISSION = 90_000      # 20%
-
-
-# --- helpers shared by the shipping tests -----------------------------------------------
-
-def make_sale(client, *, price: int = PRICE, weight: int = 500) -> dict:
-    """A seller, a buyer and a buy-now order through the public API."""
-    seller, buyer = register(client), register(client)
-    listing = publish_listing(client, seller, price_paise=price, weight_grams=weight)
-    response = client.post(f"{API}/orders", json={"listing_id": listing["id"],
-                                                  "payment_method": "test_card_ok"},
-                           headers=buyer["headers"])
-    assert response.status_code == 201, response.json
-    return {"order_id": response.json["id"], "seller": seller, "buyer": buyer}
-
-
-def shipment_of(order_id: int, direction: str = "outbound") -> Shipment:
-    with db.unit_of_work() as s:
-        shipment = s.scalar(select(Shipment).where(Shipment.order_id == order_id,
-                                                   Shipment.direction == direction))
-        s.expunge(shipment)
-        return shipment
-
-
-def order_of(order_id: int) -> Order:
-    with db.unit_of_work() as s:
-        order = s.get(Order, order_id)
-        s.expunge(order)
-        return order
-
-
-def tracking_events(order_id: int, source: str | None = None,
-                    direction: str = "outbound") -> list[TrackingEvent]:
-    with db.unit_of_work() as s:
-        query = (select(TrackingEvent).join(Shipment)
-                 .where(Shipment.order_id == order_id, Shipment.direction == direction)
-                 .order_by(TrackingEvent.id))
-        if source:
-            query = query.where(TrackingEvent.source == source)
-        rows = s.scalars(query).all()
-        s.expunge_all()
-        return list(rows)
-
-
-def carrier_for(client, secret: str | None = None) -> SimulatedCarrier:
-    return SimulatedCarrier(http_transport(client), secret)
-
-
-def get_shipment(client, sale: dict, who: str = "seller"):
-    return client.get(f"{API}/orders/{sale['order_id']}/shipment",
-                      headers=sale[who]["headers"])
-
+from tests.builders import API
+from tests.builders.listings import live_listing as publish_listing
+from tests.builders.members import register
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
+from tests.builders.shipping import (
+    carrier_for,
+    get_shipment,
+    make_sale,
+    shipment_of,
+    sweep_late_shipments,
+    tracking_events,
+)
 
 # --- the label at the sale --------------------------------------------------------------
 
@@ -289,11 +239,6 @@ def test_a_cancelled_order_voids_its_label_and_refuses_further_scans(client):
 
 # --- the late-shipment flag -------------------------------------------------------------
 
-def _sweep() -> None:
-    tasks.flag_late_shipments.enqueue_now()
-    jobs.run_pending()
-
-
 def test_the_sweep_flags_labels_without_a_scan_after_three_days_once(client):
     clock.freeze(T0)
     late, on_time = make_sale(client), make_sale(client)
@@ -302,12 +247,12 @@ def test_the_sweep_flags_labels_without_a_scan_after_three_days_once(client):
                                     "in_transit").ok
 
     clock.freeze(T0 + timedelta(days=3) - timedelta(minutes=1))
-    _sweep()
+    sweep_late_shipments()
     assert shipment_of(late["order_id"]).late_flagged_at is None
 
     clock.freeze(T0 + timedelta(days=3))
-    _sweep()
-    _sweep()
+    sweep_late_shipments()
+    sweep_late_shipments()
     assert shipment_of(late["order_id"]).late_flagged_at == T0 + timedelta(days=3)
     assert [e.kind for e in tracking_events(late["order_id"])].count("flagged_late") == 1
     assert shipment_of(on_time["order_id"]).late_flagged_at is None
@@ -325,7 +270,7 @@ def test_a_first_scan_after_the_deadline_flags_the_shipment_even_without_a_sweep
     assert carrier_for(client).scan(shipment_of(sale["order_id"]).tracking_number,
                                     "in_transit").ok
     assert shipment_of(sale["order_id"]).late_flagged_at == T0 + timedelta(days=4)
-    _sweep()
+    sweep_late_shipments()
     assert [e.kind for e in tracking_events(sale["order_id"])].count("flagged_late") == 1
 
 

@@ -5,13 +5,9 @@ from datetime import timedelta
 
 from foundation import clock
 from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
-from tests.marketplace.test_shipping import (
-    T0,
-    make_sale,
-    order_of,
-    shipment_of,
-    tracking_events,
-)
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
+from tests.builders.shipping import make_sale, shipment_of, tracking_events
 
 
 def _advance(app, order_id, to):

@@ -11,14 +11,10 @@ from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order
 from marketplace_core.shipping import webhook
 from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
+from tests.builders.shipping import make_sale, shipment_of, tracking_events
 from tests.concurrency import all_at_once, postgresql_only
-from tests.marketplace.test_shipping import (
-    T0,
-    make_sale,
-    order_of,
-    shipment_of,
-    tracking_events,
-)
 
 pytestmark = postgresql_only("row locks and concurrent writers need PostgreSQL")
 

@@ -17,18 +17,19 @@ from marketplace_core.shipping import labels, webhook
 from marketplace_core.shipping import services as shipping
 from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
 from marketplace_core.shipping.models import Shipment
-from tests.concurrency import all_at_once, postgresql_only
-from tests.marketplace.api_helpers import register
-from tests.marketplace.test_shipping import (
-    API,
-    T0,
+from tests.builders import API
+from tests.builders.members import register
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
+from tests.builders.shipping import (
     carrier_for,
     get_shipment,
     make_sale,
-    order_of,
     shipment_of,
+    sweep_late_shipments,
     tracking_events,
 )
+from tests.concurrency import all_at_once, postgresql_only
 
 CASE = "NAD-000001"
 WORKERS = 8
@@ -466,12 +467,10 @@ def test_the_first_return_scan_racing_the_void_lets_exactly_one_win(client, anno
 # --- the seller's label is left alone --------------------------------------------------
 
 def test_the_late_shipment_sweep_never_flags_a_return_label(client):
-    from tests.marketplace.test_shipping import _sweep
-
     sale = delivered_sale(client)
     issue_return(sale["order_id"])
     clock.freeze(RETURN_AT + timedelta(days=10))
-    _sweep()
+    sweep_late_shipments()
     assert return_of(sale["order_id"]).late_flagged_at is None
     assert "flagged_late" not in [e.kind for e in return_events(sale["order_id"])]
     assert shipment_of(sale["order_id"]).late_flagged_at is None

@@ -13,15 +13,15 @@ from foundation import clock, db, jobs
 from marketplace_core.ledger import services as ledger
 from marketplace_core.shipping.models import TrackingEvent
 from marketplace_core.shipping.webhook import SIGNATURE_HEADER, sign
-from tests.marketplace.test_shipping import (
-    API,
+from tests.builders import API
+from tests.builders.orders import T0
+from tests.builders.orders import order_row as order_of
+from tests.builders.shipping import (
     COMMISSION,
     PRICE,
-    T0,
     carrier_for,
     get_shipment,
     make_sale,
-    order_of,
     shipment_of,
     tracking_events,
 )

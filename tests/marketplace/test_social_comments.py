@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from marketplace_core.social.models import Comment, Notification
-from tests.marketplace.test_social_support import (
-    API,
-    count,
+from tests.builders import API
+from tests.builders.rows import count
+from tests.builders.social import (
     error_code,
     kinds,
     make_listing,

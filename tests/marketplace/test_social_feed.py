@@ -4,15 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from foundation import clock
-from tests.marketplace.test_social_support import (
-    API,
-    T0,
-    follow,
-    listing_in,
-    make_listing,
-    register,
-    set_status,
-)
+from tests.builders import API
+from tests.builders.social import T0, follow, listing_in, make_listing, register, set_status
 
 
 def _feed(client, account, **params) -> dict:

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from foundation import clock
 from marketplace_core.social.models import Like, Notification
-from tests.marketplace.test_social_support import (
-    API,
+from tests.builders import API
+from tests.builders.rows import count
+from tests.builders.social import (
     KURTA,
     T0,
-    count,
     error_code,
     kinds,
     make_listing,

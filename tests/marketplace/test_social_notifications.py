@@ -4,15 +4,9 @@ from __future__ import annotations
 import pytest
 
 from marketplace_core.social.models import Notification
-from tests.marketplace.test_social_support import (
-    API,
-    count,
-    follow,
-    kinds,
-    make_listing,
-    notifications,
-    register,
-)
+from tests.builders import API
+from tests.builders.rows import count
+from tests.builders.social import follow, kinds, make_listing, notifications, register
 
 
 def _read(client, account, body):

@@ -6,15 +6,9 @@ from datetime import timedelta
 from foundation import clock, db, events
 from marketplace_core.orders import services as orders
 from marketplace_core.social.models import Notification
-from tests.marketplace.test_social_support import (
-    API,
-    T0,
-    count,
-    kinds,
-    make_listing,
-    notifications,
-    register,
-)
+from tests.builders import API
+from tests.builders.rows import count
+from tests.builders.social import T0, kinds, make_listing, notifications, register
 
 
 def _buy(client, buyer, listing_id) -> int:

@@ -15,17 +15,9 @@ from marketplace_core.members.models import Member
 from marketplace_core.social import services
 from marketplace_core.social.models import Notification, Party, Share
 from marketplace_core.social.tasks import schedule_parties
-from tests.marketplace.test_social_support import (
-    API,
-    KURTA,
-    T0,
-    count,
-    error_code,
-    kinds,
-    make_listing,
-    register,
-    set_status,
-)
+from tests.builders import API
+from tests.builders.rows import count
+from tests.builders.social import KURTA, T0, error_code, kinds, make_listing, register, set_status
 
 ONE_US = timedelta(microseconds=1)
 

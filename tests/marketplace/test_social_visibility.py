@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from marketplace_core.social.models import Comment, Like, Notification, Share
-from tests.marketplace.test_social_support import (
-    API,
-    NOT_LIVE,
-    count,
-    error_code,
-    listing_in,
-    register,
-)
+from tests.builders import API
+from tests.builders.rows import count
+from tests.builders.social import NOT_LIVE, error_code, listing_in, register
 
 
 def _nothing_written() -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from foundation import db, jobs
+from tests.builders.rows import row
+from trust.recommender import runs
 from trust.signals.models import (
     ItemRiskRecord,
     ItemRiskSnapshot,
@@ -18,6 +20,14 @@ def run_trust_jobs() -> int:
     return jobs.run_pending(["scheduled", "default"])
 
 
+def precompute_through_the_queue() -> int:
+    """Start a precompute run and let the worker carry it out; the run's id."""
+    with db.unit_of_work() as s:
+        run_id = runs.start_run(s, "precompute", "test").id
+    jobs.run_pending(["default"])
+    return run_id
+
+
 def _read(fn):
     db.session.remove()
     s = db.session()
@@ -28,21 +38,11 @@ def _read(fn):
 
 
 def seller_record(seller_id: int) -> SellerTrustRecord | None:
-    def read(s):
-        row = s.get(SellerTrustRecord, seller_id)
-        if row is not None:
-            s.expunge(row)
-        return row
-    return _read(read)
+    return row(SellerTrustRecord, seller_id)
 
 
 def item_record(listing_id: int) -> ItemRiskRecord | None:
-    def read(s):
-        row = s.get(ItemRiskRecord, listing_id)
-        if row is not None:
-            s.expunge(row)
-        return row
-    return _read(read)
+    return row(ItemRiskRecord, listing_id)
 
 
 def seller_history(seller_id: int) -> list[tuple[float, str, str]]:

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from foundation import db
 from foundation.audit.models import AuditEvent
+from tests.builders.listings import listing_through_services
+from tests.builders.members import make_member
 from tests.helpers import page_token, sign_in
-from tests.marketplace.db_helpers import listing_through_services
-from tests.marketplace.test_orders import make_member
 from tests.trust.support import run_trust_jobs
 from trust.signals.models import TrustWeightsVersion
 

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from foundation import clock, db
 from foundation.staff.models import StaffUser
 from marketplace_core.listings.models import ListingPhoto
-from tests.authentication.support import Reviewer, pending_listing, seller
-from tests.disputes.support import case_under_review, decide
-from tests.marketplace.db_helpers import listing_through_services
-from tests.marketplace.test_orders import make_member
+from tests.authentication.support import Reviewer
+from tests.builders.cases import case_under_review, pending_listing
+from tests.builders.listings import listing_through_services
+from tests.builders.members import make_member, register
+from tests.disputes.support import decide
 from tests.trust.support import (
     item_history,
     item_record,
@@ -26,7 +27,7 @@ from vision import duplicates
 
 
 def test_a_counterfeit_verdict_excludes_the_item_and_makes_the_seller_risky(client, staff):
-    owner = seller(client)
+    owner = register(client)
     listing = pending_listing(client, owner)
     run_trust_jobs()
     assert seller_record(owner["id"]).tier == "new"

@@ -10,8 +10,8 @@ from foundation import clock, db
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing
 from marketplace_core.members.models import Member
-from tests.marketplace.db_helpers import listing_through_services
-from tests.marketplace.test_orders import make_member
+from tests.builders.listings import listing_through_services
+from tests.builders.members import make_member
 from tests.trust.support import run_trust_jobs
 from trust.signals import load_trust
 from trust.signals.counting import item_signals

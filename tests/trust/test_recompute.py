@@ -11,13 +11,8 @@ from marketplace_core.orders import ratings, services
 from marketplace_core.orders.models import Order
 from marketplace_core.shipping import services as shipping
 from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
-from tests.marketplace.test_orders import (
-    T0,
-    Sale,
-    live_listing,
-    make_member,
-    place,
-)
+from tests.builders.members import make_member
+from tests.builders.orders import T0, Sale, live_listing, place
 from tests.trust.support import item_history, run_trust_jobs, seller_history, seller_record
 from trust.signals import counting, recompute
 from trust.weights import TrustWeights

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from foundation import db
-from tests.helpers import staff_bearer
-from tests.marketplace.db_helpers import listing_through_services
-from tests.marketplace.test_orders import make_member
+from tests.builders.listings import listing_through_services
+from tests.builders.members import make_member
+from tests.builders.staff import staff_bearer
 from tests.trust.support import run_trust_jobs
 from trust.signals.models import TrustWeightsVersion
 from trust.weights import TrustWeights

@@ -24,7 +24,7 @@ from marketplace_core.members.models import Member
 from marketplace_core.seed import encode_jpeg, generate_catalog, render_product
 from marketplace_core.seed.catalog import ProductSpec
 from marketplace_core.seed.models import DemoListingTruth
-from tests.helpers import make_staff
+from tests.builders.staff import make_staff
 
 PHOTO_SIDE = 256
 SELLERS = 8

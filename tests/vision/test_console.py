@@ -8,9 +8,13 @@ from sqlalchemy import select
 
 from foundation import db
 from foundation.audit.models import AuditEvent
-from tests.authentication.support import BASE, HIGH, Reviewer, request_for
-from tests.helpers import page_token, sign_in
-from tests.vision.support import flags, new_seller, photo_bytes, post_listing, run_vision_jobs
+from tests.authentication.support import BASE, Reviewer, request_for
+from tests.builders.cases import HIGH
+from tests.builders.listings import post_listing
+from tests.builders.members import register
+from tests.builders.photos import photo_bytes
+from tests.helpers import page_token, signed_in
+from tests.vision.support import flags, run_vision_jobs
 from vision.models import FlagKind, FlagStatus
 
 PAGE = "/console/vision_duplicates/"
@@ -19,19 +23,13 @@ PAGE = "/console/vision_duplicates/"
 @pytest.fixture
 def stolen(client):
     """An owner's listing and a thief's copy of its photo (padded), flagged."""
-    owner, thief = new_seller(client), new_seller(client)
+    owner, thief = register(client), register(client)
     original = post_listing(client, owner, photo_bytes(0))
     copy = post_listing(client, thief, photo_bytes(0, "pad_20"), price_paise=HIGH)
     run_vision_jobs()
     [flag] = flags()
     assert flag.kind == FlagKind.STOLEN_PHOTO
     return original, copy, flag
-
-
-def signed_in(client, staff, role: str) -> int:
-    staff_id, email, password = staff(role)
-    assert sign_in(client, email, password).status_code == 302
-    return staff_id
 
 
 def audits() -> list[AuditEvent]:

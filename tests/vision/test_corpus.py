@@ -15,7 +15,8 @@ from marketplace_core.listings.photos import store
 from marketplace_core.media.corpus import build_corpus
 from marketplace_core.media.errors import RejectionCode
 from marketplace_core.members.models import Member
-from tests.vision.support import new_seller, run_vision_jobs
+from tests.builders.members import register
+from tests.vision.support import run_vision_jobs
 from vision import tasks
 from vision.models import PhotoSignature, SignatureState
 
@@ -44,7 +45,7 @@ def plant(listing_id: int, data: bytes) -> int:
 
 
 def test_every_corpus_file_is_signed_or_refused_with_its_code(client, tmp_path):
-    seller = new_seller(client)
+    seller = register(client)
     with db.unit_of_work() as s:
         listing = Listing(seller_id=s.get(Member, seller["id"]).id, title="Corpus",
                           brand="Corpus", brand_key="corpus", category="sarees",

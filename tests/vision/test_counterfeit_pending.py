@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from foundation import clock, db, jobs
-from tests.marketplace.api_helpers import create_listing, register, upload_photo
+from tests.builders.listings import create_listing, upload_photo
+from tests.builders.members import register
 from vision.counterfeit import pending
 from vision.counterfeit.tasks import PENDING_GRACE, sweep_pending_scores
 

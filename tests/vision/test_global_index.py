@@ -15,13 +15,13 @@ import pytest
 from foundation.errors import ValidationFailed
 from marketplace_core.media import inspect_and_normalise, to_bgr_array
 from marketplace_core.seed import encode_jpeg, generate_catalog, render_product
+from tests.builders.signatures import global_signature
 from vision import embedding, hashing
 from vision.edits import apply_edit
-from vision.features import LocalFeatures
 from vision.global_index import FLAT, EmbeddingIndex, IndexSettings, PdqIndex
 from vision.index import FORMAT_VERSION, DuplicateIndex
 from vision.index_store import _load_or_empty
-from vision.matching import Signature, View, signatures_of
+from vision.matching import Signature, signatures_of
 
 SETTINGS = IndexSettings(approximate_from=2_000, pca_dims=64, lists=64, nprobe=8,
                          pdq_lists=32, pdq_nprobe=8)
@@ -49,18 +49,10 @@ def hashes() -> np.ndarray:
                                              dtype=np.uint8)
 
 
-def _signature(pdq: np.ndarray, vector: np.ndarray) -> Signature:
-    """A generated photo's signature: real global signals, blank local ones."""
-    view = View(pdq=pdq, embedding=vector, local=LocalFeatures.empty((64, 64)),
-                thumb=np.zeros((8, 8), np.uint8))
-    return Signature(pdq_quality=100, phash=np.zeros(8, np.uint8), trim=(0, 0, 0, 0),
-                     size=(64, 64), view=view)
-
-
 def _filled(vectors, hashes, count: int = PHOTOS) -> DuplicateIndex:
     index = DuplicateIndex(settings=SETTINGS)
     for photo_id in range(count):
-        index.add(photo_id, _signature(hashes[photo_id], vectors[photo_id]))
+        index.add(photo_id, global_signature(hashes[photo_id], vectors[photo_id]))
     return index
 
 
@@ -73,14 +65,14 @@ def _near_copy(vector: np.ndarray, cosine: float, seed: int) -> np.ndarray:
 
 def _proposed_by_embedding(index: DuplicateIndex, vector: np.ndarray) -> set[int]:
     other = np.zeros(hashing.PDQ_BITS // 8, np.uint8)
-    found = index.candidates(_signature(other, vector))
+    found = index.candidates(global_signature(other, vector))
     return {photo_id for photo_id, signals in found.items() if "embedding" in signals}
 
 
 def _proposed_by_pdq(index: DuplicateIndex, pdq: np.ndarray) -> set[int]:
     unrelated = np.zeros(DIM, np.float32)
     unrelated[0] = 1.0
-    found = index.candidates(_signature(pdq, unrelated))
+    found = index.candidates(global_signature(pdq, unrelated))
     return {photo_id for photo_id, signals in found.items() if "pdq" in signals}
 
 
@@ -101,7 +93,7 @@ def test_the_index_stays_exact_below_the_switch_and_trains_when_it_is_reached(ve
     assert index._embeddings.kind == index._pdq.kind == FLAT
     assert index._embeddings.trained_on == index._pdq.trained_on == 0
 
-    index.add(SETTINGS.approximate_from - 1, _signature(hashes[0], vectors[-1]))
+    index.add(SETTINGS.approximate_from - 1, global_signature(hashes[0], vectors[-1]))
 
     assert index._embeddings.kind == APPROXIMATE
     assert index._embeddings.trained_on == SETTINGS.approximate_from
@@ -130,9 +122,9 @@ def test_a_planted_near_duplicate_is_proposed_by_the_approximate_indexes(approxi
 
 def test_candidates_keep_candidates_per_signal_per_view(approximate, vectors, hashes):
     k = approximate.thresholds.candidates_per_signal
-    query = _signature(hashes[7], vectors[7])
+    query = global_signature(hashes[7], vectors[7])
     mirrored = Signature(query.pdq_quality, query.phash, query.trim, query.size, query.view,
-                         _signature(hashes[8], vectors[9]).view)
+                         global_signature(hashes[8], vectors[9]).view)
 
     found = approximate.candidates(mirrored)
 
@@ -144,7 +136,7 @@ def test_candidates_keep_candidates_per_signal_per_view(approximate, vectors, ha
 def test_removal_and_replacement_work_on_the_approximate_index(vectors, hashes):
     index = _filled(vectors, hashes)
     index.remove(100)
-    index.add(200, _signature(hashes[200], vectors[2_999]))   # photo 200 replaced
+    index.add(200, global_signature(hashes[200], vectors[2_999]))   # photo 200 replaced
 
     assert 100 not in index and len(index) == PHOTOS - 1
     assert 100 not in _proposed_by_embedding(index, vectors[100])
@@ -169,8 +161,8 @@ def test_save_and_load_round_trip_the_approximate_index_incrementally(vectors, h
     assert loaded._embeddings.kind == APPROXIMATE and len(loaded) == PHOTOS
     assert loaded._pdq.kind == PdqIndex.approximate_kind
     for probe in (0, 1_234, 2_999):
-        assert (loaded.candidates(_signature(hashes[probe], vectors[probe]))
-                == index.candidates(_signature(hashes[probe], vectors[probe])))
+        assert (loaded.candidates(global_signature(hashes[probe], vectors[probe]))
+                == index.candidates(global_signature(hashes[probe], vectors[probe])))
 
     snapshot = tmp_path / f"embedding-{manifest['snapshot']}.faiss"
     unchanged = snapshot.stat().st_mtime_ns
@@ -179,7 +171,7 @@ def test_save_and_load_round_trip_the_approximate_index_incrementally(vectors, h
     assert not (tmp_path / f"journal-{manifest['snapshot']}.log").exists()
 
     loaded.remove(10)
-    loaded.add(10_000, _signature(hashes[11], _near_copy(vectors[11], 0.95, seed=11)))
+    loaded.add(10_000, global_signature(hashes[11], _near_copy(vectors[11], 0.95, seed=11)))
     loaded.save(tmp_path)
     again = DuplicateIndex.load(tmp_path, settings=SETTINGS)
 

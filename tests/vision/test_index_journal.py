@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from foundation.errors import Conflict, NotFound, ValidationFailed
+from tests.builders.signatures import global_signature
 from vision import embedding, hashing
-from vision.features import LocalFeatures
 from vision.global_index import IndexSettings
 from vision.index import DuplicateIndex, _write_item, saved_status
 from vision.index_journal import Record, encode, read_records
 from vision.index_store import _load_or_empty
-from vision.matching import Signature, View
+from vision.matching import Signature
 
 DIM = embedding.EMBEDDING_DIM
 
@@ -23,11 +23,8 @@ DIM = embedding.EMBEDDING_DIM
 def _signature(seed: int) -> Signature:
     rng = np.random.default_rng(seed)
     vector = rng.standard_normal(DIM).astype(np.float32)
-    view = View(pdq=rng.integers(0, 256, hashing.PDQ_BITS // 8, dtype=np.uint8),
-                embedding=vector / np.linalg.norm(vector),
-                local=LocalFeatures.empty((64, 64)), thumb=np.zeros((8, 8), np.uint8))
-    return Signature(pdq_quality=100, phash=np.zeros(8, np.uint8), trim=(0, 0, 0, 0),
-                     size=(64, 64), view=view)
+    return global_signature(rng.integers(0, 256, hashing.PDQ_BITS // 8, dtype=np.uint8),
+                            vector / np.linalg.norm(vector))
 
 
 def _filled(count: int = 40, **options) -> DuplicateIndex:

@@ -12,11 +12,12 @@ from marketplace_core.listings.models import Listing, ListingPhoto
 from marketplace_core.listings.photos import store
 from marketplace_core.media import inspect_and_normalise
 from marketplace_core.members.models import Member
+from tests.builders.listings import post_listing
+from tests.builders.members import register
+from tests.builders.model_versions import train_version
+from tests.builders.photos import photo_bytes
 from tests.vision.support import (
     flags,
-    new_seller,
-    photo_bytes,
-    post_listing,
     queued_signing_jobs,
     run_vision_jobs,
     signature_rows,
@@ -29,7 +30,7 @@ from vision.models import FlagKind, SignatureState
 
 
 def test_an_upload_is_signed_by_a_job_enqueued_after_it_commits(client):
-    seller = new_seller(client)
+    seller = register(client)
     listing = post_listing(client, seller, photo_bytes(0))
     assert queued_signing_jobs() == 1
     assert signature_rows() == []           # nothing is signed inside the request
@@ -43,7 +44,7 @@ def test_an_upload_is_signed_by_a_job_enqueued_after_it_commits(client):
 
 
 def test_a_rolled_back_upload_enqueues_nothing(client):
-    seller = new_seller(client)
+    seller = register(client)
     listing = post_listing(client, seller, photo_bytes(0), publish=False)
     run_vision_jobs()
     image = inspect_and_normalise(photo_bytes(1))
@@ -59,7 +60,7 @@ def test_a_rolled_back_upload_enqueues_nothing(client):
 
 
 def test_running_the_job_again_changes_nothing(client):
-    owner, thief = new_seller(client), new_seller(client)
+    owner, thief = register(client), register(client)
     post_listing(client, owner, photo_bytes(0))
     post_listing(client, thief, photo_bytes(0, "crop_10"))
     run_vision_jobs()
@@ -75,7 +76,7 @@ def test_running_the_job_again_changes_nothing(client):
 
 
 def test_each_kind_of_duplicate_is_flagged_and_grouped(client, staff):
-    owner, thief, returner = new_seller(client), new_seller(client), new_seller(client)
+    owner, thief, returner = register(client), register(client), register(client)
     original = post_listing(client, owner, photo_bytes(0), photo_bytes(1))
     spam = post_listing(client, owner, photo_bytes(0, "flip"))
     stolen = post_listing(client, thief, photo_bytes(1, "pad_20"))
@@ -104,7 +105,7 @@ def test_each_kind_of_duplicate_is_flagged_and_grouped(client, staff):
 
 
 def test_the_index_is_rebuilt_from_the_database_when_lost_or_damaged(client):
-    owner, thief = new_seller(client), new_seller(client)
+    owner, thief = register(client), register(client)
     post_listing(client, owner, photo_bytes(0))
     run_vision_jobs()
     directory = index_directory()
@@ -119,7 +120,7 @@ def test_the_index_is_rebuilt_from_the_database_when_lost_or_damaged(client):
 def test_another_workers_save_is_seen_not_overwritten(client):
     """Two workers (two in-memory copies): the second reloads before it changes anything,
     so neither loses the other's photos."""
-    owner, thief = new_seller(client), new_seller(client)
+    owner, thief = register(client), register(client)
     post_listing(client, owner, photo_bytes(0))
     run_vision_jobs()                       # "worker 1" holds the index in memory
     from vision import index_store
@@ -138,7 +139,7 @@ def test_another_workers_save_is_seen_not_overwritten(client):
 
 
 def test_a_removed_photo_leaves_the_index(client):
-    seller = new_seller(client)
+    seller = register(client)
     listing = post_listing(client, seller, photo_bytes(0), photo_bytes(1))
     run_vision_jobs()
     with db.unit_of_work() as s:
@@ -156,7 +157,7 @@ def test_a_removed_photo_leaves_the_index(client):
 def test_photos_of_a_killed_job_are_signed_by_the_sweep(client):
     """A worker killed mid-batch leaves its photos unsigned and claimed; once the claim
     lapses the periodic sweep signs them."""
-    seller = new_seller(client)
+    seller = register(client)
     post_listing(client, seller, photo_bytes(0))
     [photo_id] = [p for p in _photo_ids()]
     jobs.connection().set(f"vision:signing:{photo_id}", 1, ex=900)   # the dead job's claim
@@ -180,7 +181,6 @@ def test_a_promoted_duplicate_model_and_its_threshold_decide_what_is_flagged(cli
     of another seller's photo is flagged; at 1.0 (no probability reaches it) the same
     kind of copy is not."""
     from foundation.staff.models import StaffUser
-    from tests.vision.modelops.support import train_version
     from vision.modelops import services as registry
     from vision.modelops.models import ThresholdSetting
     from vision.pipeline import promoted_duplicate_rule
@@ -197,7 +197,7 @@ def test_a_promoted_duplicate_model_and_its_threshold_decide_what_is_flagged(cli
             s.add(ThresholdSetting(kind="duplicate", version_id=version.id,
                                    threshold=threshold, target=f"test: {threshold}",
                                    set_by=analyst_id))
-        owner, thief = new_seller(client), new_seller(client)
+        owner, thief = register(client), register(client)
         post_listing(client, owner, photo_bytes(product))
         copy = post_listing(client, thief, photo_bytes(product, "jpeg_75"))
         run_vision_jobs()

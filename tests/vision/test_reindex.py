@@ -10,14 +10,11 @@ from sqlalchemy import select
 from foundation import db, jobs
 from foundation.audit.models import AuditEvent
 from foundation.errors import Conflict
+from tests.builders.listings import post_listing
+from tests.builders.members import register
+from tests.builders.photos import photo_bytes
 from tests.helpers import page_token, sign_in
-from tests.vision.support import (
-    flags,
-    new_seller,
-    photo_bytes,
-    post_listing,
-    signature_rows,
-)
+from tests.vision.support import flags, signature_rows
 from vision import reindex
 from vision.models import RunState, VisionRun
 
@@ -25,7 +22,7 @@ from vision.models import RunState, VisionRun
 @pytest.fixture
 def catalogue(client):
     """Five photos nobody signed yet (their upload jobs are dropped), one a stolen copy."""
-    owner, thief = new_seller(client), new_seller(client)
+    owner, thief = register(client), register(client)
     post_listing(client, owner, photo_bytes(0), photo_bytes(1))
     post_listing(client, owner, photo_bytes(2))
     stolen = post_listing(client, thief, photo_bytes(4), photo_bytes(0, "crop_5"))

@@ -8,8 +8,11 @@ import sys
 
 from foundation import jobs
 from foundation.config import PROJECT_ROOT
+from tests.builders.listings import post_listing
+from tests.builders.members import register
+from tests.builders.photos import photo_bytes
 from tests.helpers import worker_env
-from tests.vision.support import new_seller, photo_bytes, post_listing, signature_rows
+from tests.vision.support import signature_rows
 
 
 def test_only_the_vision_worker_imports_the_image_stack_before_forking():
@@ -18,7 +21,7 @@ def test_only_the_vision_worker_imports_the_image_stack_before_forking():
 
 
 def test_a_forking_worker_signs_uploads_with_the_stack_it_imported(client, app, settings):
-    seller = new_seller(client)
+    seller = register(client)
     post_listing(client, seller, photo_bytes(0), photo_bytes(1))
     assert jobs.queue("vision").count >= 2
     result = subprocess.run(

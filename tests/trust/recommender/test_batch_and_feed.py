@@ -4,6 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from foundation import db, jobs
+from tests.builders.members import headers_for, register
+from tests.trust.support import precompute_through_the_queue
 from trust.recommender import model as rec_model
 from trust.recommender import runs
 from trust.recommender.catalogue import load_catalogue
@@ -16,20 +18,11 @@ from trust.signals.models import ItemRiskRecord
 from trust.signals.scoring import score_item
 from trust.weights import TrustWeights
 
-from .conftest import member_headers
-
 FEED = "/api/v1/feed/just-picked"
 
 
-def _precompute_through_the_queue() -> int:
-    with db.unit_of_work() as s:
-        run_id = runs.start_run(s, "precompute", "test").id
-    jobs.run_pending(["default"])
-    return run_id
-
-
 def test_the_precompute_job_stores_every_members_candidates(world):
-    run_id = _precompute_through_the_queue()
+    run_id = precompute_through_the_queue()
     with db.unit_of_work() as s:
         run = s.get(RecommendationRun, run_id)
         assert run.state == "succeeded", run.error
@@ -74,9 +67,9 @@ def test_the_learned_ranker_beats_popularity(world):
 
 
 def test_the_member_feed_serves_with_reasons_and_records_impressions(client, world):
-    _precompute_through_the_queue()
+    precompute_through_the_queue()
     member = world.member_ids[0]
-    response = client.get(f"{FEED}?limit=8", headers=member_headers(member))
+    response = client.get(f"{FEED}?limit=8", headers=headers_for(member))
     assert response.status_code == 200, response.json
     items = response.json["items"]
     assert 0 < len(items) <= 8
@@ -96,7 +89,7 @@ def test_the_member_feed_serves_with_reasons_and_records_impressions(client, wor
 
 def test_the_feed_needs_a_member_and_a_sane_limit(client, world):
     assert client.get(FEED).status_code == 401
-    headers = member_headers(world.member_ids[1])
+    headers = headers_for(world.member_ids[1])
     for bad in ("0", "61", "ten", "-3"):
         response = client.get(f"{FEED}?limit={bad}", headers=headers)
         assert response.status_code == 422, bad
@@ -105,9 +98,9 @@ def test_the_feed_needs_a_member_and_a_sane_limit(client, world):
 
 
 def test_an_item_marked_excluded_never_appears_again(client, world):
-    _precompute_through_the_queue()
+    precompute_through_the_queue()
     member = world.member_ids[2]
-    headers = member_headers(member)
+    headers = headers_for(member)
     first = [item["id"] for item in client.get(FEED, headers=headers).json["items"]]
     assert first
     victim = first[0]
@@ -125,9 +118,7 @@ def test_an_item_marked_excluded_never_appears_again(client, world):
 
 
 def test_a_member_the_batch_never_saw_gets_a_cold_start_page(client, world):
-    _precompute_through_the_queue()
-    from tests.marketplace.api_helpers import register
-
+    precompute_through_the_queue()
     newcomer = register(client)
     response = client.get(FEED, headers=newcomer["headers"])
     assert response.status_code == 200

@@ -14,12 +14,11 @@ import pytest
 
 from foundation import clock
 from foundation.config import PROJECT_ROOT
-from tests.authentication.support import HIGH, Reviewer
+from tests.authentication.support import Reviewer
+from tests.builders.cases import HIGH
+from tests.builders.listings import listing_through_services
 from tests.helpers import worker_env
-from tests.marketplace.db_helpers import listing_through_services
-from tests.trust.support import seller_record
-
-from .test_batch_and_feed import _precompute_through_the_queue
+from tests.trust.support import precompute_through_the_queue, seller_record
 
 PROMISE_SECONDS = 60
 STAFF_FEED = "/api/v1/staff/trust/members/{}/feed?limit=20"
@@ -50,7 +49,7 @@ def _item(client, headers, member_id: int, listing_id: int) -> dict | None:
 
 def test_a_counterfeit_verdict_sinks_the_sellers_items_in_the_feed_within_a_minute(
         client, staff, world, worker):
-    _precompute_through_the_queue()
+    precompute_through_the_queue()
     # The worker lives in real time (its sweeps expire tokens by the wall clock): so does
     # the rest of this test.
     clock.freeze(None)

@@ -5,12 +5,12 @@ from sqlalchemy import select
 
 from foundation import db, jobs
 from foundation.audit.models import AuditEvent
-from tests.helpers import page_token, sign_in, staff_bearer
+from tests.builders.members import headers_for
+from tests.builders.staff import staff_bearer
+from tests.helpers import page_token, sign_in
 from trust.recommender import runs
 from trust.recommender.impressions import flush_impressions
 from trust.recommender.models import FeedImpression, RecommendationRun
-
-from .conftest import member_headers
 
 STAFF_FEED = "/api/v1/staff/trust/members/{}/feed"
 
@@ -68,7 +68,7 @@ def test_console_pages_need_trust_view(client, staff, world):
 def test_an_analyst_sees_a_members_feed_and_the_exposure(client, staff, world):
     _precompute()
     member = world.member_ids[1]
-    client.get("/api/v1/feed/just-picked", headers=member_headers(member))   # impressions
+    client.get("/api/v1/feed/just-picked", headers=headers_for(member))   # impressions
     _, email, password = staff("fraud_analyst")
     sign_in(client, email, password)
     page = client.get(f"/console/trust_feed/?member={member}").get_data(as_text=True)

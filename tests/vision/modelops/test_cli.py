@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 
 from foundation import jobs
-from tests.vision.modelops.support import SMALL, audit_actions, count
+from tests.builders.model_versions import SMALL
+from tests.builders.rows import count
+from tests.vision.modelops.support import audit_actions
 from vision.modelops.models import ModelVersion, TrainingRun
 
 

@@ -8,17 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from foundation import db, jobs
-from tests.helpers import csrf_token, sign_in
-from tests.vision.modelops.support import SMALL, audit_actions, count, train_version
+from tests.builders.model_versions import SMALL, train_version
+from tests.builders.rows import count
+from tests.helpers import csrf_token, signed_in
+from tests.vision.modelops.support import audit_actions
 from vision.modelops.models import ModelVersion, ThresholdSetting, TrainingRun
 
 PAGE = "/console/vision_models/"
-
-
-def signed_in(client, staff, role: str) -> int:
-    staff_id, email, password = staff(role)
-    assert sign_in(client, email, password).status_code == 302
-    return staff_id
 
 
 def _post(client, path: str, data: dict | None = None, token: bool = True):

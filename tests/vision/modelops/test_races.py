@@ -5,8 +5,9 @@ from sqlalchemy import select
 
 from foundation import db
 from foundation.staff.models import StaffUser
+from tests.builders.model_versions import train_version
 from tests.concurrency import all_at_once, postgresql_only
-from tests.vision.modelops.support import audit_actions, train_version
+from tests.vision.modelops.support import audit_actions
 from vision.modelops import services
 from vision.modelops.models import ModelVersion
 

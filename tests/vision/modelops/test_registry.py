@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from foundation import clock, db, jobs
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from foundation.staff.models import StaffUser
-from tests.vision.modelops.support import SMALL, audit_actions, count, train_version
+from tests.builders.model_versions import SMALL, train_version
+from tests.builders.rows import count
+from tests.vision.modelops.support import audit_actions
 from vision.modelops import scoring, services, tasks
 from vision.modelops.kinds import HeldOut, Trained, register_kind
 from vision.modelops.models import (

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from foundation import jobs
-from tests.helpers import staff_bearer
-from tests.vision.modelops.support import SMALL, audit_actions, count, train_version
+from tests.builders.model_versions import SMALL, train_version
+from tests.builders.rows import count
+from tests.builders.staff import staff_bearer
+from tests.vision.modelops.support import audit_actions
 from vision.modelops.models import ThresholdSetting, TrainingRun
 
 BASE = "/api/v1/staff/vision/models"

@@ -1,5 +1,5 @@
-"""Shared helpers for the social tests (no tests here): members through the public API,
-listings through the listings services, rows counted straight from the database."""
+"""Members and listings for the social tests (follows, likes, comments, parties), and
+their notifications read through the public API."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,13 +8,9 @@ from datetime import UTC, datetime
 from foundation import db
 from marketplace_core.listings import services as listing_services
 from marketplace_core.members.models import Member
-from tests.marketplace import api_helpers
-from tests.marketplace.db_helpers import (  # noqa: F401  (count re-exported)
-    count,
-    listing_through_services,
-)
+from tests.builders import API, members
+from tests.builders.listings import listing_through_services
 
-API = "/api/v1"
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 SAREE = {"title": "Banarasi silk saree", "brand": "Nalli", "category": "sarees",
@@ -32,7 +28,7 @@ class Account:
 
 
 def register(client, username: str) -> Account:
-    member = api_helpers.register(client, username)
+    member = members.register(client, username)
     return Account(member["id"], username, member["headers"])
 
 
@@ -47,6 +43,16 @@ def make_listing(seller: Account, *, publish: bool = True, **fields) -> int:
                                     media_key="ab" * 32, width=1200, height=1600)
 
 
+def set_status(seller: Account, listing_id: int, status: str) -> None:
+    """Sell or withdraw a live listing."""
+    with db.unit_of_work() as s:
+        listing = listing_services.get_listing(s, listing_id)
+        if status == "sold":
+            listing_services.mark_sold(s, listing, "order:test")
+        else:
+            listing_services.withdraw(s, s.get(Member, seller.id), listing)
+
+
 def listing_in(seller: Account, status: str, **fields) -> int:
     """A listing of `seller` in the given status, made the way the product makes it."""
     if status == "draft":
@@ -55,23 +61,11 @@ def listing_in(seller: Account, status: str, **fields) -> int:
         listing_id = make_listing(seller, **{**fields, "price_paise": 2_500_000})
     else:
         listing_id = make_listing(seller, **fields)
+    if status in ("sold", "removed"):
+        set_status(seller, listing_id, status)
     with db.unit_of_work() as s:
-        listing = listing_services.get_listing(s, listing_id)
-        if status == "sold":
-            listing_services.mark_sold(s, listing, "order:test")
-        elif status == "removed":
-            listing_services.withdraw(s, s.get(Member, seller.id), listing)
-        assert listing.status == status
+        assert listing_services.get_listing(s, listing_id).status == status
     return listing_id
-
-
-def set_status(seller: Account, listing_id: int, status: str) -> None:
-    with db.unit_of_work() as s:
-        listing = listing_services.get_listing(s, listing_id)
-        if status == "sold":
-            listing_services.mark_sold(s, listing, "order:test")
-        else:
-            listing_services.withdraw(s, s.get(Member, seller.id), listing)
 
 
 def notifications(client, account: Account, **params) -> dict:

@@ -1,20 +1,12 @@
-"""Shared helpers for the offers and bundles tests (no tests here): members through the
-public API, live listings through the listings services, rows read straight from the
-database in a fresh session."""
+"""Offers through the public API, on listings made through the listings services."""
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from foundation import clock
-from tests.marketplace.api_helpers import register  # noqa: F401  (re-exported)
-from tests.marketplace.db_helpers import (  # noqa: F401  (count, row re-exported)
-    count,
-    listing_through_services,
-    row,
-)
+from tests.builders import API
+from tests.builders.listings import listing_through_services
 
-API = "/api/v1"
 _photo = itertools.count(1)
 
 
@@ -26,8 +18,7 @@ def moment_in_the_past() -> datetime:
 
 
 def live_listing(seller: dict, price_paise: int = 200_000, **fields) -> int:
-    """A published listing, made through the listings services (photo bytes are the media
-    tests' business; a stored media key is all a listing needs)."""
+    """A published kurta of a seller registered through the API."""
     data = {"title": f"Chikankari kurta {next(_photo)}", "brand": "Fabindia",
             "category": "kurtas", "size": "M", "condition": "like_new",
             "price_paise": price_paise, **fields}
@@ -43,8 +34,3 @@ def make_offer(client, buyer: dict, listing_id: int, amount_paise: int,
 def act(client, member: dict, offer_id: int, action: str, body: dict | None = None):
     return client.post(f"{API}/offers/{offer_id}/{action}", headers=member["headers"],
                        json=body if body is not None else None)
-
-
-def advance(delta: timedelta) -> datetime:
-    clock.freeze(clock.now() + delta)
-    return clock.now()
