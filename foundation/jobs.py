@@ -10,7 +10,9 @@
   otherwise): after an exception, after its work horse was killed (OOM, deploy,
   SIGKILL) and when RQ's registry cleanup finds it abandoned by a dead worker, RQ
   enqueues it again while it has retries left.  A task that re-arms itself (the
-  outbox's delivery) says `retries=NO_RETRY`, so it is never retried twice over.
+  outbox's delivery) says `retries=NO_RETRY`, so it is never retried twice over.  A
+  failed try awaiting its retry is not in RQ's failed registry: `health()` lists it
+  under `retrying_jobs`, with its error, until it succeeds or fails for good.
 - An enqueue after commit that fails (Redis down) is logged and never fails the unit
   of work that committed: whatever the job would have done must also be reachable by
   a sweep.
