@@ -199,6 +199,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(marketplace_core.social.tasks.schedule_parties, timedelta(hours=6)),
     # a mark no recompute job cleared waits at most the grace plus this period
     Periodic(trust.signals.tasks.sweep_pending_trust, timedelta(seconds=30)),
+    # likewise a listing marked for a counterfeit score that no scoring job cleared
+    Periodic(vision.counterfeit.tasks.sweep_pending_scores, timedelta(seconds=30)),
     Periodic(trust.signals.tasks.sweep_stale_trust, timedelta(hours=1)),
     Periodic(trust.recommender.tasks.flush_feed_impressions, timedelta(seconds=15)),
 )

@@ -17,7 +17,9 @@ ordering); this module adds what every queue shares:
   fan out over different rows instead of all racing for the first; SQLite ignores FOR
   UPDATE (it serialises writers), so there a few candidates are read per round and a
   lost race just moves on to the next;
-- a per-staff limit on live claims, the lease token check (409 `stale_lease`), moves
+- a per-staff limit on live claims, counted and claimed under a lock on the staff
+  member's own row (so parallel claims by one reviewer never pass the limit together),
+  the lease token check (409 `stale_lease`), moves
   made under the lease, extend, release, and skip (release, and keep the row away from
   that staff member a while);
 - the audit record of each of these, in the same transaction.
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, String, and_, exists, func, or_, select
+from sqlalchemy import ForeignKey, String, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from foundation import casework, clock
@@ -178,6 +180,10 @@ class Leases:
         return query.limit(CANDIDATES_PER_ROUND)
 
     def require_claim_room(self, s: Session, staff: StaffUser) -> None:
+        """Refuse a claim past the limit.  The count and the claim that follows are one
+        step: the staff member's row stays locked until the claim commits, so a second
+        claim by the same person counts only after the first one is in."""
+        lock_claims_of(s, staff)
         limit = self.max_claims()
         held = self.held_count(s, staff)
         if held >= limit:
@@ -308,6 +314,18 @@ class Leases:
                before: dict, after: dict) -> None:
         record(s, staff, f"{self.audit_prefix}.{action}", self.object_type, row.id,
                before=before, after=after)
+
+
+def lock_claims_of(s: Session, staff: StaffUser) -> None:
+    """Hold the staff member's row until the transaction ends.  PostgreSQL: a row lock
+    (FOR UPDATE); SQLite ignores FOR UPDATE and serialises writers instead, so a
+    no-op UPDATE takes the database's write lock before the claims are counted (a
+    deferred transaction that only read would count, then wait to write)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(select(StaffUser.id).where(StaffUser.id == staff.id).with_for_update())
+    else:
+        s.execute(update(StaffUser).where(StaffUser.id == staff.id)
+                  .values(id=StaffUser.id).execution_options(synchronize_session=False))
 
 
 def actor(staff: StaffUser) -> str:

@@ -129,6 +129,26 @@ def test_a_worker_client_never_times_out_a_blocking_dequeue(instance):
         redis_conn.REQUEST_SOCKET_TIMEOUT
 
 
+def test_a_test_session_leaves_no_redis_server_behind(tmp_path):
+    """A whole pytest session on the embedded default (its fixtures start the session's
+    server and the app joins it), run as its own process: once it has ended, the server
+    it started is gone, instead of piling up under a temp folder that pytest deletes."""
+    if os.environ.get("REDIS_URL"):
+        pytest.skip("a configured Redis is the operator's to run")
+    basetemp = tmp_path / "session"
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("REDIS_URL", "DATABASE_URL")}
+    session = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"--basetemp={basetemp}",
+         "tests/test_jobs.py::test_a_rolled_back_transaction_enqueues_nothing"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert session.returncode == 0, session.stdout[-3000:] + session.stderr[-3000:]
+    services = list(basetemp.glob("services[0-9]*"))
+    assert len(services) == 1 and (services[0] / "redis").is_dir()  # it did start one
+    assert redis_conn.running_embedded_servers(str(services[0])) == 0
+
+
 def _kill_leftover_server(instance) -> None:
     pid_file = instance / "redis" / "redis.pid"
     if not pid_file.exists():

@@ -12,7 +12,7 @@ from tests.builders.jobs import note_in_audit
 from tests.helpers import page_token, sign_in
 
 
-@jobs.job(queue="vision")
+@jobs.job(queue="vision", retries=jobs.NO_RETRY)
 def always_fails(label: str) -> None:
     raise RuntimeError(f"boom {label}")
 

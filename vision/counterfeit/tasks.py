@@ -2,18 +2,40 @@
 stored, when it enters authentication and when it goes live; and batches, when a new
 champion rescores every watched listing.  A forked work horse loads the image model once
 per job (seconds), so a rescore of thousands of listings goes in batches, each listing
-committed on its own so that a long batch never holds the database's write lock."""
+committed on its own so that a long batch never holds the database's write lock.
+
+Every change that calls for a score leaves a mark (vision.counterfeit.pending) in its own
+transaction; a job clears the mark at the version it read before scoring, and
+`sweep_pending_scores` enqueues scoring for marks left behind: a photo stored while its
+listing's job runs finds that job still pending, so no second one is queued, but its
+mark outlives the running job and the sweep scores the listing again."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
 
 from foundation import db, jobs
-from vision.counterfeit import services
+from vision.counterfeit import pending, services
+
+PENDING_GRACE = timedelta(seconds=15)   # leave a fresh mark to its own job
+SWEEP_LIMIT = 500
 
 
 @jobs.job(queue="vision")
 def score_listing_risk(listing_id: int) -> dict:
-    return asdict(services.score_listing(db.session(), listing_id))
+    return asdict(score_and_clear(db.session(), listing_id))
+
+
+def score_and_clear(s: Session, listing_id: int) -> services.Outcome:
+    """Score the listing and clear its mark, unless it was marked again meanwhile: the
+    version is read before the listing's photos are, so a change that commits after the
+    read bumps the version and keeps its mark."""
+    version = pending.version_of(s, listing_id)
+    outcome = services.score_listing(s, listing_id)
+    pending.clear(s, listing_id, version)
+    return outcome
 
 
 @jobs.job(queue="vision", timeout=1800)
@@ -21,7 +43,7 @@ def score_listings_risk(listing_ids: list[int]) -> dict:
     s = db.session()
     outcomes: dict[str, int] = {}
     for listing_id in listing_ids:
-        status = services.score_listing(s, listing_id).status
+        status = score_and_clear(s, listing_id).status
         s.commit()
         outcomes[status] = outcomes.get(status, 0) + 1
     return outcomes
@@ -30,3 +52,14 @@ def score_listings_risk(listing_ids: list[int]) -> dict:
 def enqueue_scoring(listing_id: int) -> None:
     # One waiting job per listing: a burst of photo uploads is scored once.
     score_listing_risk.enqueue(listing_id, job_id=f"counterfeit-score-{listing_id}")
+
+
+@jobs.job(queue="scheduled")
+def sweep_pending_scores() -> int:
+    """Enqueue scoring (on the vision queue, where the model is loaded) for every mark no
+    job cleared within the grace; a listing whose job is still waiting or running is
+    left to the next sweep."""
+    listing_ids = pending.overdue(db.session(), PENDING_GRACE, SWEEP_LIMIT)
+    for listing_id in listing_ids:
+        enqueue_scoring(listing_id)
+    return len(listing_ids)
