@@ -19,6 +19,7 @@ from foundation.staff import services as staff_services
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Role
 from marketplace_core.members.models import Member
+from marketplace_core.outbox.cli import reconcile_command
 from marketplace_core.seed.demo import seed_demo
 from marketplace_core.shipping.cli import carrier_group
 from trust.recommender.cli import recommendations_group
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(vision_group)
     app.cli.add_command(trust_group)
     app.cli.add_command(recommendations_group)
+    app.cli.add_command(reconcile_command)
 
 
 def _settings():

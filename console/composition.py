@@ -33,6 +33,7 @@ import foundation.maintenance
 import marketplace_core.offers.handlers
 import marketplace_core.offers.tasks
 import marketplace_core.orders.tasks
+import marketplace_core.outbox.tasks
 import marketplace_core.shipping.handlers
 import marketplace_core.shipping.tasks
 import marketplace_core.social.handlers
@@ -159,6 +160,7 @@ SUBSCRIPTIONS: dict[type[Event], tuple[Handler, ...]] = {
 TASK_MODULES: tuple[ModuleType, ...] = (
     foundation.maintenance,
     marketplace_core.orders.tasks,
+    marketplace_core.outbox.tasks,
     marketplace_core.offers.tasks,
     marketplace_core.social.tasks,
     marketplace_core.shipping.tasks,
@@ -182,6 +184,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(foundation.maintenance.purge_old_sessions, timedelta(hours=1)),
     # timers' safety nets: each catches the deadlines whose own job was lost
     Periodic(marketplace_core.orders.tasks.sweep_orders, timedelta(minutes=15)),
+    # effects outside the database whose delivery job was lost
+    Periodic(marketplace_core.outbox.tasks.sweep_outbox, timedelta(seconds=30)),
     Periodic(marketplace_core.offers.tasks.sweep_expired_offers, timedelta(minutes=5)),
     Periodic(marketplace_core.shipping.tasks.flag_late_shipments, timedelta(hours=1)),
     Periodic(authentication.tasks.sweep_authentication_sla, timedelta(minutes=5)),
@@ -191,6 +195,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(trust.recommender.tasks.fail_lost_recommendation_runs, timedelta(minutes=15)),
     # regular work
     Periodic(marketplace_core.orders.tasks.run_payouts, timedelta(hours=1)),
+    Periodic(marketplace_core.outbox.tasks.run_reconciliation, timedelta(minutes=15)),
     Periodic(marketplace_core.social.tasks.schedule_parties, timedelta(hours=6)),
     # a mark no recompute job cleared waits at most the grace plus this period
     Periodic(trust.signals.tasks.sweep_pending_trust, timedelta(seconds=30)),

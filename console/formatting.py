@@ -22,3 +22,13 @@ def inr(paise: int | None) -> str:
             groups.insert(0, head)
         digits = ",".join(groups) + "," + tail
     return f"{sign}Rs {digits}.{fraction:02d}"
+
+
+def age(seconds: int | None) -> str:
+    """How long ago, in the largest unit that fits: 45 s, 12 min, 5 h, 3 d."""
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"

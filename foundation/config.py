@@ -83,6 +83,18 @@ class Settings:
     RATING_WINDOW_DAYS: int = 30
     PAYOUT_INTERVAL_HOURS: int = 24
     PAYOUT_FAILING_ACCOUNT_PATTERN: str = "0000[0-9]*"
+    # Effects outside the database (marketplace_core.outbox): tries before an effect is
+    # dead, the first retry's delay (doubling each try, capped), how long a pending effect
+    # may wait for its own job before the sweep dispatches it again, and how long an
+    # effect may stay undelivered before reconciliation calls it missing.  The simulated
+    # provider and bank keep their records in PROVIDER_STORE_DIR (default
+    # <INSTANCE_PATH>/providers).
+    OUTBOX_MAX_ATTEMPTS: int = 8
+    OUTBOX_RETRY_BASE_SECONDS: int = 2
+    OUTBOX_RETRY_MAX_SECONDS: int = 3600
+    OUTBOX_SWEEP_GRACE_SECONDS: int = 30
+    RECONCILE_GRACE_SECONDS: int = 900
+    PROVIDER_STORE_DIR: str = ""
     # PoshPost shipping (domain.md; prices ours): label tiers "name:max_grams:surcharge_paise"
     # from light to heavy, the first free to the seller (up to 2.27 kg / 5 lb), the last
     # open-ended ("*"); days without a carrier scan before a shipment is flagged late;

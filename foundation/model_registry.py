@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "marketplace_core.social.models",
     "marketplace_core.shipping.models",
     "marketplace_core.seed.models",
+    "marketplace_core.outbox.models",
     "authentication.models",
     "disputes.models",
     "vision.modelops.models",

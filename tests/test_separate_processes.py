@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import time
 from datetime import timedelta
 
 import cv2
 import numpy as np
 import pytest
-from rq import Queue
 from rq.job import Job
 from sqlalchemy import create_engine, text
 
@@ -162,7 +162,7 @@ def _refund_job_runs(deployment: Deployment, listing_id: int) -> None:
     cancelled = deployment.request("POST", f"/api/v1/orders/{order.body['id']}/cancel",
                                    {"reason": "ordered the wrong size"}, buyer)
     assert cancelled.status == 200, cancelled.body
-    deployment.wait_until(lambda: _refund_finished(order.body["id"]), 60,
+    deployment.wait_until(lambda: _refund_finished(deployment, order.body["id"]), 60,
                           f"the refund job of order {order.body['id']}")
 
 
@@ -170,13 +170,20 @@ def _finished(job_id: str) -> bool:
     return Job.fetch(job_id, connection=jobs.connection()).is_finished
 
 
-def _refund_finished(order_id: int) -> bool:
-    registry = Queue("default", connection=jobs.connection()).finished_job_registry
-    for job_id in registry.get_job_ids():
-        job = Job.fetch(job_id, connection=jobs.connection())
-        if job.args[0].endswith("refund_at_provider") and job.args[1] == [order_id]:
-            return True
-    return False
+def _refund_finished(deployment: Deployment, order_id: int) -> bool:
+    """The worker delivered the order's refund effect and the provider (its own store in
+    the deployment's instance folder) holds that refund."""
+    with _engine(deployment).connect() as connection:
+        delivered = connection.execute(text(
+            "SELECT reference FROM outbox_effects WHERE order_id = :id AND kind = 'card_refund'"
+            " AND state = 'delivered'"), {"id": order_id}).scalars().all()
+    store = deployment.instance / "providers" / "payments.sqlite3"
+    if not delivered or not store.exists():
+        return False
+    with sqlite3.connect(store) as provider:
+        received = provider.execute("SELECT count(*) FROM refunds WHERE reference = ?",
+                                    (delivered[0],)).fetchone()[0]
+    return received == 1
 
 
 def _release_this_process(deployment: Deployment) -> None:

@@ -22,13 +22,14 @@ from console.admin.money import (
     PayoutView,
     ShipmentAdminView,
 )
+from console.admin.reconciliation import ReconciliationView
 from console.admin.staff import StaffManagementView
 from console.admin.trust import TrustSellersView, TrustWeightsView
 from console.admin.trust_feed import TrustExposureView, TrustFeedView
 from console.admin.vision_duplicates import DuplicatesView
 from console.admin.vision_models import VisionModelsView
 from console.admin.vision_reindex import ReindexView
-from console.formatting import inr
+from console.formatting import age, inr
 from console.security import csp_nonce
 
 
@@ -47,6 +48,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(LedgerAccountView(name="Accounts", endpoint="ledger_accounts",
                                      category="Money"))
     admin.add_view(PayoutView(name="Payouts", endpoint="payouts", category="Money"))
+    admin.add_view(ReconciliationView(name="Reconciliation", endpoint="reconciliation",
+                                      category="Money"))
     admin.add_view(AuthenticationQueueView(name="Queue", endpoint="authentication",
                                            category="Authentication"))
     admin.add_view(AuthenticationMetricsView(name="Metrics", endpoint="authentication_metrics",
@@ -71,5 +74,6 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(JobsView(name="Jobs", endpoint="jobs", category="Admin"))
     admin.add_view(AccountView(name="My account", endpoint="account"))
     app.jinja_env.filters["inr"] = inr
+    app.jinja_env.filters["age"] = age
     app.extensions["console_admin"] = admin
     return admin

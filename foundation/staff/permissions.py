@@ -16,6 +16,10 @@ class Permission(StrEnum):
     MARKETPLACE_VIEW = "marketplace.view"
     MARKETPLACE_MODERATE = "marketplace.moderate"
     LEDGER_VIEW = "ledger.view"
+    # Money > Reconciliation: the ledger against the provider and the bank, and sending a
+    # dead effect (a refund or payout that never got an answer) again.
+    RECONCILIATION_VIEW = "reconciliation.view"
+    RECONCILIATION_RETRY = "reconciliation.retry"
     AUTHENTICATION_REVIEW = "authentication.review"
     AUTHENTICATION_SECOND_REVIEW = "authentication.second_review"
     AUTHENTICATION_LEAD = "authentication.lead"
@@ -51,12 +55,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPPORT_AGENT: frozenset(_SUPPORT_AGENT),
     Role.SUPPORT_LEAD: frozenset(_SUPPORT_AGENT | {
         Permission.DISPUTES_APPROVE_REFUND, Permission.DISPUTES_METRICS,
-        Permission.MARKETPLACE_MODERATE, Permission.AUDIT_VIEW}),
+        Permission.MARKETPLACE_MODERATE, Permission.AUDIT_VIEW,
+        Permission.RECONCILIATION_VIEW, Permission.RECONCILIATION_RETRY}),
     Role.FRAUD_ANALYST: frozenset({
         Permission.CONSOLE_ACCESS, Permission.MARKETPLACE_VIEW, Permission.MARKETPLACE_MODERATE,
         Permission.VISION_VIEW, Permission.VISION_MANAGE_MODELS, Permission.TRUST_VIEW,
         Permission.TRUST_MANAGE, Permission.AUTHENTICATION_METRICS, Permission.DISPUTES_METRICS,
-        Permission.JOBS_VIEW}),
+        Permission.JOBS_VIEW, Permission.RECONCILIATION_VIEW, Permission.RECONCILIATION_RETRY}),
     Role.ADMIN: frozenset(Permission),
 }
 

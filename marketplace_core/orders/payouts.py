@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -30,7 +30,10 @@ from marketplace_core.ledger.models import (
     paise_sum,
 )
 from marketplace_core.members.models import Member
+from marketplace_core.orders import provider_store
 from marketplace_core.orders.models import Order, PayoutAccount
+from marketplace_core.outbox import services as outbox
+from marketplace_core.outbox.models import EffectKind
 
 ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{9,18}")
 IFSC_RE = re.compile(r"[A-Z]{4}0[A-Z0-9]{6}")
@@ -49,21 +52,63 @@ class Bank(Protocol):
         """Send money to an account; the same `reference` is one transfer."""
 
 
+BANK_STORE = "bank.sqlite3"
+BANK_SCHEMA = provider_store.REQUESTS_TABLE + """
+CREATE TABLE IF NOT EXISTS transfers (
+    reference TEXT PRIMARY KEY, account TEXT NOT NULL, ifsc TEXT NOT NULL,
+    amount_paise INTEGER NOT NULL, status TEXT NOT NULL, bank_ref TEXT, reason TEXT,
+    at TEXT NOT NULL);
+"""
+
+
 @dataclass
 class SimulatedBank:
     """Accepts every transfer except to account numbers matching
-    PAYOUT_FAILING_ACCOUNT_PATTERN, which it refuses (a closed or wrong account).
-    Its answer depends only on the account, so asking again gives the same answer."""
-
-    sent: list[tuple[str, str, int]] = field(default_factory=list)
+    PAYOUT_FAILING_ACCOUNT_PATTERN, which it refuses (a closed or wrong account).  It keeps
+    every answer in its own store (`provider_store`), so asking again with a reference
+    gives the first answer and moves the money once, and it suffers PROVIDER_FAULTS."""
 
     def transfer(self, *, account_number: str, ifsc: str, amount_paise: int,
                  reference: str) -> TransferResult:
-        if re.fullmatch(settings().PAYOUT_FAILING_ACCOUNT_PATTERN, account_number):
-            return TransferResult(ok=False, reason="account closed or invalid")
-        self.sent.append((reference, account_number, amount_paise))
+        fault = provider_store.draw_fault()
+        provider_store.before_acting(fault, "the bank")
+        refused = re.fullmatch(settings().PAYOUT_FAILING_ACCOUNT_PATTERN, account_number)
         digest = hashlib.sha256(reference.encode()).hexdigest()[:16]
-        return TransferResult(ok=True, bank_ref=f"sim_utr_{digest}")
+        with _store() as store:
+            provider_store.count_request(store, "transfer", reference)
+            store.execute(
+                "INSERT OR IGNORE INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (reference, account_number, ifsc, amount_paise,
+                 "refused" if refused else "accepted",
+                 None if refused else f"sim_utr_{digest}",
+                 "account closed or invalid" if refused else None,
+                 provider_store.now_text()))
+            status, bank_ref, reason = store.execute(
+                "SELECT status, bank_ref, reason FROM transfers WHERE reference = ?",
+                (reference,)).fetchone()
+        provider_store.after_acting(fault, "the bank")
+        return TransferResult(ok=status == "accepted", bank_ref=bank_ref, reason=reason)
+
+    def received_transfers(self) -> list[dict]:
+        """The transfers the bank made (money moved), one per reference."""
+        return _rows("SELECT reference, amount_paise, account, bank_ref, at FROM transfers "
+                     "WHERE status = 'accepted' ORDER BY at, reference")
+
+    def refused_transfers(self) -> list[dict]:
+        return _rows("SELECT reference, amount_paise, account, reason, at FROM transfers "
+                     "WHERE status = 'refused' ORDER BY at, reference")
+
+    def requests_sent(self, operation: str = "transfer") -> dict[str, int]:
+        return {row["reference"]: row["sent"] for row in _rows(
+            "SELECT reference, sent FROM requests WHERE operation = ?", (operation,))}
+
+
+def _store():
+    return provider_store.connect(BANK_STORE, BANK_SCHEMA)
+
+
+def _rows(query: str, params: tuple = ()) -> list[dict]:
+    return [dict(row) for row in provider_store.read(BANK_STORE, BANK_SCHEMA, query, params)]
 
 
 _installed: dict[str, Bank] = {"bank": SimulatedBank()}
@@ -150,8 +195,24 @@ def start_due_payouts(s: Session) -> list[int]:
         except Conflict:
             continue  # the balance was spent meanwhile (a chargeback): nothing to pay
         if payout.state == PayoutState.PENDING:
+            record_transfer(s, payout)
             started.append(payout.id)
     return started
+
+
+def payout_reference(payout_id: int) -> str:
+    return f"payout-{payout_id}"
+
+
+def record_transfer(s: Session, payout: Payout) -> None:
+    """The bank transfer a started payout owes, as an outbox effect in the same
+    transaction (the account as it is now: what the seller asked to be paid into)."""
+    account = payout_account(s, payout.member_id)
+    payload = {"amount_paise": payout.amount_paise,
+               "account_number": account.account_number if account else None,
+               "ifsc": account.ifsc if account else None}
+    outbox.record(s, EffectKind.BANK_PAYOUT, payout_reference(payout.id), payload,
+                  payout_id=payout.id, member_id=payout.member_id)
 
 
 def _members_owed(s: Session) -> list[int]:
@@ -165,23 +226,21 @@ def _members_owed(s: Session) -> list[int]:
                           .order_by(PayoutAccount.member_id)).scalars())
 
 
-def send_payout(s: Session, payout_id: int) -> str:
-    """Ask the bank to transfer a pending payout, and settle it either way.  Returns the
-    payout's state; a payout already settled is left alone."""
+def transfer_and_settle(s: Session, payout_id: int, reference: str,
+                        payload: dict) -> TransferResult:
+    """Ask the bank for a payout's transfer and settle the payout by its answer: paid
+    (in flight -> gone) or refused (in flight -> available again).  Raises
+    ProviderUnavailable when the bank did not answer; the outbox asks again later."""
     payout = ledger.get_payout(s, payout_id)
-    if payout.state != PayoutState.PENDING:
-        return payout.state
-    account = payout_account(s, payout.member_id)
-    if account is None:
+    if payload.get("account_number") is None:
         result = TransferResult(ok=False, reason="no payout account")
     else:
-        result = bank().transfer(account_number=account.account_number, ifsc=account.ifsc,
-                                 amount_paise=payout.amount_paise,
-                                 reference=f"payout-{payout.id}")
-    if result.ok:
-        payout = ledger.complete_payout(s, payout.id, f"payout:{payout.id}:paid",
-                                        result.bank_ref)
-    else:
-        payout = ledger.fail_payout(s, payout.id, f"payout:{payout.id}:failed",
-                                    result.reason or "refused by the bank")
-    return payout.state
+        result = bank().transfer(account_number=payload["account_number"],
+                                 ifsc=payload["ifsc"], amount_paise=payload["amount_paise"],
+                                 reference=reference)
+    if payout.state == PayoutState.PENDING and result.ok:
+        ledger.complete_payout(s, payout.id, f"payout:{payout.id}:paid", result.bank_ref)
+    elif payout.state == PayoutState.PENDING:
+        ledger.fail_payout(s, payout.id, f"payout:{payout.id}:failed",
+                           result.reason or "refused by the bank")
+    return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from datetime import timedelta
 
@@ -24,12 +25,13 @@ from marketplace_core.ledger import services as ledger
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingStatus
 from marketplace_core.members.models import Member
-from marketplace_core.orders import payments
+from marketplace_core.orders import payments, provider_store
 from marketplace_core.orders.models import Order, OrderEvent, OrderItem, OrderSource, OrderStatus
 
 # Named, not imported: marketplace_core.orders.tasks (through services) imports this module.
 AUTO_CANCEL_ORDER = jobs.named("marketplace_core.orders.tasks.auto_cancel_order")
 
+log = logging.getLogger(__name__)
 MAX_ITEMS = 50
 MAX_KEY_LENGTH = 100
 
@@ -213,9 +215,22 @@ def _charge_and_record(s: Session, buyer: Member, locked: list[Listing],
             events.emit(s, events.OrderPlaced(order_id=order.id))
     except BaseException:
         if capture is not None:
-            provider.void(provider_ref=capture.provider_ref)
+            _void_now(provider, capture)
         raise
     return order
+
+
+def _void_now(provider: payments.PaymentProvider, capture: payments.Capture) -> None:
+    """Give back a capture whose order was not written.  Nothing of this transaction will
+    hold an outbox row, so the void is asked for at once; when the provider does not
+    answer, reconciliation finds the capture without an order and voids it through the
+    outbox (`marketplace_core.outbox.reconcile.void_orphan_captures`)."""
+    try:
+        provider.void(provider_ref=capture.provider_ref,
+                      reference=payments.void_reference(capture.provider_ref))
+    except provider_store.ProviderUnavailable:
+        log.warning("void of %s got no answer; reconciliation will void it",
+                    capture.provider_ref, exc_info=True)
 
 
 def _mark_sold(s: Session, listing: Listing, order: Order) -> None:

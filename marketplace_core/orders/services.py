@@ -25,8 +25,10 @@ from foundation import clock, events, jobs
 from foundation.config import current as settings
 from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from marketplace_core.ledger import services as ledger
+from marketplace_core.ledger.models import LedgerTransaction
 from marketplace_core.listings import services as listings
 from marketplace_core.members.models import Member
+from marketplace_core.orders import payments
 from marketplace_core.orders.models import (
     TRANSITIONS,
     Order,
@@ -39,9 +41,10 @@ from marketplace_core.orders.placement import (
     new_idempotency_key,
     place_order,
 )
+from marketplace_core.outbox import services as outbox
+from marketplace_core.outbox.models import EffectKind
 
 # Named, not imported: marketplace_core.orders.tasks imports this module.
-REFUND_AT_PROVIDER = jobs.named("marketplace_core.orders.tasks.refund_at_provider")
 AUTO_ACCEPT_ORDER = jobs.named("marketplace_core.orders.tasks.auto_accept_order")
 
 __all__ = [
@@ -220,15 +223,15 @@ def _cancel(s: Session, order: Order, *, by: str, actor: str, reason: str) -> No
     _transition(s, order, OrderStatus.CANCELLED, kind="cancelled", actor=actor, note=reason)
     held = ledger.order_money(s, order.id)["held_paise"]
     if held > 0:
-        ledger.refund_buyer(s, order.id, held, f"order:{order.id}:cancel-refund",
-                            f"order cancelled by {by}")
+        posting = ledger.refund_buyer(s, order.id, held, f"order:{order.id}:cancel-refund",
+                                      f"order cancelled by {by}")
+        _refund_at_provider(s, order, posting, held)
     for item in order.items:
         listings.return_to_sale(s, item.listing, f"order:{order.id}")
     order.cancelled_at = clock.now()
     order.cancelled_by = by
     order.cancel_reason = reason
     s.flush()
-    REFUND_AT_PROVIDER.enqueue(order.id)
     events.emit(s, events.OrderCancelled(order_id=order.id, reason=reason))
 
 
@@ -352,8 +355,9 @@ def refund_for_case(s: Session, order: Order, case_ref: str, refund_paise: int) 
     order.hold_case_ref = None
     if refund_paise == held:
         _transition(s, order, OrderStatus.REFUNDED, kind="refunded", actor=f"case:{case_ref}")
-        ledger.refund_buyer(s, order.id, held, f"order:{order.id}:case-refund",
-                            f"case {case_ref}")
+        posting = ledger.refund_buyer(s, order.id, held, f"order:{order.id}:case-refund",
+                                      f"case {case_ref}")
+        _refund_at_provider(s, order, posting, held)
         order.refunded_at = clock.now()
         s.flush()
         return order
@@ -364,14 +368,25 @@ def refund_for_case(s: Session, order: Order, case_ref: str, refund_paise: int) 
     seller_part = kept - label_fee
     rules = ledger.CommissionRules.from_settings(settings())
     commission = ledger.commission_for(seller_part, rules) if seller_part > 0 else 0
-    ledger.split(s, order.id, refund_paise, kept, commission, f"order:{order.id}:case-split",
-                 label_fee_paise=label_fee)
+    posting = ledger.split(s, order.id, refund_paise, kept, commission,
+                           f"order:{order.id}:case-split", label_fee_paise=label_fee)
+    _refund_at_provider(s, order, posting, refund_paise)
     order.commission_paise = commission
     order.completed_at = clock.now()
     order.completed_by = "case"
     s.flush()
     events.emit(s, events.OrderCompleted(order_id=order.id))
     return order
+
+
+def _refund_at_provider(s: Session, order: Order, posting: LedgerTransaction,
+                        amount_paise: int) -> None:
+    """The card refund a ledger refund owes the buyer, recorded in the same transaction
+    as the posting and delivered through the outbox under the posting's reference."""
+    outbox.record(s, EffectKind.CARD_REFUND, payments.refund_reference(order.id, posting.id),
+                  {"provider_ref": order.provider_ref, "amount_paise": amount_paise},
+                  order_id=order.id, member_id=order.buyer_id,
+                  ledger_transaction_id=posting.id)
 
 
 def _clean_case_ref(case_ref: str) -> str:

@@ -1,4 +1,4 @@
-"""Order timers, sweeps and payouts.
+"""Order timers, sweeps and the payout run.
 
 Timers fire at a deadline keyed on (purpose, order, deadline); each re-checks the
 order's state and the clock, so an early, late or repeated run is harmless.  The
@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from foundation import clock, db, jobs
 from foundation.config import current as settings
-from marketplace_core.ledger import services as ledger
-from marketplace_core.orders import payments, payouts, services
+from marketplace_core.orders import payouts, services
 from marketplace_core.orders.models import Order, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -31,18 +30,6 @@ def auto_cancel_order(order_id: int) -> bool:
 @jobs.job(queue="scheduled")
 def auto_accept_order(order_id: int) -> bool:
     return services.auto_accept_if_due(db.session(), order_id)
-
-
-@jobs.job(queue="default")
-def refund_at_provider(order_id: int) -> None:
-    """Tell the payment provider to return what the ledger refunded for a cancelled order
-    (after the cancellation committed; the reference makes a repeat one refund)."""
-    s = db.session()
-    order = s.get(Order, order_id)
-    refunded = ledger.order_money(s, order_id)["refunded_paise"] if order else 0
-    if refunded > 0:
-        payments.provider().refund(provider_ref=order.provider_ref, amount_paise=refunded,
-                                   reference=f"order-{order_id}-refund")
 
 
 @jobs.job(queue="scheduled")
@@ -72,12 +59,6 @@ def sweep_orders() -> None:
 
 @jobs.job(queue="scheduled")
 def run_payouts() -> None:
-    """Start this slot's payouts (committed first, so the money shows as in flight), then
-    hand each to its own job for the bank."""
-    for payout_id in payouts.start_due_payouts(db.session()):
-        send_payout.enqueue(payout_id)
-
-
-@jobs.job(queue="default")
-def send_payout(payout_id: int) -> str:
-    return payouts.send_payout(db.session(), payout_id)
+    """Start this slot's payouts: each moves the money to in flight and records its bank
+    transfer in the outbox, in the same transaction (the outbox delivers and settles it)."""
+    payouts.start_due_payouts(db.session())

@@ -33,6 +33,7 @@ from marketplace_core.orders import payouts
 from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order, OrderStatus
 from marketplace_core.orders.ratings import rate_order
+from marketplace_core.outbox import dispatch
 from marketplace_core.seed.catalog import ProductSpec, generate_catalog
 from marketplace_core.seed.models import DemoListingTruth, DemoMemberTaste
 from marketplace_core.seed.photos import encode_jpeg, listing_angles, render_product
@@ -469,4 +470,4 @@ def _seed_payouts(real_now: datetime) -> None:
         started = payouts.start_due_payouts(s)
     for payout_id in started:
         with db.unit_of_work() as s:
-            payouts.send_payout(s, payout_id)
+            dispatch.send_payout(s, payout_id)

@@ -164,7 +164,8 @@ def ship_and_deliver(order_id: int, *, delivered_at: datetime) -> None:
 
 
 def fresh_provider(monkeypatch) -> payments.SimulatedPaymentProvider:
-    """A new simulated provider for one test, so that what reached it is that test's."""
+    """The simulated provider; its store lives in the test's own instance folder, so what
+    reached it is that test's."""
     fresh = payments.SimulatedPaymentProvider()
     monkeypatch.setitem(payments._installed, "provider", fresh)
     return fresh
@@ -279,7 +280,7 @@ def test_a_failure_after_the_capture_voids_it_at_the_provider(app, monkeypatch, 
     monkeypatch.setitem(events._handlers, events.OrderPlaced, [broken_handler])
     with pytest.raises(RuntimeError):
         place(sale)
-    assert len(provider.voided) == 1
+    assert len(provider.received_voids()) == 1
     assert row_counts() == before
     assert listing_status(sale.listing) == "live"
 
@@ -300,7 +301,7 @@ def test_a_failure_after_the_writes_undoes_them_even_when_the_caller_commits(app
                                  payment_method="test_card_ok", idempotency_key="k")
     assert row_counts() == before
     assert listing_status(sale.listing) == "live"
-    assert len(provider.voided) == 1
+    assert len(provider.received_voids()) == 1
 
 
 @pytest.mark.parametrize("method", ["cash_on_delivery", "TEST_CARD_OK", ""])

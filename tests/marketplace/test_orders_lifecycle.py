@@ -12,7 +12,7 @@ from foundation.errors import Conflict, PermissionDenied, ValidationFailed
 from marketplace_core.ledger import services as ledger
 from marketplace_core.ledger.models import LedgerTransaction
 from marketplace_core.members.models import Member
-from marketplace_core.orders import services, tasks
+from marketplace_core.orders import payments, services, tasks
 from marketplace_core.orders.models import Order
 from tests.marketplace.test_orders import (
     COMMISSION,
@@ -49,6 +49,14 @@ def provider(monkeypatch):
 @pytest.fixture
 def emitted(monkeypatch):
     return record_order_events(monkeypatch)
+
+
+def refund_posting_id(order_id: int) -> int:
+    """The ledger's refund posting of an order (the provider knows the refund by it)."""
+    with db.unit_of_work() as s:
+        return s.scalars(select(LedgerTransaction.id).where(
+            LedgerTransaction.order_id == order_id,
+            LedgerTransaction.kind == "refund")).one()
 
 
 def as_member(fn, order_id: int, member_id: int, *args, **kwargs):
@@ -197,8 +205,10 @@ def test_an_accidental_buy_now_is_cancelled_at_2h59m_with_a_full_refund(client, 
     assert_books_sound()
     # After the commit a job tells the provider to send the money back.
     jobs.run_pending()
-    assert provider.refunds == [(f"order-{order_id}-refund",
-                                 order_row(order_id).provider_ref, TOTAL)]
+    assert [(r["reference"], r["provider_ref"], r["amount_paise"])
+            for r in provider.received_refunds()] == [
+        (payments.refund_reference(order_id, refund_posting_id(order_id)),
+         order_row(order_id).provider_ref, TOTAL)]
     # The item can be bought again.
     other = make_member("secondchance")
     assert buy(client, sale, headers=headers_for(other)).status_code == 201

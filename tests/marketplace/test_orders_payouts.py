@@ -12,6 +12,7 @@ from marketplace_core.ledger.models import Payout
 from marketplace_core.members.models import Member
 from marketplace_core.orders import payouts, services, tasks
 from marketplace_core.orders.models import Order
+from marketplace_core.outbox import dispatch
 from tests.marketplace.test_orders import (
     COMMISSION,
     PRICE,
@@ -102,9 +103,9 @@ def test_a_started_payout_shows_as_in_flight_until_the_bank_answers(client):
                                             "in_flight_paise": EARNED}
     assert_books_sound()
     with db.unit_of_work() as s:
-        assert payouts.send_payout(s, started[0]) == "paid"
+        assert dispatch.send_payout(s, started[0]) == "paid"
     with db.unit_of_work() as s:
-        assert payouts.send_payout(s, started[0]) == "paid"  # a repeat changes nothing
+        assert dispatch.send_payout(s, started[0]) == "paid"  # a repeat changes nothing
     assert balance(client, sale.seller)["in_flight_paise"] == 0
     assert_books_sound()
 
