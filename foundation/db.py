@@ -8,6 +8,7 @@ registered with `after_commit` and dropped on rollback.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -134,9 +137,17 @@ def after_commit(s: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(SessionFactory, "after_commit")
 def _run_after_commit(s: Session) -> None:
+    """Each callback runs whatever the others did: the data is committed, so a failing
+    one (Redis unreachable for an enqueue) is logged, and neither stops the callbacks
+    after it nor turns the committed unit of work into a failure.  Whatever a callback
+    starts must therefore also be reachable from the database (a mark, an outbox row, a
+    timer's sweep)."""
     callbacks = s.info.pop("after_commit", [])
     for callback in callbacks:
-        callback()
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - committed: report it, keep going
+            log.exception("an after-commit callback failed; the commit stands")
 
 
 @event.listens_for(SessionFactory, "after_rollback")

@@ -5,7 +5,15 @@
   (ids, strings, numbers): a job loads its rows again.
 - Every task runs inside `execute()`, the single wrapper that opens a unit of
   work, stamps the RQ job id into the log, and commits or rolls back.
-- RQ delivers at least once, so tasks re-check state before acting.
+- RQ delivers at least once, so tasks re-check state before acting.  Because they do,
+  every task is retried with backoff (`retries=`, `DEFAULT_RETRIES` unless it says
+  otherwise): after an exception, after its work horse was killed (OOM, deploy,
+  SIGKILL) and when RQ's registry cleanup finds it abandoned by a dead worker, RQ
+  enqueues it again while it has retries left.  A task that re-arms itself (the
+  outbox's delivery) says `retries=NO_RETRY`, so it is never retried twice over.
+- An enqueue after commit that fails (Redis down) is logged and never fails the unit
+  of work that committed: whatever the job would have done must also be reachable by
+  a sweep.
 - Timers use `enqueue_at` with a job id derived from (object, state, deadline).
 - Periodic tasks, put on the schedule with `schedule(task, every)` by the composition
   root (`console.composition`), are enqueued by a beat that runs inside every worker; a
@@ -28,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import redis
-from rq import Queue, SimpleWorker, Worker, get_current_job
+from rq import Queue, Retry, SimpleWorker, Worker, get_current_job
 from rq.job import Job, JobStatus
 from rq.registry import (
     DeferredJobRegistry,
@@ -45,6 +53,11 @@ QUEUES = ("scheduled", "default", "vision")  # worker priority order: timers fir
 log = logging.getLogger(__name__)
 current_job_id: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="-")
 
+# Seconds before each retry.  The first retry comes quickly (a killed horse, a blip);
+# the later ones wait out a restart of the database or Redis.
+DEFAULT_RETRIES: tuple[int, ...] = (10, 60, 300)
+NO_RETRY: tuple[int, ...] = ()
+
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -52,6 +65,12 @@ class TaskSpec:
     queue: str
     timeout: int | None
     fn: Callable[..., Any]
+    retries: tuple[int, ...] = DEFAULT_RETRIES   # seconds before each retry
+
+    def retry(self) -> Retry | None:
+        if not self.retries:
+            return None
+        return Retry(max=len(self.retries), interval=list(self.retries))
 
 
 @dataclass(frozen=True)
@@ -109,7 +128,18 @@ class Task:
         s = db.session()
         if not s.in_transaction():
             s.begin()  # so that the coming commit (even of no rows) releases the job
-        db.after_commit(s, lambda: self.enqueue_now(*args, job_id=job_id, at=at, **kwargs))
+        db.after_commit(s, lambda: self.enqueue_after_commit(*args, job_id=job_id, at=at,
+                                                            **kwargs))
+
+    def enqueue_after_commit(self, *args, **kwargs) -> Job | None:
+        """`enqueue_now`, for a transaction that has already committed: a Redis error is
+        logged, never raised, so the request or job whose data is durable succeeds."""
+        try:
+            return self.enqueue_now(*args, **kwargs)
+        except redis.RedisError:
+            log.exception("enqueue of %s%r after commit failed; its sweep will catch it",
+                          self.spec.name, args)
+            return None
 
     def enqueue_now(self, *args, job_id: str | None = None, at: datetime | None = None,
                     **kwargs) -> Job | None:
@@ -117,7 +147,8 @@ class Task:
         if job_id and _is_pending(job_id):
             return None  # the same timer or batch is already waiting
         options = dict(job_id=job_id, job_timeout=self.spec.timeout or _state["timeout"],
-                       description=self.spec.name, result_ttl=3600, failure_ttl=7 * 86400)
+                       description=self.spec.name, result_ttl=3600, failure_ttl=7 * 86400,
+                       retry=self.spec.retry())
         call_args = (self.spec.name, list(args), kwargs)
         if at is not None:
             return q.enqueue_at(at, execute, *call_args, **options)
@@ -131,13 +162,20 @@ def timer_id(purpose: str, object_type: str, object_id: int | str,
     return re.sub(r"[^A-Za-z0-9_-]", "_", raw)
 
 
-def job(queue: str = "default", timeout: int | None = None) -> Callable[[Callable], Task]:
+def job(queue: str = "default", timeout: int | None = None,
+        retries: tuple[int, ...] = DEFAULT_RETRIES) -> Callable[[Callable], Task]:
+    """Register a task.  `retries`: the seconds RQ waits before each new try after a
+    failure, a killed work horse or an abandoned job; `NO_RETRY` for a task that
+    re-arms itself."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
+    if any(type(seconds) is not int or seconds < 0 for seconds in retries):
+        raise ValueError("retries are whole seconds, 0 or more")
 
     def register(fn: Callable) -> Task:
         name = f"{fn.__module__}.{fn.__name__}"
-        spec = TaskSpec(name=name, queue=queue, timeout=timeout, fn=fn)
+        spec = TaskSpec(name=name, queue=queue, timeout=timeout, fn=fn,
+                        retries=tuple(retries))
         _tasks[name] = spec
         return Task(spec)
 

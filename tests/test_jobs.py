@@ -16,7 +16,7 @@ def note_in_audit(label: str) -> None:
     record(db.session(), None, "test.job_ran", "test", label)
 
 
-@jobs.job(queue="vision")
+@jobs.job(queue="vision", retries=jobs.NO_RETRY)
 def always_fails(label: str) -> None:
     raise RuntimeError(f"boom {label}")
 
