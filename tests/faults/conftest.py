@@ -41,7 +41,8 @@ def cluster(tmp_path, backing_services, redis_server):
     instance.mkdir()
     deployment = Cluster(instance=instance, database_url=database_url,
                          redis_url=redis_server.url,
-                         extra_env={"PERIODIC_BEAT_SECONDS": BEAT_SECONDS})
+                         extra_env={"PERIODIC_BEAT_SECONDS": BEAT_SECONDS,
+                                    "OUTBOX_SWEEP_GRACE_SECONDS": "5"})
     yield deployment
     deployment.stop()
 
