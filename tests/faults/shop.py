@@ -8,6 +8,7 @@ import itertools
 import secrets
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import func, select
 
 from disputes import claims, decisions, opening, responses
@@ -20,17 +21,28 @@ from marketplace_core.ledger import services as ledger
 from marketplace_core.listings import services as listing_services
 from marketplace_core.listings.models import Listing
 from marketplace_core.listings.photos import store_upload
+from marketplace_core.media._opencv import cv2
 from marketplace_core.members import services as member_services
 from marketplace_core.members.models import Member
 from marketplace_core.orders import payouts
 from marketplace_core.orders import services as orders
 from marketplace_core.orders.models import Order
 from marketplace_core.shipping.carrier import SimulatedCarrier, in_process_transport
-from tests.marketplace.api_helpers import jpeg_bytes
 
 PRICE = 100_000            # Rs 1,000: under the authentication gate and the approval bar
 _names = itertools.count(1)
 _seeds = itertools.count(7_000)
+
+
+def jpeg_bytes(seed: int) -> bytes:
+    """A photo-like JPEG, different for every seed."""
+    rng = np.random.default_rng(seed)
+    image = np.full((640, 480, 3), rng.integers(120, 230, 3), np.uint8)
+    for _ in range(6):
+        centre = (int(rng.integers(0, 480)), int(rng.integers(0, 640)))
+        colour = tuple(int(c) for c in rng.integers(0, 255, 3))
+        cv2.circle(image, centre, int(rng.integers(20, 120)), colour, -1)
+    return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
 
 
 @dataclass(frozen=True)
