@@ -18,6 +18,7 @@ import marketplace_core.media  # noqa: F401  isort: skip
 import argparse
 import random
 import secrets
+import shutil
 import sys
 import tempfile
 import threading
@@ -26,22 +27,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+from rq import Worker
 from sqlalchemy.exc import OperationalError
 
 from bench.common import percentiles, write_json
 from console import create_app
-from foundation import db
+from foundation import db, jobs
 from foundation.config import Settings
 from foundation.migrations import upgrade
 from marketplace_core.orders import payments, payouts
 from tests.faults import shop
-from tests.faults.effects import drained, outbox_rows, reconcile, revive_exited
+from tests.faults.effects import drained, outbox_rows, reconcile, revive_exited, wait_for
 from tests.faults.harness import Cluster, RedisServer
 
 FLOWS = ("cancel", "refund", "split", "release", "accept")
 
 
-@dataclass
+@dataclass(eq=False)
 class Chaos(threading.Thread):
     """Kills workers and restarts Redis at random moments until both quotas are met and
     the driver says stop; starts again any worker that died (as a supervisor would)."""
@@ -133,10 +135,33 @@ def main(argv: list[str] | None = None) -> dict:
                         help="PROVIDER_FAULTS for the workers (10%% of calls fail)")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--drain-timeout", type=float, default=600)
+    parser.add_argument("--no-anchor", action="store_true",
+                        help="skip the same run without faults (the anchor of the ratios)")
     parser.add_argument("--json", dest="json_out")
     args = parser.parse_args(argv)
-    rng = random.Random(args.seed)
+    result = {"command": "python -m bench.faults " + " ".join(sys.argv[1:]),
+              "with_faults": run(args, faulty=True)}
+    if not args.no_anchor:
+        anchor = run(args, faulty=False)
+        result["anchor_without_faults"] = anchor
+        faulty = result["with_faults"]
+        result["ratios_faults_to_anchor"] = {
+            "orders_per_second": round(faulty["orders_per_second"]
+                                       / anchor["orders_per_second"], 2),
+            "max_delay": round(faulty["delay_commit_to_delivery_ms"]["max"]
+                               / anchor["delay_commit_to_delivery_ms"]["max"], 2),
+            "p50_delay": round(faulty["delay_commit_to_delivery_ms"]["p50"]
+                               / anchor["delay_commit_to_delivery_ms"]["p50"], 2)}
+    write_json(args.json_out, result)
+    return result
 
+
+def run(args, *, faulty: bool) -> dict:
+    """One run on a fresh database, Redis and instance folder: with the faults, or
+    (`faulty` off) the same orders with none, as the anchor."""
+    rng = random.Random(args.seed)
+    kills, restarts = (args.kills, args.restarts) if faulty else (0, 0)
+    provider_faults = args.faults if faulty else ""
     folder = Path(tempfile.mkdtemp(prefix="bench-faults-"))
     database_url = f"sqlite:///{folder / 'app.db'}"
     upgrade(database_url, "heads")
@@ -157,14 +182,16 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         with app.app_context():
             for number in range(args.workers):
-                cluster.start_worker(f"worker-{number}", PROVIDER_FAULTS=args.faults,
+                cluster.start_worker(f"worker-{number}", PROVIDER_FAULTS=provider_faults,
                                      VISION_SIGN_ON_UPLOAD="false")
             agent = shop.staff_member(settings)
+            wait_for(cluster, lambda: len(Worker.all(connection=jobs.connection()))
+                     >= args.workers, 120, "the workers to start")
             flows = [FLOWS[i % len(FLOWS)] for i in range(args.orders)]
             rng.shuffle(flows)
-            # Spread the faults over the expected drive (about 0.25 s an order here).
-            chaos = Chaos(cluster, server, args.kills, args.restarts,
-                          spread_seconds=max(30.0, args.orders * 0.25), rng=rng)
+            # Spread the faults over the expected drive (about 0.5 s an order here).
+            chaos = Chaos(cluster, server, kills, restarts,
+                          spread_seconds=max(30.0, args.orders * 0.5), rng=rng)
             chaos.start()
             started = time.monotonic()
             for number, flow in enumerate(flows, 1):
@@ -177,8 +204,8 @@ def main(argv: list[str] | None = None) -> dict:
             with_retries(shop.run_payouts)
             drive_seconds = time.monotonic() - started
             sys.stderr.write("\nwaiting for the chaos quota and the outbox to drain\n")
-            while chaos.is_alive() and (chaos.log["horse"] + chaos.log["worker"] < args.kills
-                                        or chaos.log["redis"] < args.restarts):
+            while chaos.is_alive() and (chaos.log["horse"] + chaos.log["worker"] < kills
+                                        or chaos.log["redis"] < restarts):
                 time.sleep(0.5)
             deadline = time.monotonic() + args.drain_timeout
             while not drained() and time.monotonic() < deadline:
@@ -187,16 +214,17 @@ def main(argv: list[str] | None = None) -> dict:
             chaos.done.set()
             drained_seconds = time.monotonic() - started
             report = reconcile(cluster)
-            result = summarise(args, flows, chaos.log, drive_seconds, drained_seconds, report)
+            return summarise(args, provider_faults, flows, chaos.log, drive_seconds,
+                             drained_seconds, report)
     finally:
         cluster.stop()
         server.stop()
-    write_json(args.json_out, result)
-    return result
+        db.dispose_all()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def summarise(args, flows: list[str], chaos: dict, drive_seconds: float,
-              drained_seconds: float, report: dict) -> dict:
+def summarise(args, provider_faults: str, flows: list[str], chaos: dict,
+              drive_seconds: float, drained_seconds: float, report: dict) -> dict:
     rows = outbox_rows()
     states: dict[str, dict[str, int]] = {}
     for row in rows:
@@ -206,8 +234,7 @@ def summarise(args, flows: list[str], chaos: dict, drive_seconds: float,
             *payouts.bank().requests_sent().values()]
     delays = delays_ms()
     return {
-        "command": "python -m bench.faults " + " ".join(sys.argv[1:]),
-        "orders": args.orders, "workers": args.workers, "provider_faults": args.faults,
+        "orders": args.orders, "workers": args.workers, "provider_faults": provider_faults,
         "flows": {flow: flows.count(flow) for flow in FLOWS},
         "faults_done": {"horse_kills": chaos["horse"], "worker_kills": chaos["worker"],
                         "redis_restarts": chaos["redis"],

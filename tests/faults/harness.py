@@ -147,6 +147,13 @@ class Cluster(Deployment):
         self.kills += 1
         return victims
 
+    def stop_worker(self, name: str = "worker") -> None:
+        """SIGTERM, as a supervisor stops a worker for a deploy: RQ's warm shutdown
+        finishes the job in hand and gives up its scheduler lock."""
+        process = self.processes.pop(name)
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+
     def kill_horse(self, name: str = "worker") -> int | None:
         """SIGKILL only the work horse running a job now (an OOM kill of the job); the
         worker itself lives on.  None when no job runs."""

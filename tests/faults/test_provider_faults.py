@@ -42,7 +42,7 @@ def test_a_refund_and_a_payout_through_a_failing_provider_are_delivered_once(
     moved_before_the_fix = (len(provider_refunds()), len(bank_transfers()))
     assert moved_before_the_fix == ((1, 1) if fault == "lost" else (0, 0))
 
-    cluster.kill_worker()
+    cluster.stop_worker()   # the provider heals: the next worker sees no faults
     cluster.worker_env["worker"]["PROVIDER_FAULTS"] = ""
     cluster.restart_worker()
     wait_for(cluster, drained, 90, "both effects to be delivered once the provider heals")
