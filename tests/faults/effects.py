@@ -4,7 +4,6 @@ photos' signatures.  Also waiting for the system to settle, acting as a supervis
 (a worker that died of a Redis outage is started again)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import time
@@ -15,15 +14,11 @@ from sqlalchemy import select
 from foundation import db, jobs
 from foundation.config import PROJECT_ROOT
 from marketplace_core.orders import payments, payouts
+from marketplace_core.outbox.models import OutboxEffect
 from tests.deployment import flask_command
 from tests.faults.harness import Cluster
-from vision.models import PhotoSignature
+from vision.models import PhotoSignature, SignatureState
 
-HAS_OUTBOX = importlib.util.find_spec("marketplace_core.outbox") is not None
-if HAS_OUTBOX:  # the money tests skip, with this reason, on a branch without it
-    from marketplace_core.outbox.models import OutboxEffect
-NO_OUTBOX = ("the transactional outbox (marketplace_core.outbox, engineer A's part of "
-             "issue 14) is not on this branch yet")
 DELIVER_EFFECT = "marketplace_core.outbox.tasks.deliver_effect"
 SIGN_PHOTO = "vision.tasks.sign_stored_photo"
 
@@ -69,7 +64,8 @@ def revive_exited(cluster: Cluster) -> list[str]:
 
 def signed(photo_id: int) -> bool:
     with db.unit_of_work() as s:
-        return s.get(PhotoSignature, photo_id) is not None
+        row = s.get(PhotoSignature, photo_id)
+        return row is not None and row.state == SignatureState.INDEXED
 
 
 # --- money: the outbox and the providers' own stores ---------------------------------------

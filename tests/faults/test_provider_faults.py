@@ -10,8 +10,6 @@ import pytest
 from marketplace_core.orders import payments, payouts
 from tests.faults import shop
 from tests.faults.effects import (
-    HAS_OUTBOX,
-    NO_OUTBOX,
     bank_transfers,
     drained,
     outbox_rows,
@@ -21,7 +19,6 @@ from tests.faults.effects import (
 )
 
 FAILED_TRIES = 2
-pytestmark = pytest.mark.skipif(not HAS_OUTBOX, reason=NO_OUTBOX)
 
 
 @pytest.mark.parametrize("fault", ["timeout", "error", "lost"])

@@ -11,13 +11,10 @@ import threading
 import time
 from functools import partial
 
-import pytest
 import redis
 
 from tests.faults import shop
 from tests.faults.effects import (
-    HAS_OUTBOX,
-    NO_OUTBOX,
     drained,
     outbox_rows,
     reconcile,
@@ -27,7 +24,6 @@ from tests.faults.effects import (
 )
 
 RECOVERY_SECONDS = 150
-requires_outbox = pytest.mark.skipif(not HAS_OUTBOX, reason=NO_OUTBOX)
 
 
 def test_photos_queued_when_redis_restarts_are_all_signed(app, cluster, redis_server):
@@ -42,7 +38,6 @@ def test_photos_queued_when_redis_restarts_are_all_signed(app, cluster, redis_se
              "every photo to be signed after the restart")
 
 
-@requires_outbox
 def test_every_refund_of_a_burst_through_redis_restarts_reaches_the_provider_once(
         app, settings, cluster, redis_server):
     """Orders, cancellations and dispute refunds (full and split) and releases, while Redis

@@ -2,23 +2,19 @@
 the job's effect happens exactly once.
 
 The provider is slowed (PROVIDER_DELAY_MS, read by the worker processes) so that a refund
-or a payout is surely in flight when the kill comes; the photo job is slow on its own (it
-loads the image stack).  Two kinds of kill: the work horse alone (an OOM kill of the job;
-the worker lives on and sees it die) and the whole worker with its horse and scheduler (a
-lost container; a new worker is started)."""
+or a payout is surely in flight when the kill comes; the photo job signs a burst of
+uploads as one batch, long enough to be hit.  Two kinds of kill: the work horse alone (an
+OOM kill of the job; the worker lives on and sees it die) and the whole worker with its
+horse and scheduler (a lost container; a new worker is started)."""
 from __future__ import annotations
 
 import time
 
 import pytest
 
-import vision.tasks  # noqa: F401  registers the photo jobs read below
-from foundation import jobs
 from tests.faults import shop
 from tests.faults.effects import (
     DELIVER_EFFECT,
-    HAS_OUTBOX,
-    NO_OUTBOX,
     SIGN_PHOTO,
     bank_transfers,
     outbox_rows,
@@ -35,11 +31,6 @@ PHOTOS = 12
 # Well past a retry's backoff and the outbox's sweep period; the tests end as soon as the
 # effect is seen.
 RECOVERY_SECONDS = 120
-requires_outbox = pytest.mark.skipif(not HAS_OUTBOX, reason=NO_OUTBOX)
-requires_job_retries = pytest.mark.skipif(
-    not getattr(jobs.registered_tasks().get(SIGN_PHOTO), "retries", None),
-    reason="jobs are not retried after a killed work horse on this branch (engineer B's "
-           "part of issue 14)")
 
 
 def kill_mid_job(cluster, task_name: str, how: str, *, into_it: float = 1.0) -> None:
@@ -52,31 +43,26 @@ def kill_mid_job(cluster, task_name: str, how: str, *, into_it: float = 1.0) -> 
     assert running_job(task_name), f"the {task_name} job ended before the kill"
     if how == "horse":
         assert cluster.kill_horse() is not None
-        cluster.worker_env["worker"]["PROVIDER_DELAY_MS"] = "0"
     else:
         cluster.kill_worker()
         cluster.worker_env["worker"]["PROVIDER_DELAY_MS"] = "0"
         cluster.restart_worker()
 
 
-@requires_job_retries
 def test_a_photo_job_whose_horse_is_killed_mid_batch_still_signs_every_photo(app, cluster):
     """The horse alone: its worker sees it die and RQ runs the job again, which takes its
     own claims back.  (A whole worker lost mid-batch is caught by RQ's cleanup of
     abandoned jobs and by the sweep of unsigned photos, minutes later: too slow for the
     suite, and not money.)"""
-    how = "horse"
     cluster.start_worker("worker", queues="vision")
     seller = shop.member("seller")
     listing_id = shop.listing(seller, real_photo=True)
-    # A burst of uploads: the first job signs them as one batch, long enough to be hit.
     photo_ids = [shop.add_photo(seller, listing_id) for _ in range(PHOTOS)]
-    kill_mid_job(cluster, SIGN_PHOTO, how, into_it=0.3)
+    kill_mid_job(cluster, SIGN_PHOTO, "horse", into_it=0.3)
     wait_for(cluster, lambda: all(signed(p) for p in photo_ids), RECOVERY_SECONDS,
              f"photos {photo_ids} to be signed after the kill")
 
 
-@requires_outbox
 @pytest.mark.parametrize("how", ["horse", "worker"])
 def test_a_refund_killed_mid_call_reaches_the_provider_once(app, cluster, how):
     cluster.start_worker("worker", PROVIDER_DELAY_MS=SLOW_PROVIDER_MS)
@@ -91,7 +77,6 @@ def test_a_refund_killed_mid_call_reaches_the_provider_once(app, cluster, how):
     assert_reconciled(cluster, refunds=1, payouts=0)
 
 
-@requires_outbox
 @pytest.mark.parametrize("how", ["horse", "worker"])
 def test_a_payout_killed_mid_transfer_reaches_the_bank_once(app, cluster, how):
     cluster.start_worker("worker", PROVIDER_DELAY_MS=SLOW_PROVIDER_MS)
