@@ -33,7 +33,7 @@ from marketplace_core.members.models import Member
 from marketplace_core.orders import provider_store
 from marketplace_core.orders.models import Order, PayoutAccount
 from marketplace_core.outbox import services as outbox
-from marketplace_core.outbox.models import EffectKind
+from marketplace_core.outbox.models import EffectKind, OutboxEffect
 
 ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{9,18}")
 IFSC_RE = re.compile(r"[A-Z]{4}0[A-Z0-9]{6}")
@@ -198,6 +198,19 @@ def start_due_payouts(s: Session) -> list[int]:
             record_transfer(s, payout)
             started.append(payout.id)
     return started
+
+
+def record_unrecorded_transfers(s: Session, limit: int = 500) -> int:
+    """Give every payout still in flight without a bank effect its effect (payouts started
+    before the outbox existed); the reference is the one the bank always knew them by,
+    so one the bank already paid is answered, not paid again."""
+    effects = select(OutboxEffect.payout_id).where(OutboxEffect.payout_id.is_not(None))
+    pending = s.execute(select(Payout).where(Payout.state == PayoutState.PENDING,
+                                             Payout.id.not_in(effects))
+                        .order_by(Payout.id).limit(limit)).scalars().all()
+    for payout in pending:
+        record_transfer(s, payout)
+    return len(pending)
 
 
 def payout_reference(payout_id: int) -> str:

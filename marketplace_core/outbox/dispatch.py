@@ -72,13 +72,20 @@ def deliver(s: Session, effect_id: int) -> str:
         return effect.state
     if effect.next_attempt_at > clock.now():
         return "not_due"
-    effect.attempts += 1
     try:
+        # Nothing is written before the call, so no database lock is held while the
+        # provider takes its time; what the answer writes (a payout's settlement) is
+        # undone with the savepoint if anything after the call fails.
         with s.begin_nested():
             answer = DELIVERERS[effect.kind](s, effect)
     except ProviderUnavailable as exc:
         _failed(s, effect, exc)
         return effect.state
+    except Exception as exc:  # noqa: BLE001 - a bug must end dead and shown, not loop
+        log.exception("delivering effect %s failed", effect.id)
+        _failed(s, effect, exc)
+        return effect.state
+    effect.attempts += 1
     effect.state = EffectState.DELIVERED
     effect.provider_answer_ref = answer.ref
     effect.provider_status = answer.status
@@ -88,7 +95,8 @@ def deliver(s: Session, effect_id: int) -> str:
     return effect.state
 
 
-def _failed(s: Session, effect: OutboxEffect, exc: ProviderUnavailable) -> None:
+def _failed(s: Session, effect: OutboxEffect, exc: Exception) -> None:
+    effect.attempts += 1
     effect.last_error = services.short_error(exc)
     if effect.attempts >= settings().OUTBOX_MAX_ATTEMPTS:
         effect.state = EffectState.DEAD

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from foundation import db, jobs
+from marketplace_core.orders import payouts
 from marketplace_core.outbox import dispatch, reconcile, services
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,9 @@ def deliver_effect(effect_id: int) -> str:
 @jobs.job(queue="scheduled")
 def sweep_outbox() -> int:
     """Dispatch again every pending effect whose try is due and whose job did not run (a
-    lost enqueue, a killed worker, Redis restarted): a lost job costs a delay only."""
+    lost enqueue, a killed worker, Redis restarted): a lost job costs a delay only.
+    Payouts in flight that never had a bank effect get one first."""
+    payouts.record_unrecorded_transfers(db.session())
     due = services.due_for_sweep(db.session())
     sent = sum(services.dispatch_now(effect_id, attempt, sweep=True)
                for effect_id, attempt in due)
