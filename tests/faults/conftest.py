@@ -42,7 +42,9 @@ def cluster(tmp_path, backing_services, redis_server):
     deployment = Cluster(instance=instance, database_url=database_url,
                          redis_url=redis_server.url,
                          extra_env={"PERIODIC_BEAT_SECONDS": BEAT_SECONDS,
-                                    "OUTBOX_SWEEP_GRACE_SECONDS": "5"})
+                                    # a failed or lost delivery comes back within the test
+                                    "OUTBOX_SWEEP_GRACE_SECONDS": "5",
+                                    "OUTBOX_RETRY_BASE_SECONDS": "1"})
     yield deployment
     deployment.stop()
 
