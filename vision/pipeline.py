@@ -17,6 +17,7 @@ recorded once per photo pair, and re-adding a photo to the index replaces it.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -225,8 +226,23 @@ def promoted_duplicate_rule(s: Session) -> DuplicateRule | None:
 
 
 def _claim(photo_id: int) -> bool:
-    return bool(jobs.connection().set(f"vision:signing:{photo_id}", 1, nx=True,
-                                      ex=CLAIM_SECONDS))
+    """Take the photo for this job.  The claim names the RQ job that holds it, so that a
+    retry of a job whose work horse was killed mid-batch (RQ runs it again under the same
+    id) takes its own photos back instead of leaving them claimed until the claim lapses."""
+    key = f"vision:signing:{photo_id}"
+    holder = _claim_holder()
+    connection = jobs.connection()
+    if connection.set(key, holder, nx=True, ex=CLAIM_SECONDS):
+        return True
+    return holder.startswith("job:") and connection.get(key) == holder.encode()
+
+
+def _claim_holder() -> str:
+    """The running RQ job's id; outside RQ (inline runs) a claim nobody else can reuse."""
+    job_id = jobs.current_job_id.get()
+    if job_id in ("-", "inline"):
+        return f"inline:{secrets.token_hex(8)}"
+    return f"job:{job_id}"
 
 
 def _release(photos: list[ListingPhoto]) -> None:
