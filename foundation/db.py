@@ -131,8 +131,9 @@ def unit_of_work() -> Iterator[Session]:
 
 
 def after_commit(s: Session, callback: Callable[[], None]) -> None:
-    """Run `callback` once the current transaction has committed; never on rollback."""
-    s.info.setdefault("after_commit", []).append(callback)
+    """Run `callback` once the outermost transaction has committed; never if the work it
+    belongs to rolls back: the whole transaction, or the savepoint it was registered in."""
+    s.info.setdefault("after_commit", []).append((s.get_nested_transaction(), callback))
 
 
 @event.listens_for(SessionFactory, "after_commit")
@@ -142,8 +143,10 @@ def _run_after_commit(s: Session) -> None:
     after it nor turns the committed unit of work into a failure.  Whatever a callback
     starts must therefore also be reachable from the database (a mark, an outbox row, a
     timer's sweep)."""
+    if s.get_nested_transaction() is not None:
+        return  # SQLAlchemy says "commit" for a released savepoint too; the outer may fail
     callbacks = s.info.pop("after_commit", [])
-    for callback in callbacks:
+    for _, callback in callbacks:
         try:
             callback()
         except Exception:  # noqa: BLE001 - committed: report it, keep going
@@ -152,7 +155,23 @@ def _run_after_commit(s: Session) -> None:
 
 @event.listens_for(SessionFactory, "after_rollback")
 def _drop_after_commit(s: Session) -> None:
-    s.info.pop("after_commit", None)
+    """Forget the callbacks of the work rolled back: everything, or only what was
+    registered inside the savepoint that rolled back (SQLAlchemy says "rollback" for both)."""
+    savepoint = s.get_nested_transaction()
+    if savepoint is None:
+        s.info.pop("after_commit", None)
+        return
+    s.info["after_commit"] = [(registered_in, callback) for registered_in, callback
+                              in s.info.get("after_commit", [])
+                              if not _inside(registered_in, savepoint)]
+
+
+def _inside(transaction, savepoint) -> bool:
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 _engine_pid = {"pid": os.getpid()}
