@@ -142,6 +142,8 @@ def _run_after_commit(s: Session) -> None:
     after it nor turns the committed unit of work into a failure.  Whatever a callback
     starts must therefore also be reachable from the database (a mark, an outbox row, a
     timer's sweep)."""
+    if s.in_nested_transaction():
+        return  # only a savepoint was released: the outer transaction may still roll back
     callbacks = s.info.pop("after_commit", [])
     for callback in callbacks:
         try:
@@ -152,6 +154,8 @@ def _run_after_commit(s: Session) -> None:
 
 @event.listens_for(SessionFactory, "after_rollback")
 def _drop_after_commit(s: Session) -> None:
+    if s.in_nested_transaction():
+        return  # a savepoint rolled back: the outer transaction's work may still commit
     s.info.pop("after_commit", None)
 
 
