@@ -15,7 +15,7 @@ from marketplace_core.outbox import dispatch, reconcile, services
 log = logging.getLogger(__name__)
 
 
-@jobs.job(queue="default")
+@jobs.job(queue="default", retries=jobs.NO_RETRY)  # it re-arms itself with backoff
 def deliver_effect(effect_id: int) -> str:
     return dispatch.deliver(db.session(), effect_id)
 
