@@ -515,7 +515,7 @@ def run(url: str, options: Options, rng: random.Random) -> dict:
     from console import create_app
     from foundation.migrations import upgrade
 
-    upgrade(url, "heads")
+    upgrade(url)
     app_config = {"DATABASE_URL": url, "APP_ENV": "test", "REDIS_URL": options.redis_url,
                   "INSTANCE_PATH": tempfile.mkdtemp(prefix="bench-"),
                   "SECRET_KEY": "bench-" + "k" * 40}

@@ -164,7 +164,7 @@ def run(args, *, faulty: bool) -> dict:
     provider_faults = args.faults if faulty else ""
     folder = Path(tempfile.mkdtemp(prefix="bench-faults-"))
     database_url = f"sqlite:///{folder / 'app.db'}"
-    upgrade(database_url, "heads")
+    upgrade(database_url)
     db.dispose_all()
     server = RedisServer(folder / "redis").start()
     instance = folder / "instance"

@@ -181,7 +181,7 @@ def run(url: str, sizes: list[int], repeat: int, rng: random.Random) -> dict:
     from console import create_app
     from foundation.migrations import upgrade
 
-    upgrade(url, "heads")
+    upgrade(url)
     app = create_app({"DATABASE_URL": url, "APP_ENV": "test",
                       "INSTANCE_PATH": tempfile.mkdtemp(prefix="bench-"),
                       "SECRET_KEY": "bench-" + "k" * 40})

@@ -55,7 +55,7 @@ def run(url: str, folder: str, args) -> dict:
     from foundation import clock, db
     from foundation.migrations import upgrade
 
-    upgrade(url, "heads")
+    upgrade(url)
     app = create_app({"DATABASE_URL": url, "APP_ENV": "test", "INSTANCE_PATH": folder,
                       "SECRET_KEY": "bench-" + "k" * 40})
     timings = {}

@@ -70,7 +70,7 @@ def _fresh_app():
 
     folder = tempfile.mkdtemp(prefix="bench-counterfeit-")
     url = f"sqlite:///{folder}/bench.db"
-    upgrade(url, "heads")
+    upgrade(url)
     return create_app({"DATABASE_URL": url, "APP_ENV": "test", "INSTANCE_PATH": folder,
                        "REDIS_URL": embedded_url(folder), "SECRET_KEY": "bench-" + "k" * 40,
                        "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 1024,

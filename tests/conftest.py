@@ -45,11 +45,11 @@ def backing_services(tmp_path_factory):
     base = tmp_path_factory.mktemp("services")
     redis_url = EXTERNAL_REDIS or embedded_url(str(base))
     if EXTERNAL_DB:
-        upgrade(EXTERNAL_DB, "heads")
+        upgrade(EXTERNAL_DB)
         template = None
     else:
         template = base / "template.db"
-        upgrade(f"sqlite:///{template}", "heads")
+        upgrade(f"sqlite:///{template}")
         db.dispose_all()
     return {"redis_url": redis_url, "template": template}
 

@@ -1,7 +1,7 @@
 """the outbox of effects outside the database, and reconciliation runs
 
-Revision ID: 0019_outbox
-Revises: 0018_impression_pages
+Revision ID: 0021_outbox
+Revises: 0020_counterfeit_pending
 Create Date: 2026-12-06 19:30:00
 """
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from sqlalchemy.dialects import postgresql
 
 import foundation.db
 
-revision = '0019_outbox'
-down_revision = '0018_impression_pages'
+revision = '0021_outbox'
+down_revision = '0020_counterfeit_pending'
 branch_labels = None
 depends_on = None
 
