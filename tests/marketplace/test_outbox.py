@@ -28,6 +28,7 @@ from marketplace_core.outbox import reconcile
 from marketplace_core.outbox.models import OutboxEffect
 from marketplace_core.outbox.services import dispatch_now
 from marketplace_core.outbox.tasks import run_reconciliation, sweep_outbox
+from tests.builders.cases import DELIVERED, case_under_review
 from tests.builders.orders import TOTAL, assert_books_sound, new_sale, order_row, place
 from tests.builders.payouts import (
     EARNED,
@@ -37,7 +38,7 @@ from tests.builders.payouts import (
     run_payouts_at,
     set_account,
 )
-from tests.disputes.support import DELIVERED, case_under_review, decide, settings_changed
+from tests.disputes.support import decide, settings_changed
 from tests.helpers import page_token, sign_in
 
 PAGE = "/console/reconciliation/"
