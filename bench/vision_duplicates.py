@@ -196,8 +196,11 @@ def recalls(score: np.ndarray, query_source: np.ndarray, query_edit: list[str],
             "true_positive_pairs": int(found.sum())}
 
 
-def group_recall(per_edit: dict, names: tuple[str, ...]) -> float:
-    return round(min(per_edit[n] for n in names), 4)
+def group_recall(per_edit: dict, names: tuple[str, ...]) -> float | None:
+    """The group's worst edit; an edit with no query (the intake refused every copy, as
+    it refuses a 0.25 resize of a small photo) is left out and shows as None per edit."""
+    measured = [per_edit[n] for n in names if per_edit[n] is not None]
+    return round(min(measured), 4) if measured else None
 
 
 # --- throughput and latency -------------------------------------------------------------
@@ -380,11 +383,15 @@ def _threshold_words(method: dict) -> str:
     return f"s>={method['threshold']:.3f}"
 
 
+def _recall_cell(recall: float | None) -> str:
+    return f"{'skipped':>13}" if recall is None else f"{recall:>13.4f}"
+
+
 def print_table(result: dict) -> None:
     methods = result["methods"]
     print(f"\n{'edit':<14}" + "".join(f"{m:>13}" for m in methods))
     for name in EDIT_NAMES:
-        print(f"{name:<14}" + "".join(f"{methods[m]['per_edit'][name]:>13.4f}"
+        print(f"{name:<14}" + "".join(_recall_cell(methods[m]["per_edit"][name])
                                       for m in methods))
     print(f"{'pooled':<14}" + "".join(f"{methods[m]['pooled_recall']:>13.4f}" for m in methods))
     print(f"{'threshold':<14}" + "".join(f"{_threshold_words(methods[m]):>13}" for m in methods))
