@@ -20,8 +20,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m console.demo
 
+# One test process per core (at most four): each gets its own databases (tests/parallel.py).
+# `make test PYTEST_WORKERS=` runs everything in one process.
+PYTEST_WORKERS ?= -n auto --maxprocesses=4
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,6 +18,9 @@ from foundation.migrations import upgrade
 from foundation.model_registry import load_all_models
 from foundation.redis_conn import embedded_url
 from tests.builders.staff import make_staff
+from tests.parallel import drop_this_workers_database, isolate_this_worker
+
+isolate_this_worker()  # a pytest-xdist worker's own databases, before anything reads them
 
 EXTERNAL_DB = os.environ.get("DATABASE_URL", "")
 EXTERNAL_REDIS = os.environ.get("REDIS_URL", "")
@@ -38,6 +41,11 @@ def no_network():
     socket.socket.connect = guarded
     yield
     socket.socket.connect = real_connect
+
+
+def pytest_sessionfinish(session):
+    db.dispose_all()
+    drop_this_workers_database()
 
 
 @pytest.fixture(scope="session")
