@@ -17,6 +17,7 @@ from marketplace_core.orders.models import Order
 from tests.builders.listings import live_listing
 from tests.builders.members import register
 from tests.deployment import free_port
+from tests.helpers import signed_in
 
 
 @jobs.job(queue="default")
@@ -108,6 +109,15 @@ def test_a_failed_try_awaiting_its_retry_shows_in_health_until_it_succeeds(app):
     jobs.run_pending()
     assert ran("later") == 1
     assert jobs.health()["retrying_jobs"] == []
+
+
+def test_the_jobs_page_lists_a_failed_try_awaiting_its_retry(app, client, staff):
+    job = fails_with_backoff.enqueue_now("shown")
+    jobs.run_pending()
+    signed_in(client, staff, "admin")
+    page = client.get("/console/jobs/").get_data(as_text=True)
+    retrying = page.split('data-testid="retrying-jobs"')[1].split("</table>")[0]
+    assert job.id in retrying and "the first try fails" in retrying
 
 
 def test_a_task_without_retries_fails_for_good(app):
