@@ -15,11 +15,14 @@ from foundation.staff.models import StaffUser
 from marketplace_core.listings.models import ListingPhoto
 from tests.builders.listings import listing_through_services
 from tests.builders.members import make_member
+from tests.builders.model_versions import train_version
 from tests.trust.support import item_record, run_trust_jobs, seller_record
 from trust.recommender.rerank import Candidate, rerank
 from trust.signals.services import current_weights, load_trust
 from trust.weights import TrustWeights
 from vision import calibration, duplicates
+from vision.modelops import services as registry
+from vision.modelops.models import ThresholdSetting
 
 PRECISION = 0.6
 W = TrustWeights()
@@ -125,3 +128,21 @@ def test_the_feed_demotes_an_open_flag_by_its_precision_and_a_confirmed_one_full
 
     scores = _feed_scores(copy, clean)
     assert scores.get(copy, 0.0) == 0.0 and scores[clean] == 1.0
+
+
+def test_a_promoted_duplicate_model_weighs_open_flags_by_the_lower_precision(app, staff):
+    analyst_id = staff("fraud_analyst")[0]
+    with db.unit_of_work() as s:
+        assert calibration.precision_in_force(s).precision == calibration.SHIPPED.precision
+    version = train_version(analyst_id)
+    with db.unit_of_work() as s:
+        registry.promote(s, s.get(StaffUser, analyst_id), version.id)
+    with db.unit_of_work() as s:
+        # No held-out precision at the promoted threshold: the real-photo figure stands.
+        assert calibration.precision_in_force(s).precision == calibration.SHIPPED.precision
+        s.add(ThresholdSetting(kind="duplicate", version_id=version.id, threshold=0.7,
+                               target="test", precision=0.42, set_by=analyst_id))
+    with db.unit_of_work() as s:
+        in_force = calibration.precision_in_force(s)
+    assert (in_force.precision, in_force.source) == (
+        0.42, "the promoted duplicate model's held-out pairs")
