@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +62,10 @@ EDITS = ("jpeg_75", "jpeg_50", "crop_10", "crop_20", "pad_20", "watermark", "gam
          "noise", "rotate_4", "flip", "screenshot", "blur")
 GENERATED_ID_BASE = 10_000_000
 SIGNATURE_BATCH = 16
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def real_photo_paths(folder: Path, count: int, seed: int) -> list[Path]:
@@ -139,6 +144,7 @@ def at_scale(folder: Path, sizes: list[int], queries: int, real_count: int,
     faiss.omp_set_num_threads(1)
     paths = real_photo_paths(folder, real_count + len(EDITS), seed)
     indexed_paths, carrier_paths = paths[:real_count], paths[real_count:]
+    _say(f"signing {len(paths)} real photos")
     began = time.perf_counter()
     indexed_images = [_through_intake(p.read_bytes()) for p in indexed_paths]
     real = _signatures(indexed_images)
@@ -152,7 +158,9 @@ def at_scale(folder: Path, sizes: list[int], queries: int, real_count: int,
     result = {"real_indexed": len(real), "real_signing_s": round(signing_s, 1),
               "queries": queries, "sizes": {}}
     for size in sizes:
+        _say(f"filling an index of {size:,} photos")
         index, generated_s = filled_index(size, real, carriers, seed)
+        _say(f"{len(uploads)} uploads against {size:,} indexed photos")
         latencies, signing, querying, found = [], [], [], 0
         for i, upload in enumerate(uploads):
             started = time.perf_counter()
@@ -167,11 +175,12 @@ def at_scale(folder: Path, sizes: list[int], queries: int, real_count: int,
             "ms": percentiles(latencies), "signature_ms": percentiles(signing),
             "add_and_query_ms": percentiles(querying), "copies_found": found}
         if size == min(sizes):
-            result["throughput"] = throughput(index, uploads, real)
+            _say("throughput: one job's batch")
+            result["throughput"] = throughput(index, uploads)
     return result
 
 
-def throughput(index: DuplicateIndex, uploads: list[bytes], real: list[Signature]) -> dict:
+def throughput(index: DuplicateIndex, uploads: list[bytes]) -> dict:
     batch = (uploads * (CATCH_UP_BATCH // len(uploads) + 1))[:CATCH_UP_BATCH]
     started = time.perf_counter()
     batch_work(index, batch, 6_000_000)
@@ -184,6 +193,7 @@ def throughput(index: DuplicateIndex, uploads: list[bytes], real: list[Signature
 
 def end_to_end(folder: Path, uploads: int, seed: int) -> dict:
     paths = real_photo_paths(folder, uploads, seed + 1)
+    _say(f"end to end: {uploads} originals, then {uploads} copies, through a real worker")
     with tempfile.TemporaryDirectory(prefix="flag-latency-") as tmp:
         database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/app.db"
         upgrade(database_url)
