@@ -43,6 +43,8 @@ import cv2
 import faiss
 import numpy as np
 import torch
+from rq.job import Job
+from rq.registry import FinishedJobRegistry
 from sqlalchemy import create_engine, text
 
 from bench.common import percentiles
@@ -222,11 +224,12 @@ def _uploads_to_flags(deployment: Deployment, engine, paths: list[Path], seed: i
         deployment.wait_until(lambda p=photo_id: _signed(engine, p), 120,
                               f"original photo {photo_id} to be signed")
         originals.append(image)
-    to_flag, api_ms = [], []
+    to_flag, api_ms, copy_photo_ids = [], [], []
     for number, image in enumerate(originals):
         copy = _jpeg(apply_edit(EDITS[number % len(EDITS)], image, seed + number))
         started = time.monotonic()
         photo_id = _listing_with_photo(deployment, copier, copy, f"copy {number}")
+        copy_photo_ids.append(photo_id)
         api_ms.append((time.monotonic() - started) * 1000)
         flagged = _wait_for_flag(deployment, engine, photo_id, seconds=60)
         to_flag.append(None if not flagged else (flagged - started) * 1000)
@@ -234,11 +237,37 @@ def _uploads_to_flags(deployment: Deployment, engine, paths: list[Path], seed: i
                               f"copy {photo_id} to be signed")
     found = [ms for ms in to_flag if ms is not None]
     return {"uploads": len(paths), "flagged": len(found),
+            "copy_jobs": _job_phases(deployment, copy_photo_ids),
             "upload_to_flag_ms": [round(ms) if ms else None for ms in to_flag],
             "api_calls_ms": [round(ms) for ms in api_ms],
             "flag_ms": percentiles(found) if found else None,
             "database": engine.url.get_backend_name(),
             "redis": "REDIS_URL" if deployment.redis_url else "embedded"}
+
+
+def _job_phases(deployment: Deployment, photo_ids: list[int]) -> list[dict]:
+    """Where each copy's sign_stored_photo job spent its time, from RQ's own record:
+    waiting in the queue (enqueued to started: the dequeue and the fork of the work
+    horse) and running (started to ended: the model load in the fork, the work, the
+    commit)."""
+    connection = redis_conn.connect(deployment.redis_url, str(deployment.instance))
+    by_photo = {}
+    for job_id in FinishedJobRegistry("vision", connection=connection).get_job_ids():
+        job = Job.fetch(job_id, connection=connection)
+        # Every job runs through foundation.jobs.execute(task name, args, kwargs).
+        if len(job.args) == 3 and job.args[0] == "vision.tasks.sign_stored_photo":
+            by_photo[job.args[1][0]] = job
+    phases = []
+    for photo_id in photo_ids:
+        job = by_photo.get(photo_id)
+        if job is None or not (job.enqueued_at and job.started_at and job.ended_at):
+            phases.append({"photo_id": photo_id, "queued_ms": None, "ran_ms": None})
+            continue
+        phases.append({"photo_id": photo_id,
+                       "queued_ms": round((job.started_at - job.enqueued_at).total_seconds()
+                                          * 1000),
+                       "ran_ms": round((job.ended_at - job.started_at).total_seconds() * 1000)})
+    return phases
 
 
 def _listing_with_photo(deployment: Deployment, token: str, photo: bytes, title: str) -> int:
@@ -309,6 +338,8 @@ def print_summary(result: dict) -> None:
         print(f"end to end (flask run + flask worker, {e2e['database']}, {e2e['redis']} "
               f"Redis): upload start to flag row, ms: {e2e['upload_to_flag_ms']} "
               f"(of which the three API calls: {e2e['api_calls_ms']})")
+        print("  the copies' sign_stored_photo jobs, ms in the queue / running: "
+              + ", ".join(f"{j['queued_ms']}/{j['ran_ms']}" for j in e2e["copy_jobs"]))
         if e2e["flag_ms"]:
             print(f"  p50 {e2e['flag_ms']['p50']:.0f} ms, p95 {e2e['flag_ms']['p95']:.0f} ms, "
                   f"{e2e['flagged']} of {e2e['uploads']} copies flagged")
