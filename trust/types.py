@@ -30,7 +30,8 @@ class SellerCounts:
     authentic_verdicts: int = 0
     strikes: int = 0                   # active authentication strikes
     counterfeit_flags: int = 0         # live listings with a counterfeit risk at review level
-    duplicate_flags: int = 0           # open (not dismissed) duplicate-photo flags
+    duplicate_flags: int = 0           # confirmed duplicate-photo flags
+    open_duplicate_flags: int = 0      # duplicate-photo flags no analyst has decided yet
     ratings: int = 0
     rating_sum: int = 0                # stars, 1..5 each
     account_age_days: int = 0
@@ -57,8 +58,10 @@ class ItemRisk:
     # Never shown: confirmed counterfeit, failed authentication, removed or not live.
     excluded: bool = False
     exclusion_reason: str | None = None
-    # Suspected but not confirmed: an open duplicate flag, a counterfeit risk at review
-    # level.  `flag_confidence` (0..1) is how sure the evidence is; demotion scales with it.
+    # Suspected or confirmed: a duplicate flag, a counterfeit risk at review level.
+    # `flag_confidence` (0..1) is how sure the evidence is; demotion scales with it (an open
+    # duplicate flag's is set so that it demotes by its calibrated precision times what a
+    # confirmed one does).
     flagged: bool = False
     flag_confidence: float = 0.0
     authenticated: bool = False        # passed Posh Authenticate

@@ -32,7 +32,9 @@ class TrustWeights:
     penalty_counterfeit_verdict: float = 0.25   # per confirmed counterfeit
     penalty_strike: float = 0.15
     penalty_counterfeit_flag: float = 0.05      # per live listing at review-level risk
-    penalty_duplicate_flag: float = 0.03        # per open duplicate flag
+    # Per confirmed duplicate flag; an open one costs this x the engine's calibrated
+    # precision (vision.calibration), its expected cost, and a dismissed one nothing.
+    penalty_duplicate_flag: float = 0.03
     bonus_authentic_verdict: float = 0.01       # per authenticated sale, capped below
     bonus_authentic_cap: float = 0.1
     # --- item flags --------------------------------------------------------------------

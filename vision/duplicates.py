@@ -19,6 +19,7 @@ from foundation.errors import Conflict, NotFound, PermissionDenied, ValidationFa
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
 from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatus
+from vision.flag_evidence import explained
 from vision.models import ENGINE_VERSION, DuplicateFlag, FlagKind, FlagStatus
 
 if TYPE_CHECKING:  # the image stack (FAISS, torch) stays out of the web process
@@ -141,6 +142,7 @@ def flag_json(flag: DuplicateFlag) -> dict:
             "matched_listing_id": flag.matched_listing_id,
             "matched_photo_id": flag.matched_photo_id, "group_id": flag.group_id,
             "score": flag.score, "alignment": flag.evidence.get("alignment"),
+            "evidence": explained(flag.evidence, flag.score),
             "created_at": flag.created_at.isoformat()}
 
 

@@ -32,6 +32,8 @@ from console.admin.vision_models import VisionModelsView
 from console.admin.vision_reindex import ReindexView
 from console.formatting import age, inr
 from console.security import csp_nonce
+from vision.calibration import SHIPPED
+from vision.flag_evidence import explained_flag
 
 
 def init_admin(app: Flask) -> Admin:
@@ -77,5 +79,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AccountView(name="My account", endpoint="account"))
     app.jinja_env.filters["inr"] = inr
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["flag_evidence"] = explained_flag
+    app.jinja_env.globals["duplicate_calibration"] = SHIPPED
     app.extensions["console_admin"] = admin
     return admin

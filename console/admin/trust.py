@@ -20,6 +20,7 @@ from foundation.staff.permissions import Permission
 from trust.signals import services
 from trust.types import SellerTier
 from trust.weights import TrustWeights
+from vision.calibration import precision_in_force
 
 PAGE_SIZE = 50
 
@@ -65,7 +66,8 @@ class TrustWeightsView(StaffView):
         version, weights = services.current_weights(s)
         return self.render("console/trust_weights.html", version=version,
                            weights=weights.as_dict(), defaults=TrustWeights().as_dict(),
-                           history=services.weights_history(s), can_manage=_can_manage())
+                           history=services.weights_history(s), can_manage=_can_manage(),
+                           duplicate_precision=precision_in_force(s))
 
     @expose("/", methods=["POST"])
     def change(self):

@@ -54,7 +54,7 @@ def test_a_confirmed_counterfeit_or_a_strike_makes_any_seller_risky():
         assert trust.tier is SellerTier.RISKY and trust.score < history(200).score
 
 
-def test_flags_lower_the_score_and_cost_the_top_tier():
+def test_confirmed_flags_lower_the_score_and_cost_the_top_tier():
     flagged = history(200, duplicate_flags=2, counterfeit_flags=1)
     assert flagged.tier is SellerTier.TRUSTED
     assert flagged.parts["duplicate_flags"] == pytest.approx(-2 * W.penalty_duplicate_flag)
@@ -99,11 +99,41 @@ def test_counterfeit_risk_flags_at_the_review_level_with_its_probability():
     assert (risk.flagged, risk.flag_confidence) == (True, 0.8)
 
 
+def _flag_factor(risk) -> float:
+    return max(0.0, 1.0 - W.demotion_strength * risk.flag_confidence)
+
+
 def test_duplicates_flag_by_their_status():
     assert item(duplicates=(DuplicateEvidence("dismissed", 0.99),)).flagged is False
-    open_flag = item(duplicates=(DuplicateEvidence("open", 0.7),))
-    assert (open_flag.flag_confidence, open_flag.duplicate_flags) == (0.7, 1)
+    open_flag = item(duplicates=(DuplicateEvidence("open", 0.99),), duplicate_precision=0.6)
+    assert (open_flag.flagged, open_flag.duplicate_flags) == (True, 1)
     assert item(duplicates=(DuplicateEvidence("confirmed", 0.7),)).flag_confidence == 1.0
+
+
+@pytest.mark.parametrize("precision", [0.0, 0.3, 0.6, 0.95, 1.0])
+def test_an_open_duplicate_demotes_by_its_precision_times_a_confirmed_one(precision):
+    confirmed = item(duplicates=(DuplicateEvidence("confirmed", 0.99),))
+    open_flag = item(duplicates=(DuplicateEvidence("open", 0.99),),
+                     duplicate_precision=precision)
+    confirmed_demotion = 1.0 - _flag_factor(confirmed)
+    assert 1.0 - _flag_factor(open_flag) == pytest.approx(precision * confirmed_demotion,
+                                                          abs=1e-3)
+    assert f"precision {precision:.3f}" in open_flag.reasons[0]
+
+
+def test_a_seller_pays_the_expected_penalty_for_open_flags_and_the_full_one_when_confirmed():
+    clean = history(200)
+    open_flags = score_seller(7, SellerCounts(orders=200, completed_orders=200, ratings=100,
+                                              rating_sum=500, account_age_days=400,
+                                              open_duplicate_flags=2), W,
+                              duplicate_precision=0.6)
+    confirmed = history(200, duplicate_flags=2)
+    assert clean.score - open_flags.score == pytest.approx(0.6 * 2 * W.penalty_duplicate_flag,
+                                                           abs=1e-4)
+    assert clean.score - confirmed.score == pytest.approx(2 * W.penalty_duplicate_flag,
+                                                          abs=1e-4)
+    assert open_flags.tier is SellerTier.TOP      # an open flag is not evidence yet
+    assert confirmed.tier is SellerTier.TRUSTED
 
 
 def test_authenticated_items_say_so():

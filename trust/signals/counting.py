@@ -33,7 +33,6 @@ from .scoring import DuplicateEvidence
 # Listings whose counterfeit risk still matters to buyers (sold and removed are done).
 OPEN_LISTING_STATES = (ListingStatus.LIVE, ListingStatus.PENDING_AUTHENTICATION,
                        ListingStatus.DRAFT)
-UNREVIEWED_FLAGS = (FlagStatus.OPEN, FlagStatus.CONFIRMED)
 LOST_CASE_STATES = (CaseState.CLOSED_REFUNDED, CaseState.CLOSED_SPLIT)
 
 
@@ -59,7 +58,8 @@ def seller_counts(s: Session, seller_ids: Iterable[int],
                                        AuthenticationRequest.state == AuthState.CLOSED_AUTHENTIC),
         "strikes": _grouped(s, Strike.seller_id, ids),
         "counterfeit_flags": _counterfeit_flags(s, ids, weights.counterfeit_flag_score),
-        "duplicate_flags": _duplicate_flags(s, ids),
+        "duplicate_flags": _duplicate_flags(s, ids, FlagStatus.CONFIRMED),
+        "open_duplicate_flags": _duplicate_flags(s, ids, FlagStatus.OPEN),
     }
     ratings = {row.seller_id: (row.n, row.total) for row in s.execute(
         select(Rating.seller_id, func.count().label("n"), func.sum(Rating.stars).label("total"))
@@ -114,12 +114,12 @@ def _counterfeit_flags(s: Session, ids: Sequence[int], at_least: float) -> dict[
         .group_by(Listing.seller_id)).all())
 
 
-def _duplicate_flags(s: Session, ids: Sequence[int]) -> dict[int, int]:
-    """Open or confirmed flags on the seller's listings as the suspect (the later copy)."""
+def _duplicate_flags(s: Session, ids: Sequence[int], status: FlagStatus) -> dict[int, int]:
+    """Flags in `status` on the seller's listings as the suspect (the later copy)."""
     return dict(s.execute(
         select(Listing.seller_id, func.count())
         .join(DuplicateFlag, DuplicateFlag.listing_id == Listing.id)
-        .where(Listing.seller_id.in_(ids), DuplicateFlag.status.in_(UNREVIEWED_FLAGS))
+        .where(Listing.seller_id.in_(ids), DuplicateFlag.status == status)
         .group_by(Listing.seller_id)).all())
 
 

@@ -23,6 +23,7 @@ from foundation import clock
 from marketplace_core.listings.models import Listing
 from trust.types import ItemRisk, SellerTrust
 from trust.weights import TrustWeights
+from vision.calibration import precision_in_force
 
 from . import counting
 from .models import ItemRiskRecord, ItemRiskSnapshot, SellerTrustRecord, SellerTrustSnapshot
@@ -46,9 +47,10 @@ def recompute_sellers(s: Session, seller_ids: Iterable[int], cause: str,
     version, weights = current_weights(s)
     counts = counting.seller_counts(s, seller_ids, weights)
     stored = _stored(s, SellerTrustRecord, SellerTrustRecord.seller_id, counts)
+    precision = precision_in_force(s).precision
     results = {}
     for seller_id, seller_counts in counts.items():
-        trust = score_seller(seller_id, seller_counts, weights)
+        trust = score_seller(seller_id, seller_counts, weights, duplicate_precision=precision)
         _store_seller(s, stored.get(seller_id), trust, asdict(seller_counts), version,
                       cause)
         results[seller_id] = trust
@@ -61,13 +63,15 @@ def recompute_listings(s: Session, listing_ids: Iterable[int], cause: str,
     weights = weights or current_weights(s)[1]
     signals = counting.item_signals(s, listing_ids)
     stored = _stored(s, ItemRiskRecord, ItemRiskRecord.listing_id, signals)
+    precision = precision_in_force(s).precision
     results = {}
     for listing_id, item in signals.items():
         risk = score_item(item.listing_id, item.seller_id, status=item.status,
                           authenticated=item.authenticated,
                           counterfeit_verdict=item.counterfeit_verdict,
                           counterfeit_score=item.counterfeit_score,
-                          duplicates=item.duplicates, weights=weights)
+                          duplicates=item.duplicates, weights=weights,
+                          duplicate_precision=precision)
         _store_item(s, stored.get(listing_id), risk, cause)
         results[listing_id] = risk
     s.flush()

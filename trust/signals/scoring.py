@@ -12,12 +12,16 @@ from dataclasses import dataclass
 
 from trust.types import ItemRisk, SellerCounts, SellerTier, SellerTrust
 from trust.weights import TrustWeights
+from vision.calibration import SHIPPED
 
 NOT_LIVE_REASONS = {"removed": "removed", "sold": "sold", "draft": "not_published",
                     "pending_authentication": "awaiting_authentication"}
 
 
-def score_seller(seller_id: int, counts: SellerCounts, weights: TrustWeights) -> SellerTrust:
+def score_seller(seller_id: int, counts: SellerCounts, weights: TrustWeights, *,
+                 duplicate_precision: float = SHIPPED.precision) -> SellerTrust:
+    """`duplicate_precision`: how often an open duplicate flag turns out right
+    (vision.calibration); an open flag costs that share of a confirmed one's penalty."""
     defect_rate = _defect_rate(counts, weights)
     parts = {
         "order_history": _history_part(counts, defect_rate, weights),
@@ -26,6 +30,8 @@ def score_seller(seller_id: int, counts: SellerCounts, weights: TrustWeights) ->
         "strikes": -weights.penalty_strike * counts.strikes,
         "counterfeit_flags": -weights.penalty_counterfeit_flag * counts.counterfeit_flags,
         "duplicate_flags": -weights.penalty_duplicate_flag * counts.duplicate_flags,
+        "open_duplicate_flags": -(_clamp(duplicate_precision) * weights.penalty_duplicate_flag
+                                  * counts.open_duplicate_flags),
         "authenticated_sales": min(weights.bonus_authentic_cap,
                                    weights.bonus_authentic_verdict * counts.authentic_verdicts),
     }
@@ -91,6 +97,8 @@ def _tier(counts: SellerCounts, score: float, defect_rate: float,
     if defect_rate > weights.defect_rate_standard or score < 0.5:
         return SellerTier.WATCH
     rating_ok = counts.ratings == 0 or counts.rating_sum / counts.ratings >= weights.top_min_rating
+    # An open duplicate flag is not yet evidence: it costs its expected share of the score
+    # (above) and nothing more, so it does not cost the top tier either.
     clean = not (counts.counterfeit_flags or counts.duplicate_flags)
     if (counts.completed_orders >= weights.top_min_orders
             and defect_rate <= weights.defect_rate_top and rating_ok and clean):
@@ -121,10 +129,12 @@ class DuplicateEvidence:
 
 def score_item(listing_id: int, seller_id: int, *, status: str, authenticated: bool,
                counterfeit_verdict: bool, counterfeit_score: float | None,
-               duplicates: Sequence[DuplicateEvidence], weights: TrustWeights) -> ItemRisk:
+               duplicates: Sequence[DuplicateEvidence], weights: TrustWeights,
+               duplicate_precision: float = SHIPPED.precision) -> ItemRisk:
     live_duplicates = [d for d in duplicates if d.status != "dismissed"]
     exclusion = _exclusion(status, counterfeit_verdict)
-    confidence, reasons = _flag_confidence(counterfeit_score, live_duplicates, weights)
+    confidence, reasons = _flag_confidence(counterfeit_score, live_duplicates, weights,
+                                           _clamp(duplicate_precision))
     if exclusion:
         reasons = [f"never shown: {exclusion.replace('_', ' ')}", *reasons]
     if authenticated:
@@ -145,18 +155,35 @@ def _exclusion(status: str, counterfeit_verdict: bool) -> str | None:
 
 
 def _flag_confidence(counterfeit_score: float | None, duplicates: Sequence[DuplicateEvidence],
-                     weights: TrustWeights) -> tuple[float, list[str]]:
-    """How sure the open evidence is: a confirmed duplicate is certain, an open one as sure
-    as its match, a counterfeit risk at review level as its calibrated probability."""
+                     weights: TrustWeights, duplicate_precision: float
+                     ) -> tuple[float, list[str]]:
+    """How sure the evidence is: a confirmed duplicate is certain, an open one worth its
+    expected demotion (below), a counterfeit risk at review level its calibrated
+    probability."""
     confidence, reasons = 0.0, []
     if counterfeit_score is not None and counterfeit_score >= weights.counterfeit_flag_score:
         confidence = counterfeit_score
         reasons.append(f"counterfeit risk {counterfeit_score:.2f}")
     for duplicate in duplicates:
-        sure = 1.0 if duplicate.status == "confirmed" else _clamp(duplicate.score)
-        confidence = max(confidence, sure)
-        reasons.append(f"{duplicate.status} duplicate photo ({duplicate.score:.3f})")
+        if duplicate.status == "confirmed":
+            confidence = 1.0
+            reasons.append(f"confirmed duplicate photo ({duplicate.score:.3f})")
+        else:
+            confidence = max(confidence, _open_duplicate_confidence(duplicate_precision, weights))
+            reasons.append(f"open duplicate photo ({duplicate.score:.3f}), weighed at the "
+                           f"engine's precision {duplicate_precision:.3f}")
     return _clamp(confidence), reasons
+
+
+def _open_duplicate_confidence(precision: float, weights: TrustWeights) -> float:
+    """The confidence whose demotion (1 - demotion_strength x confidence, floored at 0) is
+    `precision` times a confirmed flag's: its expected demotion.  The score of the match
+    says nothing here: every flag has already passed the threshold the precision was
+    measured at."""
+    strength = weights.demotion_strength
+    if strength <= 0:
+        return precision
+    return precision * min(1.0, strength) / strength
 
 
 def _clamp(value: float) -> float:

@@ -12,6 +12,7 @@ from tests.builders.model_versions import SMALL, train_version
 from tests.builders.rows import count
 from tests.helpers import csrf_token, signed_in
 from tests.vision.modelops.support import audit_actions
+from vision.calibration import SHIPPED
 from vision.modelops.models import ModelVersion, ThresholdSetting, TrainingRun
 
 PAGE = "/console/vision_models/"
@@ -131,6 +132,9 @@ def test_promote_shadow_compare_and_rollback_from_the_console(client, staff, ver
     assert _status(second.id) == "shadow"
     page = client.get(f"{PAGE}versions/{second.id}/comparison").get_data(as_text=True)
     assert 'data-testid="no-comparison"' in page
+    # The real-photo precision the engine's threshold was measured at, beside drawn pairs.
+    assert 'data-testid="duplicate-calibration"' in page
+    assert f"{SHIPPED.precision * 100:.1f}%" in page
     assert _post(client, f"{PAGE}versions/{second.id}/promote").status_code == 302
     assert (_status(version.id), _status(second.id)) == ("retired", "champion")
     response = _post(client, f"{PAGE}versions/{version.id}/promote")
