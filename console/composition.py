@@ -145,6 +145,9 @@ SUBSCRIPTIONS: dict[type[Event], tuple[Handler, ...]] = {
     events.CaseClosed: (
         trust_signals.dispute_case_closed,
     ),
+    events.CasePhotosAdded: (
+        vision.tasks.compare_case_photos_later,
+    ),
     # vision
     events.DuplicateFlagRecorded: (
         trust_signals.duplicate_flag_recorded,

@@ -4,7 +4,8 @@ history, the decision form, the approval form for leads, staff notes).
 
 Every state change goes through disputes.claims or disputes.decisions (which check the
 lease, the role and the idempotency key and write the audit rows); this module reads
-through disputes.workspace, parses forms (rupees into exact paise) and turns domain
+through disputes.workspace (and vision.case_photos: the buyer's photos against the
+listing's as sold), parses forms (rupees into exact paise) and turns domain
 errors into messages on the page.  A refused POST rolls the unit of work back, so nothing
 it touched is kept.
 """
@@ -26,8 +27,10 @@ from console.security import current_staff
 from disputes import claims, decisions, workspace
 from disputes.models import DECISION_REASONS, CaseState, DisputeCase, Outcome, Party
 from foundation import clock, db
+from foundation.config import current as settings
 from foundation.errors import DomainError, ValidationFailed
 from foundation.staff.permissions import Permission
+from vision import case_photos
 
 QUEUE_LABELS = {"review": "Review", "approval": "Approval"}
 OUTCOME_LABELS = {
@@ -215,7 +218,9 @@ class DisputesQueueView(LeasedQueueActions, StaffView):
             field_errors=(error.fields if error else {}), deciding=deciding,
             approving=approving, approval_note=approval_note,
             idempotency_key=new_idempotency_key(), outcomes=OUTCOME_LABELS,
-            reasons=DECISION_REASONS, parties=tuple(Party)), status
+            reasons=DECISION_REASONS, parties=tuple(Party),
+            comparison=case_photos.comparisons_of(s, case_id),
+            comparing_on=settings().VISION_SIGN_ON_UPLOAD), status
 
 
 def words(code: str | None) -> str:
