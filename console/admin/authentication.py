@@ -49,6 +49,7 @@ class DecisionForm:
 class AuthenticationQueueView(LeasedQueueActions, StaffView):
     required_permission = Permission.AUTHENTICATION_REVIEW
     queue_labels = QUEUE_LABELS
+    queue_permissions = claims.QUEUE_PERMISSION
 
     # --- pages ----------------------------------------------------------------------
 
@@ -95,15 +96,19 @@ class AuthenticationQueueView(LeasedQueueActions, StaffView):
         staff = current_staff()
         held = claims.get_request(s, request_id)
         form = submitted_decision(held)
+        queue = queue_claimed_from(held)
         try:
             decision = parse_decision(form, held)
             decisions.decide(s, staff, held, request.form.get("lease_token", ""), decision)
         except DomainError as exc:
             s.rollback()
             return self._workspace(request_id, form, error=exc, status=exc.status)
-        flash(f"Request #{held.id}: {form.verdict.replace('_', ' ')} recorded; it is now "
-              f"{held.state.replace('_', ' ')}.", "success")
-        return redirect(url_for(".index"))
+        decided = (f"Request #{held.id}: {form.verdict.replace('_', ' ')} recorded; it is now "
+                   f"{held.state.replace('_', ' ')}.")
+        if request.form.get("then") == "queue":
+            flash(decided, "success")
+            return redirect(url_for(".index"))
+        return self.open_next(queue, decided)
 
     # --- helpers used by the templates ------------------------------------------------
 
@@ -144,6 +149,13 @@ def readable_duration(seconds: int | None) -> str:
     hours, minutes = divmod(minutes, 60)
     text = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
     return f"overdue by {text}" if overdue else text
+
+
+def queue_claimed_from(r: R) -> str:
+    """The queue the reviewer took `r` from: "decide and next" claims from the same one."""
+    if r.claimed_from is None:
+        return "review"
+    return claims.QUEUE_OF_STATE.get(RequestState(r.claimed_from), "review")
 
 
 # --- parsing the decision form --------------------------------------------------------------

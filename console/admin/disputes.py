@@ -93,6 +93,7 @@ def new_idempotency_key() -> str:
 class DisputesQueueView(LeasedQueueActions, StaffView):
     required_permission = Permission.DISPUTES_HANDLE
     queue_labels = QUEUE_LABELS
+    queue_permissions = claims.QUEUE_PERMISSION
 
     # --- pages ----------------------------------------------------------------------
 
