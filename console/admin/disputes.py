@@ -44,6 +44,9 @@ OUTCOME_LABELS = {
 # Rupees as typed: digits, and at most two decimals (paise); nothing else.
 RUPEES = re.compile(r"\d{1,12}(\.\d{1,2})?")
 KEY_BYTES = 18
+# Agents decide cases claimed from the review queue (leads approve from "approval"), so
+# "decide and next" claims from there.
+DECIDED_FROM_QUEUE = "review"
 PHOTO_MAX_AGE = 600
 
 
@@ -155,11 +158,18 @@ class DisputesQueueView(LeasedQueueActions, StaffView):
             s.rollback()
             return self._workspace(s, case_id, form, error=exc, status=exc.status)
         if result.replayed:
+            # Sent twice: the first send already moved on; claiming again would hold two.
             flash("This decision was already recorded (the form was sent twice); nothing "
                   "changed.", "info")
-        else:
-            flash(f"Case #{case_id}: {words(result.decision.outcome)} recorded; the case is "
-                  f"now {words(result.case.state)}.", "success")
+            return redirect(url_for(".workspace", case_id=case_id))
+        decided = (f"Case #{case_id}: {words(result.decision.outcome)} recorded; the case is "
+                   f"now {words(result.case.state)}.")
+        then = request.form.get("then", "")
+        if then == "next":
+            return self.open_next(DECIDED_FROM_QUEUE, decided)
+        flash(decided, "success")
+        if then == "queue":
+            return redirect(url_for(".index"))
         return redirect(url_for(".workspace", case_id=case_id))
 
     @expose("/<int:case_id>/approval", methods=["POST"])
