@@ -1,5 +1,6 @@
 // The authentication workspace's own behaviour; its keys are declared in the template and
 // bound by shortcuts.js, which sends the non-control ones here as "console-shortcut" events.
+// - l goes to the checklist (the browser's arrow keys and Tab then work its radio buttons);
 // - "Unset points pass" sets every checklist point that has no result yet to pass;
 // - choosing a verdict preselects its first reason unless the chosen reason is one of its own;
 // - a current photo (j / k), zoomed with z, or shown beside the references with r.
@@ -33,6 +34,15 @@
         }
       }
     });
+  }
+
+  function focusChecklist() {
+    var table = document.querySelector('[data-checklist]');
+    var first = table && (table.querySelector('input[type=radio][name^="check_"]:checked') ||
+                          table.querySelector('input[type=radio][name^="check_"]'));
+    if (first) {
+      first.focus();
+    }
   }
 
   function preselectFirstReason(verdict) {
@@ -150,7 +160,8 @@
     'next-photo': function () { step(1); },
     'previous-photo': function () { step(-1); },
     'zoom-photo': toggleZoom,
-    'compare-references': toggleComparison
+    'compare-references': toggleComparison,
+    'focus-checklist': focusChecklist
   };
 
   document.addEventListener('console-shortcut', function (event) {
