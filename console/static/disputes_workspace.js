@@ -2,7 +2,8 @@
 // shortcuts.js.  Choosing an outcome (1-6, or a click) fills the sensible defaults, so that
 // Enter can record it at once:
 // - the outcome's first reason, unless the chosen reason is already one of its own;
-// - a split: half of the held amount as the refund, when no amount is typed yet;
+// - a split: half of the held amount as the refund, when no amount is typed yet (taken
+//   away again when another outcome is chosen, which would refuse an amount);
 // - a request for information: the buyer asked, and the note focused (the question is
 //   required), so Ctrl+Enter records it from there.
 (function () {
@@ -34,11 +35,23 @@
     return rupees + '.' + (rest < 10 ? '0' : '') + rest;
   }
 
+  var filledRefund = null;
+
+  function fillRefund(outcome, refund) {
+    if (outcome === 'split' && !refund.value.trim()) {
+      refund.value = halfOfHeldAsRupees(refund);
+      filledRefund = refund.value;
+    } else if (outcome !== 'split' && filledRefund !== null && refund.value === filledRefund) {
+      refund.value = '';
+      filledRefund = null;
+    }
+  }
+
   function fillDefaults(outcome) {
     preselectFirstReason(outcome);
     var refund = document.getElementById('refund_rupees');
-    if (outcome === 'split' && refund && !refund.value.trim()) {
-      refund.value = halfOfHeldAsRupees(refund);
+    if (refund) {
+      fillRefund(outcome, refund);
     }
     var askWhom = document.getElementById('info_from');
     if (outcome === 'request_info' && askWhom) {
