@@ -33,6 +33,7 @@ MAX_FLAGS = 500   # an undo names the flags it reopens; more than a group ever h
 def review_group(s: Session, actor: StaffUser, group_id: int, decision: str,
                  note: str = "") -> list[DuplicateFlag]:
     """Confirm or dismiss every open flag of the group; 409 when none is open."""
+    require_moderator(actor)
     flag_ids = list(s.scalars(select(DuplicateFlag.id).where(
         DuplicateFlag.group_id == group_id, DuplicateFlag.status == FlagStatus.OPEN)
         .order_by(DuplicateFlag.id)))
@@ -42,16 +43,13 @@ def review_group(s: Session, actor: StaffUser, group_id: int, decision: str,
     return [duplicates.review_flag(s, actor, flag_id, decision, note) for flag_id in flag_ids]
 
 
-def undo_group_review(s: Session, actor: StaffUser, flag_ids: list[int],
+def undo_group_review(s: Session, actor: StaffUser, flag_ids: str,
                       decision: str) -> list[DuplicateFlag]:
-    """Reopen the flags `actor` just decided with `decision`: all of them or none."""
-    if not actor.can(Permission.MARKETPLACE_MODERATE):
-        raise PermissionDenied("Only moderators decide duplicate flags.",
-                               code="not_a_moderator")
+    """Reopen the flags `actor` just decided with `decision`: all of them or none.
+    `flag_ids` as the undo form sends them: "3,4,5"."""
+    require_moderator(actor)
     status = _decided_status(decision)
-    if not flag_ids or len(flag_ids) > MAX_FLAGS:
-        raise ValidationFailed("Say which flags to reopen.", code="invalid_flags",
-                               fields={"flag_ids": f"1 to {MAX_FLAGS} flag ids"})
+    flag_ids = parsed_flag_ids(flag_ids)
     since = clock.now() - timedelta(seconds=UNDO_SECONDS)
     reopened = s.execute(update(DuplicateFlag).where(
         DuplicateFlag.id.in_(flag_ids), DuplicateFlag.status == status,
@@ -68,6 +66,22 @@ def undo_group_review(s: Session, actor: StaffUser, flag_ids: list[int],
     for flag in flags:
         _announce_reopened(s, actor, flag, status)
     return flags
+
+
+def require_moderator(actor: StaffUser) -> None:
+    if not actor.can(Permission.MARKETPLACE_MODERATE):
+        raise PermissionDenied("Only moderators decide duplicate flags.",
+                               code="not_a_moderator")
+
+
+def parsed_flag_ids(raw: object) -> list[int]:
+    """"3,4,5" -> [3, 4, 5]; anything else (or too many) is refused with a reason."""
+    parts = [part.strip() for part in raw.split(",")] if isinstance(raw, str) else []
+    if not parts or len(parts) > MAX_FLAGS or not all(
+            part.isdigit() and len(part) <= 12 for part in parts):
+        raise ValidationFailed("Say which flags to reopen.", code="invalid_flags",
+                               fields={"flag_ids": f"1 to {MAX_FLAGS} comma-separated ids"})
+    return [int(part) for part in parts]
 
 
 def _decided_status(decision: str) -> FlagStatus:

@@ -18,7 +18,7 @@ from flask_admin import expose
 from console.admin.base import StaffView
 from console.security import current_staff
 from foundation import clock, db
-from foundation.errors import DomainError, ValidationFailed
+from foundation.errors import DomainError
 from foundation.staff.permissions import Permission
 from vision import duplicates, group_review
 from vision.models import FlagKind, FlagStatus
@@ -71,7 +71,7 @@ class DuplicatesView(StaffView):
         s = db.session()
         try:
             flags = group_review.undo_group_review(
-                s, current_staff(), flag_ids_of(request.form.get("flag_ids", "")),
+                s, current_staff(), request.form.get("flag_ids", ""),
                 request.form.get("decision", ""))
         except DomainError as exc:
             s.rollback()
@@ -106,11 +106,3 @@ def pending_undo() -> dict | None:
         return None
     return undo
 
-
-def flag_ids_of(raw: str) -> list[int]:
-    """"3,4,5" -> [3, 4, 5]; anything else is a form message."""
-    parts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not parts or not all(part.isdigit() and len(part) <= 12 for part in parts):
-        raise ValidationFailed("Say which flags to reopen.", code="invalid_flags",
-                               fields={"flag_ids": "comma-separated flag ids"})
-    return [int(part) for part in parts]
