@@ -23,6 +23,9 @@
 //   built from those same elements when it opens, so the list cannot drift from the
 //   controls; Escape (or its Close button) closes it and focus goes back where it was.
 //   A page with no data-key element has no shortcuts and "?" does nothing there.
+// - A held-down key does not repeat a shortcut, and a form holding a shortcut is sent once:
+//   a second submit (Enter pressed twice) would reach the server after the first had
+//   already decided and moved on, and show a refusal for work that was done.
 (function () {
   'use strict';
 
@@ -238,6 +241,10 @@
     if (event.defaultPrevented || event.isComposing || shortcutElements().length === 0) {
       return;
     }
+    if (event.repeat && !isTextField(event.target)) {
+      event.preventDefault();
+      return;
+    }
     if (panelIsOpen()) {
       return;  // the dialog is modal: its own Escape and button handle it
     }
@@ -276,7 +283,33 @@
     }
   }
 
+  function sendsOnce(form) {
+    return form.hasAttribute('data-decision-form') || form.querySelector('[data-key]') !== null;
+  }
+
+  function onSubmit(event) {
+    var form = event.target;
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement) || !sendsOnce(form)) {
+      return;
+    }
+    if (form.hasAttribute('data-sent')) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute('data-sent', '');
+  }
+
+  function forgetSentForms(event) {
+    if (event.persisted) {  // back to a page kept in memory: its forms may be sent again
+      document.querySelectorAll('form[data-sent]').forEach(function (form) {
+        form.removeAttribute('data-sent');
+      });
+    }
+  }
+
   document.addEventListener('keydown', onKeyDown);
+  document.addEventListener('submit', onSubmit);
+  window.addEventListener('pageshow', forgetSentForms);
 
   window.consoleShortcuts = {open: openPanel, submitDecision: submitDecision};
 }());

@@ -140,6 +140,37 @@ def test_a_second_review_confirms_a_counterfeit_with_the_keyboard_and_opens_the_
     no_csp_violations(page)
 
 
+def test_enter_pressed_twice_records_one_decision_and_opens_the_next(
+        client, live_server, browser_page, staff):
+    owner = register(client)
+    for _ in range(2):
+        pending_listing(client, owner)
+    reviewer_id, email, password = staff("authenticator")
+    page = browser_page
+    sign_in(page, live_server, email, password)
+    page.goto(f"{live_server}{QUEUE}")
+    keys = Keyboard(page)
+    keys.press_and_load("n")
+    decided_id = open_request_id(page)
+    keys.press("p")
+    keys.press("a")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("load")
+    shown_workspace(page)
+    assert page.locator("[data-testid=decision-error]").count() == 0
+    next_id = open_request_id(page)
+    rows = requests_by_id()
+    assert rows[decided_id].state == "closed_authentic"
+    assert rows[next_id].state == "claimed" and rows[next_id].claimed_by == reviewer_id
+    s = db.session()
+    try:
+        assert len(s.scalars(select(ReviewDecision)).all()) == 1
+    finally:
+        db.session.remove()
+
+
 def test_ctrl_enter_in_the_note_records_the_decision(client, live_server, browser_page, staff):
     owner = register(client)
     listing = pending_listing(client, owner)
