@@ -1,6 +1,7 @@
 """The buyer's dispute photos beside the listing's photos as sold, through the engine.
 
     compare_case(s, case_id)     # what the compare_case_photos job runs (vision.tasks)
+    cases_not_compared(s, ...)   # what its sweep catches up on (a lost job)
     comparisons_of(s, case)      # what the dispute workspace shows
 
 For each photo the buyer added to a case, every photo of the listing as sold (the case's
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from sqlalchemy import select
@@ -67,7 +69,8 @@ def compare_case(s: Session, case_id: int) -> CompareOutcome:
     if case is None:
         return CompareOutcome()
     photos = buyer_photos(s, case_id)
-    todo = [photo for photo in photos if photo.id not in _compared_ids(s, case_id)]
+    compared = _compared_ids(s, case_id)
+    todo = [photo for photo in photos if photo.id not in compared]
     if not todo:
         return CompareOutcome(skipped=len(photos))
     listing = listing_signatures(case)
@@ -76,6 +79,18 @@ def compare_case(s: Session, case_id: int) -> CompareOutcome:
     failed = sum(row.state == ComparisonState.FAILED for row in rows)
     return CompareOutcome(compared=stored - failed, failed=failed,
                           skipped=len(photos) - stored)
+
+
+def cases_not_compared(s: Session, *, older_than: timedelta, limit: int) -> list[int]:
+    """Cases with a buyer photo that has no comparison, added more than `older_than` ago
+    (younger ones still have their job coming): what the sweep catches up on."""
+    missing = (select(CasePhoto.case_id)
+               .outerjoin(CasePhotoComparison,
+                          CasePhotoComparison.case_photo_id == CasePhoto.id)
+               .where(CasePhoto.party == Party.BUYER, CasePhotoComparison.case_photo_id.is_(None),
+                      CasePhoto.created_at < clock.now() - older_than)
+               .group_by(CasePhoto.case_id).order_by(CasePhoto.case_id).limit(limit))
+    return list(s.scalars(missing))
 
 
 def buyer_photos(s: Session, case_id: int) -> list[CasePhoto]:

@@ -12,6 +12,7 @@ Every process loads this module (the composition root lists it), web included.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,8 @@ from vision import case_photos, catalogue, embedding, pipeline, reindex
 
 log = logging.getLogger(__name__)
 CATCH_UP_BATCH = 64  # one model load and one index save per batch in a forked job
+CATCH_UP_CASES = 20
+COMPARISON_GRACE = timedelta(minutes=5)  # a comparison's own job usually runs by then
 
 
 @warm_in_worker("vision")
@@ -80,6 +83,21 @@ def compare_case_photos(case_id: int) -> dict:
     outcome = case_photos.compare_case(session(), case_id)
     return {"compared": outcome.compared, "failed": outcome.failed,
             "skipped": outcome.skipped}
+
+
+@job(queue="vision", timeout=900)
+def compare_forgotten_case_photos() -> dict:
+    """The sweep for comparisons whose job was lost: the oldest cases with a buyer photo
+    not compared yet (a photo that cannot be compared gets a failed row, so it is not
+    tried again)."""
+    if not settings().VISION_SIGN_ON_UPLOAD:
+        return {"cases": 0}
+    s = session()
+    case_ids = case_photos.cases_not_compared(s, older_than=COMPARISON_GRACE,
+                                              limit=CATCH_UP_CASES)
+    for case_id in case_ids:
+        case_photos.compare_case(s, case_id)
+    return {"cases": len(case_ids)}
 
 
 def compare_case_photos_later(s: Session, *, case_id: int, party: str) -> None:

@@ -25,6 +25,7 @@ from tests.vision.support import run_vision_jobs
 from vision import case_photos
 from vision.edits import apply_edit
 from vision.models import CasePhotoComparison
+from vision.tasks import compare_forgotten_case_photos
 
 REAL_PHOTOS = Path(__file__).resolve().parents[2].parent / "shared" / "real-photos" / \
     "clothing-dataset-cc0"
@@ -141,6 +142,25 @@ def test_the_workspace_says_plainly_when_no_buyer_photo_matches(client, staff):
     assert "None of the buyer's photos matches a listing photo" in page
     pairs = page.split('data-testid="photo-pairs"')[1].split("</table>")[0]
     assert pairs.count("not the same photo") == 2 and "same photo / edited copy" not in pairs
+
+
+def sweep() -> dict:
+    """The sweep as a worker runs it: in its own unit of work."""
+    return jobs.execute(compare_forgotten_case_photos.spec.name, [], {})
+
+
+def test_the_sweep_compares_a_case_whose_job_was_lost(app):
+    case_id = case_with_buyer_photos([photo_bytes(5)], [edited(5, "jpeg_75")])
+    jobs.queue("vision").empty()  # the comparison's job (and the signing) lost
+    assert comparison(case_id).pending
+
+    assert sweep() == {"cases": 0}  # too young: its job may come
+    clock.freeze(clock.now() + timedelta(minutes=6))
+    assert sweep() == {"cases": 1}
+
+    (pair,) = comparison(case_id).pairs
+    assert pair.same_photo
+    assert sweep() == {"cases": 0}
 
 
 # --- real CC0 photos ------------------------------------------------------------------------
