@@ -176,5 +176,5 @@ class CasePhotoComparison(Base):
     alignment: Mapped[str | None] = mapped_column(String(40))
     signals: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     failure_code: Mapped[str | None] = mapped_column(String(40))
-    engine_version: Mapped[str] = mapped_column(String(40))
+    engine_version: Mapped[str] = mapped_column(String(64))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

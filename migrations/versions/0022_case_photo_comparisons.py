@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column('alignment', sa.String(length=40), nullable=True),
         sa.Column('signals', JSON, nullable=False),
         sa.Column('failure_code', sa.String(length=40), nullable=True),
-        sa.Column('engine_version', sa.String(length=40), nullable=False),
+        sa.Column('engine_version', sa.String(length=64), nullable=False),
         sa.Column('computed_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("state IN ('compared', 'failed')",
                            name=op.f('ck_vision_case_photo_comparisons_state_known')),
