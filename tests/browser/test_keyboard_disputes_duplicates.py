@@ -132,7 +132,7 @@ def test_outcome_keys_fill_their_defaults_and_ctrl_enter_records_a_question(
     page = browser_page
     sign_in(page, live_server, email, password)
     page.goto(f"{live_server}{DISPUTES}")
-    page.keyboard.press("n")
+    Keyboard(page).press_and_load("n")
     page.wait_for_selector("[data-testid=decision-form]")
 
     page.keyboard.press("3")  # a split: half the held amount, its first reason
@@ -161,7 +161,9 @@ def test_the_disputes_panel_lists_every_shortcut(live_server, browser_page, staf
     assert declared_keys(page) == ["n", "r"]
     assert_panel_lists_every_shortcut(page)
 
-    page.click("[data-testid=claim-first]")
+    with page.expect_navigation():
+        page.click("[data-testid=claim-first]")
+    page.wait_for_load_state("load")
     page.wait_for_selector("[data-testid=decision-form]")
     for control in page.locator("[data-testid=decision-form] :is(input:not([type=hidden]), "
                                 "select, textarea, button)").all():
