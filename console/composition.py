@@ -145,6 +145,9 @@ SUBSCRIPTIONS: dict[type[Event], tuple[Handler, ...]] = {
     events.CaseClosed: (
         trust_signals.dispute_case_closed,
     ),
+    events.CasePhotosAdded: (
+        vision.tasks.compare_case_photos_later,
+    ),
     # vision
     events.DuplicateFlagRecorded: (
         trust_signals.duplicate_flag_recorded,
@@ -191,6 +194,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(authentication.tasks.sweep_authentication_sla, timedelta(minutes=5)),
     Periodic(disputes.tasks.sweep_disputes, timedelta(minutes=10)),
     Periodic(vision.tasks.sign_forgotten_photos, timedelta(minutes=10)),
+    Periodic(vision.tasks.compare_forgotten_case_photos, timedelta(minutes=10)),
     Periodic(vision.modelops.tasks.sweep_stale_training_runs, timedelta(minutes=10)),
     Periodic(trust.recommender.tasks.fail_lost_recommendation_runs, timedelta(minutes=15)),
     # regular work

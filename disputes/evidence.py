@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disputes.models import CaseMessage, CasePhoto, DisputeCase, MessageKind, Party
-from foundation import clock
+from foundation import clock, events
 from foundation.config import current as settings
 from foundation.errors import ValidationFailed
 from foundation.staff.models import StaffUser
@@ -67,6 +67,8 @@ def add_message(s: Session, case: DisputeCase, kind: MessageKind, body: str, *,
                         media_key=photo.key, width=photo.width, height=photo.height,
                         created_at=clock.now()))
     s.flush()
+    if photos:
+        events.emit(s, events.CasePhotosAdded(case_id=case.id, party=str(party or "staff")))
     return message
 
 

@@ -9,9 +9,8 @@ member may claim from each queue they work, what they hold and what they decided
 
 Nothing here writes; the console and the staff API render what these return.
 
-No photo similarity score ("is the buyer's photo the same item as the listing's?"): the
-agent compares the photos side by side.  Vision's duplicate matching verifies copies of
-one photo, not two photos of one item, so a score from it would mislead agents.
+The buyer's photos compared with the listing's as sold come from vision.case_photos (vision
+sits above disputes), which the console reads beside this workspace.
 """
 from __future__ import annotations
 

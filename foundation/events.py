@@ -218,6 +218,13 @@ class CaseClosed(Event):
     state: str
 
 
+@dataclass(frozen=True)
+class CasePhotosAdded(Event):
+    """A party (`buyer` or `seller`) or staff added photos to a dispute case."""
+    case_id: int
+    party: str
+
+
 # --- vision ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

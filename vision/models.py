@@ -147,3 +147,34 @@ class VisionRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ComparisonState(enum.StrEnum):
+    COMPARED = "compared"    # the best-matching listing photo is recorded
+    FAILED = "failed"        # nothing to compare with, or unreadable: see failure_code
+
+
+class CasePhotoComparison(Base):
+    """One buyer's dispute photo compared with every photo of the listing as sold: the
+    listing photo it matches best (`item_index`, `position` in the case's snapshot), the
+    verification score and signals of that pair, and whether it is the same photo."""
+    __tablename__ = "vision_case_photo_comparisons"
+    __table_args__ = (
+        CheckConstraint("state IN ('compared', 'failed')", name="state_known"),
+        Index("ix_vision_case_photo_comparisons_case", "case_id"),
+    )
+
+    case_photo_id: Mapped[int] = mapped_column(
+        ForeignKey("dispute_photos.id", ondelete="CASCADE"), primary_key=True,
+        autoincrement=False)
+    case_id: Mapped[int] = mapped_column(ForeignKey("dispute_cases.id"))
+    state: Mapped[str] = mapped_column(String(12))
+    item_index: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    is_duplicate: Mapped[bool] = mapped_column(default=False)
+    alignment: Mapped[str | None] = mapped_column(String(40))
+    signals: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    failure_code: Mapped[str | None] = mapped_column(String(40))
+    engine_version: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -4,23 +4,28 @@ PhotoStored -> sign_stored_photo(photo_id), enqueued after the upload commits (t
 event's handler runs inside the upload's transaction; `Task.enqueue` defers the enqueue
 to its commit and drops it on rollback). PhotoRemoved -> forget_removed_photo(photo_id).
 Both re-check the database first, so a second delivery changes nothing. A periodic
-sweep signs photos whose job was lost.
+sweep signs photos whose job was lost. CasePhotosAdded from a buyer ->
+compare_case_photos(case_id): the buyer's photos against the listing's as sold.
 
 Every process loads this module (the composition root lists it), web included.
 """
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from disputes.models import Party
 from foundation.config import current as settings
 from foundation.db import session
 from foundation.jobs import job, warm_in_worker
-from vision import catalogue, embedding, pipeline, reindex
+from vision import case_photos, catalogue, embedding, pipeline, reindex
 
 log = logging.getLogger(__name__)
 CATCH_UP_BATCH = 64  # one model load and one index save per batch in a forked job
+CATCH_UP_CASES = 20
+COMPARISON_GRACE = timedelta(minutes=5)  # a comparison's own job usually runs by then
 
 
 @warm_in_worker("vision")
@@ -70,6 +75,35 @@ def forget_removed_photo(photo_id: int) -> bool:
 def run_reindex(run_id: int) -> str:
     """Work a re-index run (started from the console or the API) to its end."""
     return reindex.advance(run_id).state
+
+
+@job(queue="vision", timeout=900)
+def compare_case_photos(case_id: int) -> dict:
+    """Compare the case's buyer photos not compared yet with the listing's as sold."""
+    outcome = case_photos.compare_case(session(), case_id)
+    return {"compared": outcome.compared, "failed": outcome.failed,
+            "skipped": outcome.skipped}
+
+
+@job(queue="vision", timeout=900)
+def compare_forgotten_case_photos() -> dict:
+    """The sweep for comparisons whose job was lost: the oldest cases with a buyer photo
+    not compared yet (a photo that cannot be compared gets a failed row, so it is not
+    tried again)."""
+    if not settings().VISION_SIGN_ON_UPLOAD:
+        return {"cases": 0}
+    s = session()
+    case_ids = case_photos.cases_not_compared(s, older_than=COMPARISON_GRACE,
+                                              limit=CATCH_UP_CASES)
+    for case_id in case_ids:
+        case_photos.compare_case(s, case_id)
+    return {"cases": len(case_ids)}
+
+
+def compare_case_photos_later(s: Session, *, case_id: int, party: str) -> None:
+    """Only the buyer's photos are compared (the seller's show the item as sent)."""
+    if party == Party.BUYER and settings().VISION_SIGN_ON_UPLOAD:
+        compare_case_photos.enqueue(case_id)
 
 
 def sign_after_commit(s: Session, *, listing_id: int, photo_id: int) -> None:

@@ -4,7 +4,8 @@ history, the decision form, the approval form for leads, staff notes).
 
 Every state change goes through disputes.claims or disputes.decisions (which check the
 lease, the role and the idempotency key and write the audit rows); this module reads
-through disputes.workspace, parses forms (rupees into exact paise) and turns domain
+through disputes.workspace (and vision.case_photos: the buyer's photos against the
+listing's as sold), parses forms (rupees into exact paise) and turns domain
 errors into messages on the page.  A refused POST rolls the unit of work back, so nothing
 it touched is kept.
 """
@@ -26,8 +27,10 @@ from console.security import current_staff
 from disputes import claims, decisions, workspace
 from disputes.models import DECISION_REASONS, CaseState, DisputeCase, Outcome, Party
 from foundation import clock, db
+from foundation.config import current as settings
 from foundation.errors import DomainError, ValidationFailed
 from foundation.staff.permissions import Permission
+from vision import case_photos
 
 QUEUE_LABELS = {"review": "Review", "approval": "Approval"}
 OUTCOME_LABELS = {
@@ -41,6 +44,9 @@ OUTCOME_LABELS = {
 # Rupees as typed: digits, and at most two decimals (paise); nothing else.
 RUPEES = re.compile(r"\d{1,12}(\.\d{1,2})?")
 KEY_BYTES = 18
+# Agents decide cases claimed from the review queue (leads approve from "approval"), so
+# "decide and next" claims from there.
+DECIDED_FROM_QUEUE = "review"
 PHOTO_MAX_AGE = 600
 
 
@@ -152,11 +158,18 @@ class DisputesQueueView(LeasedQueueActions, StaffView):
             s.rollback()
             return self._workspace(s, case_id, form, error=exc, status=exc.status)
         if result.replayed:
+            # Sent twice: the first send already moved on; claiming again would hold two.
             flash("This decision was already recorded (the form was sent twice); nothing "
                   "changed.", "info")
-        else:
-            flash(f"Case #{case_id}: {words(result.decision.outcome)} recorded; the case is "
-                  f"now {words(result.case.state)}.", "success")
+            return redirect(url_for(".workspace", case_id=case_id))
+        decided = (f"Case #{case_id}: {words(result.decision.outcome)} recorded; the case is "
+                   f"now {words(result.case.state)}.")
+        then = request.form.get("then", "")
+        if then == "next":
+            return self.open_next(DECIDED_FROM_QUEUE, decided)
+        flash(decided, "success")
+        if then == "queue":
+            return redirect(url_for(".index"))
         return redirect(url_for(".workspace", case_id=case_id))
 
     @expose("/<int:case_id>/approval", methods=["POST"])
@@ -216,7 +229,9 @@ class DisputesQueueView(LeasedQueueActions, StaffView):
             field_errors=(error.fields if error else {}), deciding=deciding,
             approving=approving, approval_note=approval_note,
             idempotency_key=new_idempotency_key(), outcomes=OUTCOME_LABELS,
-            reasons=DECISION_REASONS, parties=tuple(Party)), status
+            reasons=DECISION_REASONS, parties=tuple(Party),
+            comparison=case_photos.comparisons_of(s, case_id),
+            comparing_on=settings().VISION_SIGN_ON_UPLOAD), status
 
 
 def words(code: str | None) -> str:

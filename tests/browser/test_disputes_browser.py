@@ -57,6 +57,8 @@ def test_an_agent_claims_a_case_and_refunds_the_buyer(live_server, browser_page,
         page.screenshot(path=os.environ["DISPUTES_SCREENSHOT"], full_page=True)
     page.click("[data-testid=decide]")
     page.wait_for_selector("text=refund without return recorded")
+    assert page.url.endswith("/console/disputes/")  # no other case: back at the queue
+    page.goto(f"{live_server}/console/disputes/{case_id}")
 
     assert page.locator("[data-testid=case-state]").inner_text() == "closed refunded"
     assert page.locator("[data-testid=refunded]").inner_text() == "Rs 1,579.00"
