@@ -22,6 +22,7 @@ from __future__ import annotations
 # The media package must load before anything imports cv2 (it sets OpenCV's pixel limit).
 import marketplace_core.media  # noqa: F401  isort: skip
 
+import multiprocessing
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ CANVAS = (600, 800)                     # (width, height): a portrait catalogue 
 FILL = 0.8                              # the item's box fills this share of the frame
 BACKDROP_BGR = (236, 240, 243)          # off-white, slightly warm
 GRABCUT_SIDE = 256                      # GrabCut runs at this long side (cost, not quality)
+# Fresh interpreters, not forks: a fork of a process whose OpenCV thread pool already ran
+# can hang in the child.
+FRESH_PROCESSES = multiprocessing.get_context("spawn")
 RECT_MARGIN = 0.06                      # GrabCut's rectangle leaves this share of each side
 
 
@@ -206,7 +210,7 @@ def make_studio_cutouts(directory: str, real_photos: str, limit: int | None,
     if limit:
         sources = sources[:: max(1, len(sources) // limit)][:limit]
     tasks = [(str(p), str(Path(directory, p.parent.name, p.name))) for p in sources]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=FRESH_PROCESSES) as pool:
         outcomes = list(pool.map(_cutout_task, tasks, chunksize=4))
     refused = defaultdict(int)
     for _, reason in outcomes:
@@ -243,7 +247,7 @@ def make_generated_same_pose(directory: str, count: int, workers: int, seed: int
     for spec in specs:
         shoot = shoot_of.setdefault(spec.category, seed * 1000 + len(shoot_of))
         tasks.append((spec, shoot, str(Path(directory, spec.category, f"{spec.item_id}.jpg"))))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=FRESH_PROCESSES) as pool:
         written = list(pool.map(_render_task, tasks, chunksize=4))
     per_kind = defaultdict(int)
     for spec in specs:
