@@ -45,6 +45,7 @@ GRABCUT_SIDE = 256                      # GrabCut runs at this long side (cost, 
 # Fresh interpreters, not forks: a fork of a process whose OpenCV thread pool already ran
 # can hang in the child.
 FRESH_PROCESSES = multiprocessing.get_context("spawn")
+DRAWN_ALIKE_LEVELS = 3.0                # mean grey-level difference of 24x32 thumbnails
 RECT_MARGIN = 0.06                      # GrabCut's rectangle leaves this share of each side
 
 
@@ -223,13 +224,21 @@ def make_studio_cutouts(directory: str, real_photos: str, limit: int | None,
 
 # --- generated-same-pose ------------------------------------------------------------------
 
-def _render_task(task: tuple) -> str:
+def _render_task(task: tuple) -> tuple[str, np.ndarray]:
     cv2.setNumThreads(1)
     spec, shoot_seed, target = task
     image, mask = render_product_with_mask(spec, angle="front", size=(768, 768),
                                            rng_seed=shoot_seed)
-    _save(Path(target), studio_shot(image, mask))
-    return target
+    shot = studio_shot(image, mask)
+    _save(Path(target), shot)
+    return target, cv2.resize(shot, (24, 32), interpolation=cv2.INTER_AREA)
+
+
+def drawn_alike(thumb: np.ndarray, kept: list[np.ndarray]) -> bool:
+    """Whether a render is the same drawing as one kept (the generator draws some
+    products of different brands identically): no engine could tell such photos apart,
+    so they would measure the generator, not duplicate detection."""
+    return any(np.abs(thumb.astype(int) - other).mean() < DRAWN_ALIKE_LEVELS for other in kept)
 
 
 def make_generated_same_pose(directory: str, count: int, workers: int, seed: int) -> dict:
@@ -249,10 +258,16 @@ def make_generated_same_pose(directory: str, count: int, workers: int, seed: int
         tasks.append((spec, shoot, str(Path(directory, spec.category, f"{spec.item_id}.jpg"))))
     with ProcessPoolExecutor(max_workers=workers, mp_context=FRESH_PROCESSES) as pool:
         written = list(pool.map(_render_task, tasks, chunksize=4))
-    per_kind = defaultdict(int)
-    for spec in specs:
+    per_kind, kept, dropped = defaultdict(int), defaultdict(list), 0
+    for spec, (target, thumb) in zip(specs, written, strict=True):
+        if drawn_alike(thumb, kept[spec.category]):
+            Path(target).unlink()
+            dropped += 1
+            continue
+        kept[spec.category].append(thumb.astype(int))
         per_kind[spec.category] += 1
-    return {"set": "generated-same-pose", "directory": directory, "kept": len(written),
+    return {"set": "generated-same-pose", "directory": directory,
+            "kept": sum(per_kind.values()), "dropped_as_drawn_alike": dropped,
             "per_category": dict(per_kind)}
 
 
