@@ -244,7 +244,8 @@ def _choose_closets(rng, member_ids, report) -> Closets:
     shady = tuple(rng.sample(member_ids, k=max(2, len(member_ids) // 25)))
     honest = [m for m in member_ids if m not in shady]
     sellers = rng.sample(honest, k=max(5, int(len(honest) * 0.6)))
-    sloppy = frozenset(sellers[-max(2, len(sellers) // 10):])
+    # Busy enough to be judged: every seventh closet from the second busiest on.
+    sloppy = frozenset(sellers[1::7][:max(2, len(sellers) // 10)])
     report.shady_sellers, report.sloppy_sellers = len(shady), len(sloppy)
     # Zipf-like: the busiest closet lists about ten times what the tenth does.
     weights = tuple(1 / (rank + 1) ** 0.9 for rank in range(len(sellers)))
@@ -377,7 +378,7 @@ def _quietly(action, *args) -> bool:
 RECENT_STATES = ("placed", "shipped", "delivered")   # sales of the last days, still moving
 RECENT_SHARE = 0.15
 # (cancelled, disputed, poor rating) odds per sale of a past order, by the kind of closet
-PAST_ODDS = {"honest": (0.01, 0.02, 0.05), "sloppy": (0.12, 0.08, 0.5),
+PAST_ODDS = {"honest": (0.01, 0.02, 0.05), "sloppy": (0.15, 0.08, 0.5),
              "shady": (0.3, 0.35, 0.7)}
 PAYMENT_METHODS = ("test_card_ok", "test_upi_ok")
 LOVE_NOTES = ["Exactly as described, thank you!", "Beautiful piece, quick shipping.",
@@ -400,6 +401,7 @@ def _seed_trades(rng, member_ids, tastes, listing_specs, closets, real_now, repo
     counts: dict[str, int] = {}
     planned = [_plan_sale(rng, seller_id, listed_at, closets, real_now, index, len(sales))
                for index, (_, seller_id, listed_at) in enumerate(sales)]
+    _first_sloppy_sales_cancelled(sales, planned, closets)
     for index, ((listing_id, seller_id, _), (final, placed_at, poor)) in enumerate(
             sorted(zip(sales, planned, strict=True), key=lambda pair: pair[1][1])):
         buyer_id = _buyer_for(rng, member_ids, tastes, listing_specs[listing_id], seller_id)
@@ -427,6 +429,17 @@ def _closet_kind(seller_id: int, closets: Closets) -> str:
     if seller_id in closets.shady:
         return "shady"
     return "sloppy" if seller_id in closets.sloppy else "honest"
+
+
+def _first_sloppy_sales_cancelled(sales, planned, closets) -> None:
+    """Each sloppy closet's first past sale is cancelled: even a small demo shows why it
+    is watched."""
+    seen: set[int] = set()
+    for index, ((_, seller_id, _), (final, placed_at, poor)) in enumerate(
+            zip(sales, planned, strict=True)):
+        if seller_id in closets.sloppy and seller_id not in seen and final == "completed":
+            planned[index] = ("cancelled", placed_at, poor)
+            seen.add(seller_id)
 
 
 def _plan_sale(rng, seller_id, listed_at, closets, real_now, index, total):

@@ -62,9 +62,15 @@ def versions_of(s: Session, subject: str, subject_ids: Iterable[int]) -> dict[in
         TrustPending.subject == subject, TrustPending.subject_id.in_(ids))).all())
 
 
-def clear_versions(s: Session, subject: str, versions: dict[int, int]) -> int:
-    """Clear each mark still at the version read; how many were cleared."""
-    return sum(clear(s, subject, subject_id, version) for subject_id, version in versions.items())
+def clear_versions(s: Session, subject: str, versions: dict[int, int]) -> list[int]:
+    """Clear each mark still at the version read; the subjects cleared."""
+    return [subject_id for subject_id, version in versions.items()
+            if clear(s, subject, subject_id, version)]
+
+
+def job_id(subject: str, subject_id: int) -> str:
+    """The one waiting recompute job of a subject."""
+    return f"trust-{subject}-{subject_id}"
 
 
 def overdue(s: Session, older_than: timedelta, limit: int) -> list[TrustPending]:

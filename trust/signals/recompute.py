@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, jobs
 from marketplace_core.listings.models import Listing
 from trust.types import ItemRisk, SellerTrust
 from trust.weights import TrustWeights
@@ -169,16 +169,25 @@ def recompute_all(s: Session, cause: str, *, batch_size: int = BATCH,
     for ids in _batches(s, seller_query, Listing.seller_id, batch_size):
         marked = pending.versions_of(s, pending.SELLER, ids)
         recompute_sellers(s, ids, cause)
-        pending.clear_versions(s, pending.SELLER, marked)
+        cleared = pending.clear_versions(s, pending.SELLER, marked)
         _commit_batch(s, state, len(ids), progress)
+        _discard_queued_jobs(pending.SELLER, cleared)
     state.stage = "listings"
     weights = current_weights(s)[1]
     for ids in _batches(s, select(Listing.id).order_by(Listing.id), Listing.id, batch_size):
         marked = pending.versions_of(s, pending.LISTING, ids)
         recompute_listings(s, ids, cause, weights)
-        pending.clear_versions(s, pending.LISTING, marked)
+        cleared = pending.clear_versions(s, pending.LISTING, marked)
         _commit_batch(s, state, len(ids), progress)
+        _discard_queued_jobs(pending.LISTING, cleared)
     return state
+
+
+def _discard_queued_jobs(subject: str, cleared: list[int]) -> None:
+    """The recompute jobs the cleared marks had queued would find nothing to do: a bulk
+    recompute after a seed or an import deletes them rather than leave thousands of
+    forks to the worker (a mark made since then keeps its subject; the sweep sees it)."""
+    jobs.discard_waiting(pending.job_id(subject, subject_id) for subject_id in cleared)
 
 
 def _batches(s: Session, query, column, size: int):

@@ -48,7 +48,7 @@ def handle(s, subject: str, subject_id: int) -> bool:
 def enqueue_recompute(subject: str, subject_id: int) -> None:
     # One waiting job per subject: a burst of events is computed once; a change that
     # commits while the job runs keeps its mark, which the sweep picks up.
-    recompute_trust.enqueue(subject, subject_id, job_id=f"trust-{subject}-{subject_id}")
+    recompute_trust.enqueue(subject, subject_id, job_id=pending.job_id(subject, subject_id))
 
 
 @jobs.job(queue="default", timeout=3600)

@@ -66,12 +66,19 @@ def score_watched_now(s: Session, progress=None) -> dict[str, int]:
         outcomes[status] = outcomes.get(status, 0) + 1
         if progress is not None:
             progress(done, len(listing_ids))
+    # Their jobs would find the marks gone: delete them rather than fork for nothing.
+    jobs.discard_waiting(scoring_job_id(listing_id) for listing_id in listing_ids
+                         if pending.version_of(s, listing_id) is None)
     return outcomes
+
+
+def scoring_job_id(listing_id: int) -> str:
+    return f"counterfeit-score-{listing_id}"
 
 
 def enqueue_scoring(listing_id: int) -> None:
     # One waiting job per listing: a burst of photo uploads is scored once.
-    score_listing_risk.enqueue(listing_id, job_id=f"counterfeit-score-{listing_id}")
+    score_listing_risk.enqueue(listing_id, job_id=scoring_job_id(listing_id))
 
 
 @jobs.job(queue="scheduled")
