@@ -36,6 +36,7 @@ from marketplace_core.seed.models import DemoListingTruth
 
 BREACH_SHARE = 0.015        # yesterday's requests that slipped past the SLA
 TODAY_DONE_SHARE = 0.4      # today's requests already worked when the demo opens
+MAX_PASSES = 200
 
 
 def work_demo_backlog(seed: int, real_now: datetime) -> dict[str, int]:
@@ -57,7 +58,7 @@ def work_demo_backlog(seed: int, real_now: datetime) -> dict[str, int]:
         return outcome
     sla = timedelta(hours=settings().AUTHENTICATION_SLA_HOURS)
     old = [row for row in waiting if real_now - row.created_at > sla]
-    moment = None
+    moment, skipped = None, set()
     for index, (request_id, created_at) in enumerate(waiting):
         if real_now - created_at > sla:
             leave = rng.random() < BREACH_SHARE or (
@@ -70,9 +71,10 @@ def work_demo_backlog(seed: int, real_now: datetime) -> dict[str, int]:
         moment = max(moment or at, at)
         clock.freeze(moment)
         with db.unit_of_work() as s:
-            _work_one(s, rng, reviewers, request_id, leave, outcome)
+            _work_one(s, rng, reviewers, request_id, leave, skipped, outcome)
             if leave and real_now - created_at > sla:
                 outcome["breached"] += 1
+    outcome["skipped"] = len(skipped)
     clock.freeze(real_now)
     with db.unit_of_work() as s:
         sla_module.flag_breaches(s)   # as the periodic sweep would have, long ago
@@ -81,26 +83,46 @@ def work_demo_backlog(seed: int, real_now: datetime) -> dict[str, int]:
 
 
 def _work_one(s, rng, reviewers: list[int], request_id: int, leave: bool,
-              outcome: dict[str, int]) -> None:
-    """Claim the next request (the one `request_id` names, the oldest the reviewer has not
-    skipped) and decide it, or skip it to leave it waiting."""
+              skipped: set[int], outcome: dict[str, int]) -> None:
+    """Claim the request `request_id` names and decide it, or skip it to leave it
+    waiting."""
     reviewer = s.get(StaffUser, reviewers[0])
-    request = claims.claim_next(s, reviewer, "review")
+    request = claim_request(s, reviewer, "review", request_id, skipped)
     if request is None:
         return
-    if leave or request.id != request_id:
+    if leave:
         claims.release(s, reviewer, request, request.lease_token, skip=True)
-        outcome["skipped"] += 1
+        skipped.add(request.id)
         return
     counterfeit = _truly_counterfeit(s, request.listing_id)
     decide_by_truth(s, reviewer, request, counterfeit)
     outcome["counterfeit" if counterfeit else "authentic"] += 1
-    if counterfeit and len(reviewers) > 1:
-        second = s.get(StaffUser, reviewers[1])
-        confirming = claims.claim_next(s, second, "second_review")
-        if confirming is not None:
-            decide_by_truth(s, second, confirming,
-                            _truly_counterfeit(s, confirming.listing_id))
+    _confirm(s, reviewers, counterfeit)
+
+
+def claim_request(s, reviewer, queue: str, request_id: int, skipped: set[int]):
+    """Claim `request_id`, skipping again whatever comes first: what the reviewer skipped
+    earlier comes back when the skip lapses, and the seed walks months of days."""
+    for _ in range(MAX_PASSES):
+        request = claims.claim_next(s, reviewer, queue)
+        if request is None or request.id == request_id:
+            return request
+        claims.release(s, reviewer, request, request.lease_token, skip=True)
+        skipped.add(request.id)
+    return None
+
+
+def _confirm(s, seniors: list[int], counterfeit: bool) -> bool:
+    """A counterfeit call waits for a second senior (four eyes): the demo's second one
+    confirms it at once."""
+    if not counterfeit or len(seniors) < 2:
+        return False
+    second = s.get(StaffUser, seniors[1])
+    confirming = claims.claim_next(s, second, "second_review")
+    if confirming is None:
+        return False
+    decide_by_truth(s, second, confirming, _truly_counterfeit(s, confirming.listing_id))
+    return True
 
 
 HISTORY_REASON = "risk"
@@ -147,18 +169,16 @@ def _judge_one(s, listing_id: int, seniors: list[int], outcome: dict[str, int]) 
     if not listings.hold_for_review(s, listing, HISTORY_REASON, HISTORY_ACTOR):
         return True
     first = s.get(StaffUser, seniors[0])
-    request = claims.claim_next(s, first, "review")
+    pulled = s.scalar(select(AuthenticationRequest.id).where(
+        AuthenticationRequest.listing_id == listing_id,
+        AuthenticationRequest.state == RequestState.QUEUED))
+    request = claim_request(s, first, "review", pulled, set())
     if request is None:
         return False
     counterfeit = _truly_counterfeit(s, request.listing_id)
     decide_by_truth(s, first, request, counterfeit)
     outcome["counterfeit" if counterfeit else "authentic"] += 1
-    if counterfeit and len(seniors) > 1:
-        second = s.get(StaffUser, seniors[1])
-        confirming = claims.claim_next(s, second, "second_review")
-        if confirming is not None:
-            decide_by_truth(s, second, confirming, _truly_counterfeit(s, confirming.listing_id))
-            outcome["confirmed"] += 1
+    outcome["confirmed"] += _confirm(s, seniors, counterfeit)
     return True
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import select
 
 from foundation import clock, db
+from foundation.config import current as settings
 from foundation.errors import DomainError
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingStatus
@@ -97,7 +98,7 @@ def seed_demo(*, listings_count: int, seed: int, progress: Progress,
               workers: int = 2) -> SeedReport:
     rng = random.Random(seed)
     report = SeedReport()
-    specs = generate_catalog(listings_count, seed)
+    specs = _pricier_items_today(generate_catalog(listings_count, seed))
     real_now = clock.now()
     start = real_now - timedelta(days=HISTORY_DAYS)
     try:
@@ -112,6 +113,20 @@ def seed_demo(*, listings_count: int, seed: int, progress: Progress,
     finally:
         clock.freeze(None)
     return report
+
+
+def _pricier_items_today(specs: list[ProductSpec]) -> list[ProductSpec]:
+    """Swap earlier items above the authentication threshold into some of today's slots
+    (the catalogue's last ones), so today's queue has work in it at any demo size."""
+    specs = list(specs)
+    threshold = settings().AUTHENTICATION_THRESHOLD_PAISE
+    first_today = len(specs) - max(1, int(len(specs) * TODAY_SHARE))
+    pricey = [i for i in range(first_today) if specs[i].price_paise > threshold]
+    cheap_today = [i for i in range(first_today, len(specs), 2)
+                   if specs[i].price_paise <= threshold]
+    for slot, earlier in zip(cheap_today, reversed(pricey), strict=False):
+        specs[slot], specs[earlier] = specs[earlier], specs[slot]
+    return specs
 
 
 # --- members -------------------------------------------------------------------------
