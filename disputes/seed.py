@@ -65,7 +65,9 @@ def settle_past_cases(seed: int, real_now: datetime) -> dict[str, int]:
     if agent_id is None:
         return outcome
     for order_id in past:
-        lost = _settle_one(rng, order_id, agent_id, lead_id)
+        lost = _settle_one(rng, order_id, agent_id, lead_id,
+                           won_before=outcome["won_by_seller"] > 0,
+                           lost_before=outcome["lost_by_seller"] > 0)
         if lost is not None:
             outcome["lost_by_seller" if lost else "won_by_seller"] += 1
     clock.freeze(None)
@@ -78,13 +80,17 @@ def _active_staff_id(s, role: str) -> int | None:
                     .order_by(StaffUser.id).limit(1))
 
 
-def _settle_one(rng, order_id: int, agent_id: int, lead_id: int | None) -> bool | None:
-    """The case of one past sale, from report to decision; True if the seller lost it."""
+def _settle_one(rng, order_id: int, agent_id: int, lead_id: int | None,
+                won_before: bool, lost_before: bool) -> bool | None:
+    """The case of one past sale, from report to decision; True if the seller lost it
+    (a genuine item's seller wins the first case and loses the next if none was lost
+    yet, so even a small demo has both)."""
     with db.unit_of_work() as s:
         order = s.get(Order, order_id)
         listing_id = order.items[0].listing_id
         counterfeit = bool(getattr(s.get(DemoListingTruth, listing_id), "counterfeit", False))
-        lost = counterfeit or rng.random() < SHARE_LOST_GENUINE
+        unlucky = rng.random() < SHARE_LOST_GENUINE
+        lost = counterfeit or (won_before and (unlucky or not lost_before))
         reason, outcome, code = PAST_REASONS[counterfeit]
         if lost and not counterfeit:
             reason, outcome, code = (CaseReason.UNDISCLOSED_DAMAGE, "refund_without_return",

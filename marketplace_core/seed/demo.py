@@ -259,8 +259,8 @@ def _choose_closets(rng, member_ids, report) -> Closets:
     shady = tuple(rng.sample(member_ids, k=max(2, len(member_ids) // 25)))
     honest = [m for m in member_ids if m not in shady]
     sellers = rng.sample(honest, k=max(5, int(len(honest) * 0.6)))
-    # Busy enough to be judged: every seventh closet from the second busiest on.
-    sloppy = frozenset(sellers[1::7][:max(2, len(sellers) // 10)])
+    # Busy enough to be judged: every seventh closet, the busiest first (volume, no care).
+    sloppy = frozenset(sellers[0::7][:max(2, len(sellers) // 10)])
     report.shady_sellers, report.sloppy_sellers = len(shady), len(sloppy)
     # Zipf-like: the busiest closet lists about ten times what the tenth does.
     weights = tuple(1 / (rank + 1) ** 0.9 for rank in range(len(sellers)))
@@ -268,7 +268,10 @@ def _choose_closets(rng, member_ids, report) -> Closets:
 
 
 def _assign_sellers(rng, specs, closets: Closets) -> list[int]:
-    return [rng.choice(closets.shady) if spec.counterfeit and rng.random() < 0.8
+    """Fakes go to the shady closets, but for a few that any closet may have bought in
+    good faith; everything else to the honest ones, the busy ones most."""
+    return [(rng.choice(closets.shady) if rng.random() < 0.9 else rng.choice(closets.honest))
+            if spec.counterfeit
             else rng.choices(closets.honest, weights=closets.weights, k=1)[0]
             for spec in specs]
 
@@ -468,8 +471,8 @@ def _plan_sale(rng, seller_id, listed_at, closets, real_now, index, total):
     roll = rng.random()
     final = "cancelled" if roll < cancel else "disputed" if roll < cancel + dispute \
         else "completed"
-    if index - recent < 2:    # even a tiny demo has a cancelled and a disputed sale
-        final = ("cancelled", "disputed")[index - recent]
+    if index - recent < 3:    # even a tiny demo has a cancelled and two disputed sales
+        final = ("cancelled", "disputed", "disputed")[index - recent]
     latest = real_now - timedelta(days=12)   # room for shipping, delivery and acceptance
     earliest = listed_at + timedelta(hours=3)
     if earliest >= latest:
