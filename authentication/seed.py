@@ -1,10 +1,10 @@
 """The demo's authentication backlog, worked through the real review services.
 
 Runs after the marketplace seed (`flask seed`): a senior authenticator of the demo (when
-there is one) works the queue the way a person would -- genuine items: about half
-authenticated with a full checklist; counterfeits: about half called counterfeit (they
-then wait for a second senior, as four-eyes demands); the rest skipped, so the queue
-keeps work for the demo's reviewers.  Ground truth comes from the seed's own table.
+there is one) works the queue the way the team did over the months behind -- each request
+within its SLA (a few slipped and breached), today's partly; counterfeits called by the
+first senior are confirmed by a second (four-eyes) when the demo has one.  Ground truth
+comes from the seed's own table.
 
 `review_history` then records the past the vision model learns from: over the month the
 demo covers, the team pulled a share of cheaper live listings into review (the risk
@@ -20,7 +20,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from authentication import claims, decisions
-from authentication.models import Verdict, checklist_for
+from authentication import sla as sla_module
+from authentication.models import (
+    AuthenticationRequest,
+    RequestState,
+    Verdict,
+    checklist_for,
+)
 from foundation import clock, db
 from foundation.config import current as settings
 from foundation.staff.models import StaffUser
@@ -28,47 +34,95 @@ from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingStatus
 from marketplace_core.seed.models import DemoListingTruth
 
+BREACH_SHARE = 0.015        # yesterday's requests that slipped past the SLA
+TODAY_DONE_SHARE = 0.4      # today's requests already worked when the demo opens
+MAX_PASSES = 200
+
 
 def work_demo_backlog(seed: int, real_now: datetime) -> dict[str, int]:
+    """Work the queue as the team did, day by day: each request past its SLA window was
+    reviewed within it (a few slipped and breached); of today's, some are done and the
+    rest wait, young.  Whatever is left is skipped by the demo's senior (the skip hides
+    it from that reviewer only), so the demo's other reviewers find it waiting."""
     rng = random.Random(seed)
-    outcome = {"authentic": 0, "counterfeit": 0, "skipped": 0}
+    outcome = {"authentic": 0, "counterfeit": 0, "skipped": 0, "breached": 0}
     with db.unit_of_work() as s:
-        reviewer = s.scalar(select(StaffUser).where(
-            StaffUser.role == "senior_authenticator", StaffUser.is_active.is_(True)))
-        reviewer_id = reviewer.id if reviewer else None
-    if reviewer_id is None:
+        reviewers = list(s.scalars(select(StaffUser.id).where(
+            StaffUser.role == "senior_authenticator", StaffUser.is_active.is_(True))
+            .order_by(StaffUser.id).limit(2)))
+        waiting = list(s.execute(select(AuthenticationRequest.id,
+                                        AuthenticationRequest.created_at).where(
+            AuthenticationRequest.state == RequestState.QUEUED)
+            .order_by(AuthenticationRequest.created_at, AuthenticationRequest.id)))
+    if not reviewers:
         return outcome
-    # One moment for the whole session: a skip then keeps that item away from the reviewer,
-    # so the loop ends with the skipped half still waiting in the queue.
-    clock.freeze(real_now - timedelta(hours=2))
-    while True:
+    sla = timedelta(hours=settings().AUTHENTICATION_SLA_HOURS)
+    old = [row for row in waiting if real_now - row.created_at > sla]
+    moment, skipped = None, set()
+    for index, (request_id, created_at) in enumerate(waiting):
+        if real_now - created_at > sla:
+            leave = rng.random() < BREACH_SHARE or (
+                index == len(old) - 1 and outcome["breached"] == 0)
+            at = created_at + sla * rng.uniform(0.1, 0.8)
+        else:
+            leave = rng.random() >= TODAY_DONE_SHARE
+            at = min(created_at + timedelta(hours=rng.uniform(0.5, 6)),
+                     real_now - timedelta(minutes=10))
+        moment = max(moment or at, at)
+        clock.freeze(moment)
         with db.unit_of_work() as s:
-            reviewer = s.get(StaffUser, reviewer_id)
-            request = claims.claim_next(s, reviewer, "review")
-            if request is None:
-                break
-            _review(s, rng, reviewer, request, outcome)
+            _work_one(s, rng, reviewers, request_id, leave, skipped, outcome)
+            if leave and real_now - created_at > sla:
+                outcome["breached"] += 1
+    outcome["skipped"] = len(skipped)
+    clock.freeze(real_now)
+    with db.unit_of_work() as s:
+        sla_module.flag_breaches(s)   # as the periodic sweep would have, long ago
     clock.freeze(None)
     return outcome
 
 
-def _review(s, rng, reviewer, request, outcome) -> None:
-    listing = s.get(Listing, request.listing_id)
-    truth = s.get(DemoListingTruth, request.listing_id)
-    counterfeit = truth is not None and truth.counterfeit
-    if rng.random() < 0.5:
-        claims.release(s, reviewer, request, request.lease_token, skip=True)
-        outcome["skipped"] += 1
+def _work_one(s, rng, reviewers: list[int], request_id: int, leave: bool,
+              skipped: set[int], outcome: dict[str, int]) -> None:
+    """Claim the request `request_id` names and decide it, or skip it to leave it
+    waiting."""
+    reviewer = s.get(StaffUser, reviewers[0])
+    request = claim_request(s, reviewer, "review", request_id, skipped)
+    if request is None:
         return
-    points = checklist_for(listing.category)
-    verdict = Verdict.COUNTERFEIT if counterfeit else Verdict.AUTHENTIC
-    checklist = {point: "pass" for point in points}
-    if counterfeit:
-        checklist[points[0]] = "fail"
-    decisions.decide(s, reviewer, request, request.lease_token, decisions.Decision(
-        verdict=verdict, reason="logo_mismatch" if counterfeit else "all_points_consistent",
-        note="Demo review.", checklist=checklist))
-    outcome[verdict.value] += 1
+    if leave:
+        claims.release(s, reviewer, request, request.lease_token, skip=True)
+        skipped.add(request.id)
+        return
+    counterfeit = _truly_counterfeit(s, request.listing_id)
+    decide_by_truth(s, reviewer, request, counterfeit)
+    outcome["counterfeit" if counterfeit else "authentic"] += 1
+    _confirm(s, reviewers, counterfeit)
+
+
+def claim_request(s, reviewer, queue: str, request_id: int, skipped: set[int]):
+    """Claim `request_id`, skipping again whatever comes first: what the reviewer skipped
+    earlier comes back when the skip lapses, and the seed walks months of days."""
+    for _ in range(MAX_PASSES):
+        request = claims.claim_next(s, reviewer, queue)
+        if request is None or request.id == request_id:
+            return request
+        claims.release(s, reviewer, request, request.lease_token, skip=True)
+        skipped.add(request.id)
+    return None
+
+
+def _confirm(s, seniors: list[int], counterfeit: bool) -> bool:
+    """A counterfeit call waits for a second senior (four eyes): the demo's second one
+    confirms it at once."""
+    if not counterfeit or len(seniors) < 2:
+        return False
+    second = s.get(StaffUser, seniors[1])
+    confirming = claims.claim_next(s, second, "second_review")
+    if confirming is None:
+        return False
+    decide_by_truth(s, second, confirming, _truly_counterfeit(s, confirming.listing_id))
+    return True
 
 
 HISTORY_REASON = "risk"
@@ -115,18 +169,16 @@ def _judge_one(s, listing_id: int, seniors: list[int], outcome: dict[str, int]) 
     if not listings.hold_for_review(s, listing, HISTORY_REASON, HISTORY_ACTOR):
         return True
     first = s.get(StaffUser, seniors[0])
-    request = claims.claim_next(s, first, "review")
+    pulled = s.scalar(select(AuthenticationRequest.id).where(
+        AuthenticationRequest.listing_id == listing_id,
+        AuthenticationRequest.state == RequestState.QUEUED))
+    request = claim_request(s, first, "review", pulled, set())
     if request is None:
         return False
     counterfeit = _truly_counterfeit(s, request.listing_id)
     decide_by_truth(s, first, request, counterfeit)
     outcome["counterfeit" if counterfeit else "authentic"] += 1
-    if counterfeit and len(seniors) > 1:
-        second = s.get(StaffUser, seniors[1])
-        confirming = claims.claim_next(s, second, "second_review")
-        if confirming is not None:
-            decide_by_truth(s, second, confirming, _truly_counterfeit(s, confirming.listing_id))
-            outcome["confirmed"] += 1
+    outcome["confirmed"] += _confirm(s, seniors, counterfeit)
     return True
 
 

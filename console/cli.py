@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from authentication.seed import review_history, work_demo_backlog
 from console import composition
-from disputes.seed import open_demo_cases
+from disputes.seed import open_demo_cases, settle_past_cases
 from foundation import clock, db, jobs
 from foundation.errors import DomainError
 from foundation.migrations import check_schema, downgrade, make_revision, upgrade
@@ -26,6 +26,7 @@ from trust.recommender.cli import recommendations_group
 from trust.signals.cli import trust_group
 from vision.cli import vision_group
 from vision.modelops import services
+from vision.planted import flag_planted_duplicates
 
 
 def init_app(app: Flask) -> None:
@@ -188,9 +189,13 @@ def seed(listings_count: int, seed_value: int, workers: int, history_share: floa
 
     reviews = work_demo_backlog(seed_value, clock.now())
     history = review_history(seed_value, clock.now(), history_share)
+    past_cases = settle_past_cases(seed_value, clock.now())
     cases = open_demo_cases(seed_value, clock.now())
+    with db.unit_of_work() as s:
+        duplicates = flag_planted_duplicates(s)
     click.echo(json.dumps({**report.__dict__, "authentication_reviews": reviews,
-                           "authentication_history": history, "dispute_cases": cases},
+                           "authentication_history": history, "past_dispute_cases": past_cases,
+                           "dispute_cases": cases, "planted_duplicates": duplicates},
                           indent=2, default=str))
 
 

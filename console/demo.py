@@ -3,29 +3,42 @@
 Everything runs from this one process tree on the embedded defaults (SQLite
 under instance/, the instance's one embedded redis-server on a unix socket), so a new user
 needs nothing but Python 3.11 and a C compiler.
+
+The first run fills the marketplace and computes, in the foreground, everything the
+console shows at once: the seed's history and planted duplicates, the counterfeit model
+and its risk scores, seller trust and the feed; the worker then only signs the rest of
+the photos.  The terminal shows the steps, the URL, the sign-ins and one progress line;
+every process's log goes to instance/demo-logs/.
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
 from console import create_app
-from foundation import db
+from foundation import db, jobs
 from foundation.config import PROJECT_ROOT, Settings
 from foundation.migrations import upgrade
 from foundation.redis_conn import embedded_url
 from foundation.staff import services as staff_services
 from foundation.staff.models import StaffUser
+from marketplace_core.listings.models import ListingPhoto
 from marketplace_core.members.models import Member
 from marketplace_core.seed.demo import DEMO_MEMBER_PASSWORD
 from trust.recommender.models import MemberCandidates
 from trust.signals.models import SellerTrustRecord
+from vision.counterfeit.models import CounterfeitScore
 from vision.modelops import services
+from vision.models import PhotoSignature
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
 DEMO_PASSWORD = "demo-password-2026"
@@ -34,6 +47,7 @@ DEMO_STAFF = (
     ("admin@demo.posh.in", "admin", "Asha Admin"),
     ("auth@demo.posh.in", "authenticator", "Arjun Authenticator"),
     ("senior@demo.posh.in", "senior_authenticator", "Sana Senior"),
+    ("senior2@demo.posh.in", "senior_authenticator", "Sahil Senior"),
     ("support@demo.posh.in", "support_agent", "Sunil Support"),
     ("lead@demo.posh.in", "support_lead", "Leela Lead"),
     ("fraud@demo.posh.in", "fraud_analyst", "Farhan Fraud"),
@@ -48,96 +62,198 @@ def ensure_demo_staff(settings: Settings) -> None:
                                             password=DEMO_PASSWORD, display_name=name)
 
 
-def seed_if_empty() -> None:
-    """The first `make demo` fills the marketplace; later runs keep what is there."""
+class Setup:
+    """The first run's steps: each a flask command whose output goes to the setup log;
+    the terminal gets one line per step, and the log's tail when a step fails."""
+
+    def __init__(self, log_dir: Path):
+        self.log = log_dir / "setup.log"
+
+    def step(self, label: str, args: list[str], *, required: bool = True,
+             failed_hint: str = "") -> bool:
+        print(f"  {label}...", end="", flush=True)
+        started = time.perf_counter()
+        with self.log.open("a") as out:
+            out.write(f"\n$ flask {' '.join(args)}\n")
+            out.flush()
+            done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args],
+                                  cwd=PROJECT_ROOT, env=os.environ.copy(), stdout=out,
+                                  stderr=subprocess.STDOUT, check=False)
+        if done.returncode == 0:
+            print(f" done in {time.perf_counter() - started:.0f} s", flush=True)
+            return True
+        print(f" failed (see {self.log})", flush=True)
+        print(_tail(self.log), flush=True)
+        if required:
+            sys.exit(f"make demo stopped: {label} failed")
+        if failed_hint:
+            print(f"  {failed_hint}", flush=True)
+        return False
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    return "\n".join("    " + line for line in path.read_text().splitlines()[-lines:])
+
+
+def _exists(model, column) -> bool:
     with db.unit_of_work() as s:
-        if s.scalar(select(func.count()).select_from(Member)):
-            return
-    print(f"seeding the demo marketplace ({DEMO_LISTINGS} listings, once)...", flush=True)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "seed",
-                    "--listings", str(DEMO_LISTINGS)], cwd=PROJECT_ROOT, env=os.environ.copy(),
-                   check=True)
+        return s.scalar(select(column).select_from(model).limit(1)) is not None
 
 
-def ensure_counterfeit_champion() -> None:
+def seed_if_empty(setup: Setup) -> None:
+    """The first `make demo` fills the marketplace; later runs keep what is there."""
+    if _exists(Member, Member.id):
+        return
+    setup.step(f"seeding six months of a marketplace ({DEMO_LISTINGS} listings)",
+               ["seed", "--listings", str(DEMO_LISTINGS)])
+
+
+def ensure_counterfeit_champion(setup: Setup) -> None:
     """The first `make demo` trains the counterfeit-risk model on the seeded verdicts and
-    promotes it as the demo fraud analyst (audited, as from the console), so the
-    authentication queue shows risk from the start; the worker then rescores listings."""
+    promotes it as the demo fraud analyst (audited, as from the console)."""
     with db.unit_of_work() as s:
         if services.champion(s, "counterfeit") is not None:
             return
     analyst = next(email for email, role, _ in DEMO_STAFF if role == "fraud_analyst")
-    print("training the counterfeit-risk model on the seeded verdicts (once)...", flush=True)
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "train-model",
-                           "counterfeit", "--staff", analyst, "--promote"],
-                          cwd=PROJECT_ROOT, env=os.environ.copy(), check=False)
-    if done.returncode != 0:
-        print("the counterfeit model was not trained (see above); the console's "
-              "Vision > Models page can train it later", flush=True)
+    setup.step("training the counterfeit-risk model on the seeded verdicts",
+               ["train-model", "counterfeit", "--staff", analyst, "--promote"], required=False,
+               failed_hint="the console's Vision > Models page can train it later")
 
 
-def ensure_trust_scored() -> None:
-    """After seeding (and the counterfeit model's first scores), score every seller and
-    listing once, so the Trust pages have something to show; from then on the worker
-    keeps them fresh from events (duplicate flags appear as it signs the photos)."""
+def ensure_risk_scored(setup: Setup) -> None:
+    """Every live or waiting listing scored with the champion now, so the queue shows
+    risk when the console opens (the scoring jobs the seed queued then find it current)."""
+    if _exists(CounterfeitScore, CounterfeitScore.listing_id):
+        return
     with db.unit_of_work() as s:
-        if s.scalar(select(SellerTrustRecord.seller_id).limit(1)) is not None:
+        if services.champion(s, "counterfeit") is None:
             return
-    print("scoring seller trust and item risk (once)...", flush=True)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "trust", "recompute"],
-                   cwd=PROJECT_ROOT, env=os.environ.copy(), check=True)
+    setup.step("scoring counterfeit risk", ["vision", "score-risk"], required=False)
 
 
-def ensure_recommendations() -> None:
+def ensure_trust_scored(setup: Setup) -> None:
+    """After the risk scores, score every seller and listing once (clearing the marks the
+    seed left, so no recompute job repeats it); the worker keeps them fresh from events."""
+    if _exists(SellerTrustRecord, SellerTrustRecord.seller_id):
+        return
+    setup.step("scoring seller trust and item risk", ["trust", "recompute"])
+
+
+def ensure_recommendations(setup: Setup) -> None:
     """The first `make demo` trains the "Just Picked for You" ranker on the seeded
     interactions and stores every member's candidates, so the feed serves at once
     (with `flask recommendations precompute`, the same run path as the job)."""
-    with db.unit_of_work() as s:
-        if s.scalar(select(MemberCandidates.member_id).limit(1)) is not None:
-            return
-    print("training the recommender and precomputing the feed (once)...", flush=True)
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "recommendations",
-                           "precompute"], cwd=PROJECT_ROOT, env=os.environ.copy(), check=False)
-    if done.returncode != 0:
-        print("the feed was not precomputed (see above); members get cold-start pages "
-              "until Trust > Feed exposure > Precompute now", flush=True)
+    if _exists(MemberCandidates, MemberCandidates.member_id):
+        return
+    setup.step("training the recommender and precomputing the feed",
+               ["recommendations", "precompute"], required=False,
+               failed_hint="members get cold-start pages until Trust > Feed exposure > "
+                           "Precompute now")
+
+
+def prepare(settings: Settings, log_dir: Path) -> None:
+    """Migrate, create the staff, and on the first run seed and compute everything."""
+    upgrade(settings.DATABASE_URL)
+    db.configure(settings.DATABASE_URL)
+    ensure_demo_staff(settings)
+    setup = Setup(log_dir)
+    seed_if_empty(setup)
+    ensure_counterfeit_champion(setup)
+    ensure_risk_scored(setup)
+    ensure_trust_scored(setup)
+    ensure_recommendations(setup)
 
 
 def main() -> None:
     settings = Settings.from_env()
     if settings.is_production:
         sys.exit("make demo is for the embedded default, not APP_ENV=production")
+    log_dir = Path(settings.INSTANCE_PATH) / "demo-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
     redis_url = settings.REDIS_URL or embedded_url(settings.INSTANCE_PATH)
     os.environ["REDIS_URL"] = redis_url
-    print(f"database: {settings.DATABASE_URL}\nredis:    {redis_url}")
-    upgrade(settings.DATABASE_URL)
-    db.configure(settings.DATABASE_URL)
-    ensure_demo_staff(settings)
-    seed_if_empty()
-    ensure_counterfeit_champion()
-    ensure_trust_scored()
-    ensure_recommendations()
+    print(f"Posh Trust Console demo (logs: {log_dir}/)\n"
+          f"database: {settings.DATABASE_URL}\nredis:    {redis_url}", flush=True)
+    prepare(settings, log_dir)
+    worker_log = (log_dir / "worker.log").open("a")
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-                              cwd=PROJECT_ROOT, env=os.environ.copy())
-    _print_sign_ins()
+                              cwd=PROJECT_ROOT, env=os.environ.copy(), stdout=worker_log,
+                              stderr=subprocess.STDOUT)
     try:
         app = create_app(Settings.from_env())
+        send_logs_to(log_dir / "web.log")
+        _print_sign_ins(log_dir)
+        BackgroundProgress().start()
         run_simple(HOST, PORT, app, threaded=True, use_reloader=False)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
+        worker_log.close()
 
 
-def _print_sign_ins() -> None:
+def send_logs_to(path: Path) -> None:
+    """The web app's log (requests included) to a file, in the console's own format."""
+    root = logging.getLogger()
+    handler = logging.FileHandler(path)
+    for old in list(root.handlers):
+        if isinstance(old, logging.StreamHandler) and not isinstance(old, logging.FileHandler):
+            handler.setFormatter(old.formatter)
+            for log_filter in old.filters:
+                handler.addFilter(log_filter)
+            root.removeHandler(old)
+    root.addHandler(handler)
+
+
+class BackgroundProgress:
+    """One terminal line for the worker's backlog: rewritten in place on a terminal,
+    printed when it changes (at most every 30 s) otherwise."""
+
+    def __init__(self, every: float = 3.0):
+        self._every = every
+        self._tty = sys.stdout.isatty()
+        self._last, self._printed_at = "", 0.0
+
+    def start(self) -> None:
+        threading.Thread(target=self._loop, name="demo-progress", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self._show(background_line())
+            except Exception:  # noqa: BLE001 - a missed update is shown by the next one
+                logging.getLogger(__name__).exception("progress line failed")
+            time.sleep(self._every)
+
+    def _show(self, line: str) -> None:
+        if line == self._last:
+            return
+        if self._tty:
+            print(f"\r{line:<78}", end="", flush=True)
+        elif time.monotonic() - self._printed_at >= 30 or line.endswith("done"):
+            print(line, flush=True)
+            self._printed_at = time.monotonic()
+        self._last = line
+
+
+def background_line() -> str:
+    with db.unit_of_work() as s:
+        photos = s.scalar(select(func.count()).select_from(ListingPhoto)) or 0
+        signed = s.scalar(select(func.count()).select_from(PhotoSignature)) or 0
+    waiting = sum(jobs.queue(name).count for name in jobs.QUEUES)
+    if signed >= photos and not waiting:
+        return f"background: {signed}/{photos} photos signed, done"
+    return f"background: {signed}/{photos} photos signed, {waiting} jobs waiting"
+
+
+def _print_sign_ins(log_dir: Path) -> None:
     print(f"\nPosh Trust Console: http://{HOST}:{PORT}/console")
     print(f"Demo staff (password for all: {DEMO_PASSWORD}):")
     for email, role, _ in DEMO_STAFF:
         print(f"  {role:<22} {email}")
     print(f"Demo members sign in to the API (POST /api/v1/auth/token) with any member's "
           f"email from /console/members/ and the password {DEMO_MEMBER_PASSWORD}.")
-    print("The worker signs the seeded photos in the background (vision queue); "
-          "Vision > Duplicates fills with groups as it goes (`flask rq-status` shows the "
-          "backlog, `flask vision reindex` does it in the foreground with a progress bar).")
+    print(f"The worker signs the rest of the seeded photos in the background (its log: "
+          f"{log_dir / 'worker.log'}, the web app's: {log_dir / 'web.log'}).")
     print("Stop with Ctrl-C.\n", flush=True)
 
 

@@ -4,6 +4,11 @@ Runs after the marketplace seed (`flask seed`): buyers of some delivered orders 
 problem with a photo of it (the listing's own covershot with damage drawn on it, so the
 agents' workspace shows real pixels side by side), some sellers answer, some do not yet,
 so the support queue has work in every state a demo needs.
+
+`settle_past_cases` first gives the months behind their disputes: the buyers of the sales
+the marketplace seed left delivered long ago report a problem within the window, the
+seller answers, and a support agent decides a day later -- counterfeit items are refunded
+(the seller loses), most others released to the seller (a lead approves large refunds).
 """
 from __future__ import annotations
 
@@ -13,14 +18,17 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy import select
 
-from disputes import opening, responses
+from disputes import claims, decisions, opening, responses
 from disputes.evidence import Upload
-from disputes.models import CaseReason, DisputeCase
+from disputes.models import CaseReason, CaseState, DisputeCase
 from foundation import clock, db
+from foundation.config import current as settings
+from foundation.staff.models import StaffUser
 from marketplace_core.listings.photos import open_stored
 from marketplace_core.media._opencv import cv2
 from marketplace_core.members.models import Member
 from marketplace_core.orders.models import Order, OrderStatus
+from marketplace_core.seed.models import DemoListingTruth
 
 SHARE_REPORTED = 0.4
 SHARE_ANSWERED = 0.5
@@ -34,6 +42,96 @@ DESCRIPTIONS = {
 }
 SELLER_ANSWERS = ("It left my closet in the condition shown; please check the photos.",
                   "I am sorry about this; I am happy to take it back.")
+
+
+SHARE_LOST_GENUINE = 0.3
+PAST_REASONS = {True: (CaseReason.NOT_AUTHENTIC, "refund_without_return",
+                       "counterfeit_confirmed"),
+                False: (CaseReason.NOT_AS_DESCRIBED, "release_to_seller", "as_described")}
+
+
+def settle_past_cases(seed: int, real_now: datetime) -> dict[str, int]:
+    """Open and decide a case for every order delivered before the window that is still
+    open today (the marketplace seed stops its disputed sales there)."""
+    rng = random.Random(seed + 9)
+    outcome = {"won_by_seller": 0, "lost_by_seller": 0}
+    with db.unit_of_work() as s:
+        agent_id = _active_staff_id(s, "support_agent")
+        lead_id = _active_staff_id(s, "support_lead")
+        window = timedelta(days=settings().DISPUTE_WINDOW_DAYS)
+        past = list(s.scalars(select(Order.id).where(
+            Order.status == OrderStatus.DELIVERED,
+            Order.delivered_at < real_now - window).order_by(Order.delivered_at)))
+    if agent_id is None:
+        return outcome
+    for order_id in past:
+        lost = _settle_one(rng, order_id, agent_id, lead_id,
+                           won_before=outcome["won_by_seller"] > 0,
+                           lost_before=outcome["lost_by_seller"] > 0)
+        if lost is not None:
+            outcome["lost_by_seller" if lost else "won_by_seller"] += 1
+    clock.freeze(None)
+    return outcome
+
+
+def _active_staff_id(s, role: str) -> int | None:
+    return s.scalar(select(StaffUser.id).where(StaffUser.role == role,
+                                               StaffUser.is_active.is_(True))
+                    .order_by(StaffUser.id).limit(1))
+
+
+def _settle_one(rng, order_id: int, agent_id: int, lead_id: int | None,
+                won_before: bool, lost_before: bool) -> bool | None:
+    """The case of one past sale, from report to decision; True if the seller lost it
+    (a genuine item's seller wins the first case and loses the next if none was lost
+    yet, so even a small demo has both)."""
+    with db.unit_of_work() as s:
+        order = s.get(Order, order_id)
+        listing_id = order.items[0].listing_id
+        counterfeit = bool(getattr(s.get(DemoListingTruth, listing_id), "counterfeit", False))
+        unlucky = rng.random() < SHARE_LOST_GENUINE
+        lost = counterfeit or (won_before and (unlucky or not lost_before))
+        reason, outcome, code = PAST_REASONS[counterfeit]
+        if lost and not counterfeit:
+            reason, outcome, code = (CaseReason.UNDISCLOSED_DAMAGE, "refund_without_return",
+                                     "return_uneconomic")
+        clock.freeze(order.delivered_at + timedelta(hours=rng.uniform(4, 40)))
+        photo = _damage_photo(rng, order.items[0].listing.photos[0].media_key)
+        case = opening.open_case(s, s.get(Member, order.buyer_id), order_id, reason=reason,
+                                 description=DESCRIPTIONS[reason], photos=[photo])
+        case_id, seller_id = case.id, case.seller_id
+    clock.freeze(clock.now() + timedelta(hours=rng.uniform(2, 20)))
+    with db.unit_of_work() as s:
+        responses.respond(s, s.get(Member, seller_id), case_id,
+                          body=rng.choice(SELLER_ANSWERS), photos=[])
+    clock.freeze(clock.now() + timedelta(hours=rng.uniform(2, 20)))
+    with db.unit_of_work() as s:
+        agent = s.get(StaffUser, agent_id)
+        case = claims.claim_next(s, agent, "review")
+        if case is None or case.id != case_id:
+            return None
+        result = decisions.decide(s, agent, case_id, decisions.parse_decision(
+            {"outcome": outcome, "reason": code, "note": "Demo history.",
+             "idempotency_key": f"demo-past-{case_id}"}), case.lease_token)
+        waiting = result.case.state == CaseState.AWAITING_APPROVAL
+    if waiting:
+        return _approve(case_id, lead_id, lost)
+    return lost
+
+
+def _approve(case_id: int, lead_id: int | None, lost: bool) -> bool | None:
+    """A large refund waits for a lead; the demo's lead approves it an hour later."""
+    if lead_id is None:
+        return None
+    clock.freeze(clock.now() + timedelta(hours=1))
+    with db.unit_of_work() as s:
+        lead = s.get(StaffUser, lead_id)
+        case = claims.claim_next(s, lead, "approval")
+        if case is None or case.id != case_id:
+            return None
+        decisions.review_approval(s, lead, case_id, approve=True, note="Approved.",
+                                  lease_token=case.lease_token)
+    return lost
 
 
 def open_demo_cases(seed: int, real_now: datetime) -> dict[str, int]:

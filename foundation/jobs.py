@@ -32,7 +32,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -299,6 +299,22 @@ def _is_pending(job_id: str) -> bool:
         return False
     return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED,
                       JobStatus.STARTED)
+
+
+def discard_waiting(job_ids: Iterable[str]) -> int:
+    """Delete those of these jobs that still wait in their queue: work a batch has just
+    done.  A job a worker has already taken runs and finds nothing to do; how many were
+    deleted."""
+    discarded = 0
+    for job_id in job_ids:
+        try:
+            job = Job.fetch(job_id, connection=connection())
+        except Exception:  # noqa: BLE001 - rq raises NoSuchJobError or a decode error
+            continue
+        if job.get_status() == JobStatus.QUEUED:
+            job.delete()
+            discarded += 1
+    return discarded
 
 
 # --- periodic beat -------------------------------------------------------------------

@@ -11,11 +11,12 @@ from flask.cli import with_appcontext
 from foundation import db
 from foundation.errors import DomainError
 from vision import index_store, reindex
+from vision.counterfeit import tasks as counterfeit_tasks
 
 
 @click.group("vision")
 def vision_group():
-    """The image pipeline: re-index the catalogue, see the duplicate index."""
+    """The image pipeline: re-index the catalogue, see the duplicate index, score risk."""
 
 
 @vision_group.command("reindex")
@@ -60,3 +61,18 @@ def index_status_command():
     click.echo(json.dumps({**{name: getattr(status, name) for name in status.__slots__},
                            "saved_at": status.saved_at.isoformat(),
                            "journal_share": round(status.journal_share, 4)}))
+
+
+@vision_group.command("score-risk")
+@with_appcontext
+def score_risk_command():
+    """Score every live or waiting listing's counterfeit risk now, in this process, with a
+    progress bar (after a seed or an import; the scoring jobs then find it current)."""
+    with db.unit_of_work() as s, \
+            click.progressbar(length=1, label="scoring counterfeit risk", show_pos=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        outcomes = counterfeit_tasks.score_watched_now(s, progress)
+    click.echo(json.dumps(outcomes))

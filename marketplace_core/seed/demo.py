@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import select
 
 from foundation import clock, db
+from foundation.config import current as settings
 from foundation.errors import DomainError
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingStatus
@@ -52,6 +53,9 @@ WEIGHT_GRAMS = {"handbags": 900, "sneakers": 1100, "heels": 800, "sarees": 700,
                 "jackets": 1200, "watches": 300}
 SIZE_ALIASES = {"One Size": "One size", "Free Size": "Free size"}
 CHUNK = 100
+HISTORY_DAYS = 180      # the marketplace's past the demo opens on
+TODAY_SHARE = 0.08      # listings posted in the last day: today's authentication queue
+TODAY_HOURS = 20
 
 
 @dataclass
@@ -61,6 +65,8 @@ class SeedReport:
     photos: int = 0
     counterfeit_listings: int = 0
     reused_photo_listings: int = 0
+    shady_sellers: int = 0
+    sloppy_sellers: int = 0
     likes: int = 0
     follows: int = 0
     comments: int = 0
@@ -92,19 +98,35 @@ def seed_demo(*, listings_count: int, seed: int, progress: Progress,
               workers: int = 2) -> SeedReport:
     rng = random.Random(seed)
     report = SeedReport()
-    specs = generate_catalog(listings_count, seed)
+    specs = _pricier_items_today(generate_catalog(listings_count, seed))
     real_now = clock.now()
-    start = real_now - timedelta(days=30)
+    start = real_now - timedelta(days=HISTORY_DAYS)
     try:
         member_ids, tastes = _seed_members(rng, specs, listings_count, start, report, progress)
-        listing_specs = _seed_listings(rng, specs, member_ids, start, real_now, report,
+        closets = _choose_closets(rng, member_ids, report)
+        listing_specs = _seed_listings(rng, specs, closets, start, real_now, report,
                                        progress, workers, seed)
         _seed_social(rng, member_ids, tastes, listing_specs, real_now, report, progress)
-        _seed_trades(rng, member_ids, tastes, listing_specs, real_now, report, progress)
+        _seed_trades(rng, member_ids, tastes, listing_specs, closets, real_now, report,
+                     progress)
         _count_listings(report)
     finally:
         clock.freeze(None)
     return report
+
+
+def _pricier_items_today(specs: list[ProductSpec]) -> list[ProductSpec]:
+    """Swap earlier items above the authentication threshold into some of today's slots
+    (the catalogue's last ones), so today's queue has work in it at any demo size."""
+    specs = list(specs)
+    threshold = settings().AUTHENTICATION_THRESHOLD_PAISE
+    first_today = len(specs) - max(1, int(len(specs) * TODAY_SHARE))
+    pricey = [i for i in range(first_today) if specs[i].price_paise > threshold]
+    cheap_today = [i for i in range(first_today, len(specs), 2)
+                   if specs[i].price_paise <= threshold]
+    for slot, earlier in zip(cheap_today, reversed(pricey), strict=False):
+        specs[slot], specs[earlier] = specs[earlier], specs[slot]
+    return specs
 
 
 # --- members -------------------------------------------------------------------------
@@ -174,11 +196,21 @@ def _reshoot_copy(image: NormalisedImage, rng: random.Random) -> NormalisedImage
     return inspect_and_normalise(buffer.tobytes(), declared_content_type="image/jpeg")
 
 
-def _seed_listings(rng, specs, member_ids, start, real_now, report, progress, workers, seed):
-    sellers = _assign_sellers(rng, specs, member_ids)
+def _listed_at(index: int, total: int, start: datetime, real_now: datetime) -> datetime:
+    """Listings in posting order: most over the months behind, the last few today (so
+    today's authentication queue is young, as a queue worked every day is)."""
+    today_from = total - max(1, int(total * TODAY_SHARE))
+    if index >= today_from:
+        share = (index - today_from + 1) / (total - today_from + 1)
+        return real_now - timedelta(hours=TODAY_HOURS * (1 - share) + 0.5)
+    past_end = real_now - timedelta(hours=TODAY_HOURS + 4)
+    return start + (past_end - start) * (index / max(1, today_from))
+
+
+def _seed_listings(rng, specs, closets, start, real_now, report, progress, workers, seed):
+    sellers = _assign_sellers(rng, specs, closets)
     jobs = [PhotoJob(spec, listing_angles(spec, rng.choice((1, 2, 2, 3))), seed * 100_000 + i * 10)
             for i, spec in enumerate(specs)]
-    span = (real_now - timedelta(hours=1) - start).total_seconds()
     listing_specs: dict[int, ProductSpec] = {}
     posted: list[tuple[int, list[NormalisedImage], int]] = []  # (listing, photos, seller)
     media = store()
@@ -191,9 +223,10 @@ def _seed_listings(rng, specs, member_ids, start, real_now, report, progress, wo
             if len(batch) == CHUNK or index == len(specs) - 1:
                 with db.unit_of_work() as s:
                     for i, item_spec, item_images in batch:
-                        clock.freeze(start + timedelta(seconds=span * i / len(specs)))
+                        clock.freeze(_listed_at(i, len(specs), start, real_now))
                         seller = s.get(Member, sellers[i])
-                        reuse = _maybe_reuse(rng, posted, seller.id)
+                        reuse = _maybe_reuse(rng, posted, seller.id,
+                                             seller.id in closets.shady)
                         listing = _post_listing(s, media, seller, item_spec, item_images,
                                                 rng, reuse, report)
                         listing_specs[listing.id] = item_spec
@@ -212,24 +245,48 @@ def _count_listings(report) -> None:
         report.listings = counts
 
 
-def _assign_sellers(rng, specs, member_ids) -> list[int]:
-    """Most sellers are honest; a few closets carry most of the fakes, as in real life."""
-    shady = rng.sample(member_ids, k=max(2, len(member_ids) // 25))
+@dataclass(frozen=True)
+class Closets:
+    """Who sells: honest closets (a few busy ones list most), sloppy ones (honest items,
+    careless service) and the shady few that carry most of the fakes, as in real life."""
+    honest: tuple[int, ...]
+    weights: tuple[float, ...]     # how busy each honest closet is
+    sloppy: frozenset[int]
+    shady: tuple[int, ...]
+
+
+def _choose_closets(rng, member_ids, report) -> Closets:
+    shady = tuple(rng.sample(member_ids, k=max(2, len(member_ids) // 25)))
     honest = [m for m in member_ids if m not in shady]
-    sellers_pool = rng.sample(honest, k=max(5, int(len(honest) * 0.6)))
-    return [rng.choice(shady) if spec.counterfeit and rng.random() < 0.8
-            else rng.choice(sellers_pool) for spec in specs]
+    sellers = rng.sample(honest, k=max(5, int(len(honest) * 0.6)))
+    # Busy enough to be judged: every seventh closet, the busiest first (volume, no care).
+    sloppy = frozenset(sellers[0::7][:max(2, len(sellers) // 10)])
+    report.shady_sellers, report.sloppy_sellers = len(shady), len(sloppy)
+    # Zipf-like: the busiest closet lists about ten times what the tenth does.
+    weights = tuple(1 / (rank + 1) ** 0.9 for rank in range(len(sellers)))
+    return Closets(tuple(sellers), weights, sloppy, shady)
 
 
-def _maybe_reuse(rng, posted, seller_id):
-    """3% steal another seller's photos; 2% of sellers re-post their own (spam)."""
+def _assign_sellers(rng, specs, closets: Closets) -> list[int]:
+    """Fakes go to the shady closets, but for a few that any closet may have bought in
+    good faith; everything else to the honest ones, the busy ones most."""
+    return [(rng.choice(closets.shady) if rng.random() < 0.9 else rng.choice(closets.honest))
+            if spec.counterfeit
+            else rng.choices(closets.honest, weights=closets.weights, k=1)[0]
+            for spec in specs]
+
+
+def _maybe_reuse(rng, posted, seller_id, shady: bool):
+    """Shady closets often pass off other sellers' photos as their own and re-post their
+    own (a removed fake coming back); other closets rarely do either."""
     if len(posted) < 20:
         return None
     roll = rng.random()
-    if roll < 0.03:
+    steal, repost = (0.2, 0.35) if shady else (0.01, 0.03)
+    if roll < steal:
         source = rng.choice([p for p in posted[-200:] if p[2] != seller_id] or posted)
         return ("stolen", source)
-    if roll < 0.05:
+    if roll < repost:
         own = [p for p in posted if p[2] == seller_id]
         if own:
             return ("reposted", rng.choice(own))
@@ -336,26 +393,37 @@ def _quietly(action, *args) -> bool:
 
 # --- offers, orders, shipping, ratings, payouts --------------------------------------
 
-ORDER_PLAN = (  # (final state, share of the sold items)
-    ("completed", 0.40), ("delivered", 0.15), ("shipped", 0.15), ("placed", 0.15),
-    ("cancelled", 0.15))
+RECENT_STATES = ("placed", "shipped", "delivered")   # sales of the last days, still moving
+RECENT_SHARE = 0.15
+# (cancelled, disputed, poor rating) odds per sale of a past order, by the kind of closet
+PAST_ODDS = {"honest": (0.01, 0.02, 0.05), "sloppy": (0.15, 0.08, 0.5),
+             "shady": (0.3, 0.35, 0.7)}
 PAYMENT_METHODS = ("test_card_ok", "test_upi_ok")
 LOVE_NOTES = ["Exactly as described, thank you!", "Beautiful piece, quick shipping.",
               "Packed with care. Would buy again.", "Lovely closet, smooth deal.",
               "Colour slightly different but happy overall."]
 
 
-def _seed_trades(rng, member_ids, tastes, listing_specs, real_now, report, progress):
-    live = [pair for pair in _live_listing_sellers() if pair[0] in listing_specs]
-    rng.shuffle(live)
-    orders_wanted = max(10, len(listing_specs) // 12)
+def _seed_trades(rng, member_ids, tastes, listing_specs, closets, real_now, report, progress):
+    """Sales over the months behind, in the order they happened, each walked through time
+    to its end: busy honest closets build a record, sloppy ones cancel and disappoint,
+    shady ones lose disputes; the last days' sales are still on their way."""
+    listed = _live_listings_listed_before(real_now - timedelta(days=4))
+    listed = [row for row in listed if row[0] in listing_specs]
+    rng.shuffle(listed)
+    orders_wanted = max(10, len(listing_specs) // 5)
     offers_wanted = max(8, len(listing_specs) // 25)
-    sales, negotiations = live[:orders_wanted], live[orders_wanted:orders_wanted + offers_wanted]
-    plan = [_planned_state((index + 0.5) / len(sales)) for index in range(len(sales))]
+    sales = listed[:orders_wanted]
+    negotiations = [(listing_id, seller_id) for listing_id, seller_id, _ in
+                    listed[orders_wanted:orders_wanted + offers_wanted]]
     counts: dict[str, int] = {}
-    for index, ((listing_id, seller_id), final) in enumerate(zip(sales, plan, strict=False)):
+    planned = [_plan_sale(rng, seller_id, listed_at, closets, real_now, index, len(sales))
+               for index, (_, seller_id, listed_at) in enumerate(sales)]
+    _first_sloppy_sales_cancelled(sales, planned, closets)
+    for index, ((listing_id, seller_id, _), (final, placed_at, poor)) in enumerate(
+            sorted(zip(sales, planned, strict=True), key=lambda pair: pair[1][1])):
         buyer_id = _buyer_for(rng, member_ids, tastes, listing_specs[listing_id], seller_id)
-        reached = _trade(rng, listing_id, buyer_id, final, real_now)
+        reached = _trade(rng, listing_id, buyer_id, final, placed_at, poor, real_now)
         counts[reached] = counts.get(reached, 0) + 1
         progress("orders, shipping, ratings", index + 1, len(sales))
     for index, (listing_id, seller_id) in enumerate(negotiations):
@@ -367,14 +435,49 @@ def _seed_trades(rng, member_ids, tastes, listing_specs, real_now, report, progr
     report.orders = counts
 
 
-def _planned_state(position: float) -> str:
-    """The order state for a sale at `position` (0..1): each state gets its share."""
-    cumulative = 0.0
-    for state, share in ORDER_PLAN:
-        cumulative += share
-        if position < cumulative:
-            return state
-    return ORDER_PLAN[-1][0]
+def _live_listings_listed_before(moment: datetime) -> list[tuple[int, int, datetime]]:
+    with db.unit_of_work() as s:
+        return [(row.id, row.seller_id, row.created_at) for row in s.execute(
+            select(Listing.id, Listing.seller_id, Listing.created_at).where(
+                Listing.status == ListingStatus.LIVE, Listing.created_at < moment)
+            .order_by(Listing.id))]
+
+
+def _closet_kind(seller_id: int, closets: Closets) -> str:
+    if seller_id in closets.shady:
+        return "shady"
+    return "sloppy" if seller_id in closets.sloppy else "honest"
+
+
+def _first_sloppy_sales_cancelled(sales, planned, closets) -> None:
+    """Each sloppy closet's first past sale is cancelled: even a small demo shows why it
+    is watched."""
+    seen: set[int] = set()
+    for index, ((_, seller_id, _), (final, placed_at, poor)) in enumerate(
+            zip(sales, planned, strict=True)):
+        if seller_id in closets.sloppy and seller_id not in seen and final == "completed":
+            planned[index] = ("cancelled", placed_at, poor)
+            seen.add(seller_id)
+
+
+def _plan_sale(rng, seller_id, listed_at, closets, real_now, index, total):
+    """(final state, when the order is placed, whether the buyer rates it poorly)."""
+    recent = max(3, int(total * RECENT_SHARE))
+    if index < recent:
+        final = RECENT_STATES[index % len(RECENT_STATES)]
+        days = {"placed": (0.1, 1), "shipped": (1, 2), "delivered": (2.5, 3.5)}[final]
+        return final, real_now - timedelta(days=rng.uniform(*days)), False
+    cancel, dispute, poor = PAST_ODDS[_closet_kind(seller_id, closets)]
+    roll = rng.random()
+    final = "cancelled" if roll < cancel else "disputed" if roll < cancel + dispute \
+        else "completed"
+    if index - recent < 3:    # even a tiny demo has a cancelled and two disputed sales
+        final = ("cancelled", "disputed", "disputed")[index - recent]
+    latest = real_now - timedelta(days=12)   # room for shipping, delivery and acceptance
+    earliest = listed_at + timedelta(hours=3)
+    if earliest >= latest:
+        return "placed", real_now - timedelta(hours=rng.uniform(2, 20)), False
+    return final, earliest + (latest - earliest) * rng.random() ** 0.7, rng.random() < poor
 
 
 def _buyer_for(rng, member_ids, tastes, spec, seller_id) -> int:
@@ -383,13 +486,14 @@ def _buyer_for(rng, member_ids, tastes, spec, seller_id) -> int:
     return rng.choices(candidates, weights=weights, k=1)[0]
 
 
-def _trade(rng, listing_id: int, buyer_id: int, final: str, real_now: datetime) -> str:
-    """One sale, walked through time to `final`; returns the state it reached."""
+POOR_NOTES = ["Took ages to ship and the item was not as shown.",
+              "Smelled of smoke; not as described.", "Poor packing, item crushed."]
 
-    ages = {"completed": (8, 25), "cancelled": (9, 12), "delivered": (2, 3),
-            "shipped": (1, 3), "placed": (0, 1)}
-    low, high = ages[final]
-    placed_at = real_now - timedelta(days=rng.uniform(low, high), minutes=30)
+
+def _trade(rng, listing_id: int, buyer_id: int, final: str, placed_at: datetime,
+           poor: bool, real_now: datetime) -> str:
+    """One sale, walked through time to `final`; returns the state it reached (a
+    "disputed" sale stops at delivered: disputes.seed opens and settles its case)."""
     clock.freeze(placed_at)
     with db.unit_of_work() as s:
         listing = s.get(Listing, listing_id)
@@ -413,14 +517,16 @@ def _trade(rng, listing_id: int, buyer_id: int, final: str, real_now: datetime) 
     delivered_at = (real_now - timedelta(hours=rng.randint(2, 40)) if final == "delivered"
                     else placed_at + timedelta(days=3))
     _carrier(order_id, "delivered", delivered_at)
-    if final == "delivered":
-        return "delivered"
+    if final in ("delivered", "disputed"):
+        return final
     clock.freeze(delivered_at + timedelta(hours=rng.randint(2, 60)))
     with db.unit_of_work() as s:
         order = orders.get_order(s, order_id)
         buyer = s.get(Member, buyer_id)
         orders.accept(s, order, buyer)
-        if rng.random() < 0.7:
+        if poor:
+            rate_order(s, order, buyer, stars=rng.choice((1, 2, 3)), text=rng.choice(POOR_NOTES))
+        elif rng.random() < 0.7:
             rate_order(s, order, buyer, stars=rng.choice((5, 5, 5, 4, 4, 3)),
                        text=rng.choice(LOVE_NOTES))
     return "completed"

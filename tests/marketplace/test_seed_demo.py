@@ -62,7 +62,9 @@ def assert_skipped_requests_still_wait(reviews: dict, history: dict) -> None:
     last_reasons = {request_id: s.scalar(
         select(RequestEvent.reason).where(RequestEvent.request_id == request_id)
         .order_by(RequestEvent.id.desc()).limit(1)) for request_id in skipped}
-    assert set(last_reasons.values()) == {"skipped"}
+    # ...then the SLA sweep the seed runs flags the few left waiting past their SLA.
+    assert set(last_reasons.values()) <= {"skipped", "sla_breached"}
+    assert "skipped" in set(last_reasons.values())
     decided = s.scalar(select(func.count(func.distinct(ReviewDecision.request_id))))
     # The past reviews the seed records (cheaper listings pulled in and judged) add theirs.
     assert history["authentic"] + history["counterfeit"] > 0

@@ -53,6 +53,26 @@ def clear(s: Session, subject: str, subject_id: int, version: int | None) -> boo
         TrustPending.version == version)).rowcount == 1
 
 
+def versions_of(s: Session, subject: str, subject_ids: Iterable[int]) -> dict[int, int]:
+    """The marks' versions of these subjects (those marked), read before a batch recompute."""
+    ids = list(subject_ids)
+    if not ids:
+        return {}
+    return dict(s.execute(select(TrustPending.subject_id, TrustPending.version).where(
+        TrustPending.subject == subject, TrustPending.subject_id.in_(ids))).all())
+
+
+def clear_versions(s: Session, subject: str, versions: dict[int, int]) -> list[int]:
+    """Clear each mark still at the version read; the subjects cleared."""
+    return [subject_id for subject_id, version in versions.items()
+            if clear(s, subject, subject_id, version)]
+
+
+def job_id(subject: str, subject_id: int) -> str:
+    """The one waiting recompute job of a subject."""
+    return f"trust-{subject}-{subject_id}"
+
+
 def overdue(s: Session, older_than: timedelta, limit: int) -> list[TrustPending]:
     """Marks no job cleared in time, oldest first."""
     return list(s.scalars(select(TrustPending).where(

@@ -19,13 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foundation import clock
+from foundation import clock, jobs
 from marketplace_core.listings.models import Listing
 from trust.types import ItemRisk, SellerTrust
 from trust.weights import TrustWeights
 from vision.calibration import precision_in_force
 
-from . import counting
+from . import counting, pending
 from .models import ItemRiskRecord, ItemRiskSnapshot, SellerTrustRecord, SellerTrustSnapshot
 from .scoring import score_item, score_seller
 from .services import current_weights
@@ -163,20 +163,35 @@ class Progress:
 def recompute_all(s: Session, cause: str, *, batch_size: int = BATCH,
                   progress: Callable[[Progress], None] | None = None) -> Progress:
     """Every seller (anyone who ever listed) and every listing, in id order, committing each
-    batch.  Safe to run again or alongside the event jobs: each batch is a recompute."""
+    batch.  Safe to run again or alongside the event jobs: each batch is a recompute, and
+    clears the marks it read before computing (a mark made meanwhile stays), so the jobs
+    queued for those marks find nothing left to do."""
     seller_total = s.scalar(select(func.count(func.distinct(Listing.seller_id)))) or 0
     listing_total = s.scalar(select(func.count(Listing.id))) or 0
     state = Progress(total=seller_total + listing_total)
     seller_query = select(Listing.seller_id).distinct().order_by(Listing.seller_id)
     for ids in _batches(s, seller_query, Listing.seller_id, batch_size):
+        marked = pending.versions_of(s, pending.SELLER, ids)
         recompute_sellers(s, ids, cause)
+        cleared = pending.clear_versions(s, pending.SELLER, marked)
         _commit_batch(s, state, len(ids), progress)
+        _discard_queued_jobs(pending.SELLER, cleared)
     state.stage = "listings"
     weights = current_weights(s)[1]
     for ids in _batches(s, select(Listing.id).order_by(Listing.id), Listing.id, batch_size):
+        marked = pending.versions_of(s, pending.LISTING, ids)
         recompute_listings(s, ids, cause, weights)
+        cleared = pending.clear_versions(s, pending.LISTING, marked)
         _commit_batch(s, state, len(ids), progress)
+        _discard_queued_jobs(pending.LISTING, cleared)
     return state
+
+
+def _discard_queued_jobs(subject: str, cleared: list[int]) -> None:
+    """The recompute jobs the cleared marks had queued would find nothing to do: a bulk
+    recompute after a seed or an import deletes them rather than leave thousands of
+    forks to the worker (a mark made since then keeps its subject; the sweep sees it)."""
+    jobs.discard_waiting(pending.job_id(subject, subject_id) for subject_id in cleared)
 
 
 def _batches(s: Session, query, column, size: int):

@@ -29,9 +29,14 @@ def recompute_trust(subject: str, subject_id: int) -> bool:
 
 
 def handle(s, subject: str, subject_id: int) -> bool:
-    """Recompute one subject and clear the mark it was asked for; True if it existed."""
+    """Recompute one subject and clear the mark it was asked for; True if it recomputed.
+
+    No mark left means a recompute that started after the change committed (the sweep, a
+    batch recompute, the demo's seed) already cleared it: the stored trust is current."""
     mark = s.get(TrustPending, (subject, subject_id))
-    version, cause = (mark.version, mark.cause) if mark is not None else (None, "recompute")
+    if mark is None:
+        return False
+    version, cause = mark.version, mark.cause
     if subject == pending.SELLER:
         found = recompute.recompute_seller(s, subject_id, cause) is not None
     else:
@@ -43,7 +48,7 @@ def handle(s, subject: str, subject_id: int) -> bool:
 def enqueue_recompute(subject: str, subject_id: int) -> None:
     # One waiting job per subject: a burst of events is computed once; a change that
     # commits while the job runs keeps its mark, which the sweep picks up.
-    recompute_trust.enqueue(subject, subject_id, job_id=f"trust-{subject}-{subject_id}")
+    recompute_trust.enqueue(subject, subject_id, job_id=pending.job_id(subject, subject_id))
 
 
 @jobs.job(queue="default", timeout=3600)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from foundation import db, jobs
-from vision.counterfeit import pending, services
+from vision.counterfeit import pending, services, watched
 
 PENDING_GRACE = timedelta(seconds=15)   # leave a fresh mark to its own job
 SWEEP_LIMIT = 500
@@ -25,7 +25,12 @@ SWEEP_LIMIT = 500
 
 @jobs.job(queue="vision")
 def score_listing_risk(listing_id: int) -> dict:
-    return asdict(score_and_clear(db.session(), listing_id))
+    """Score a listing a change marked; none left means a scoring that started after the
+    change (the sweep's, a batch's, the demo seed's) already cleared it."""
+    s = db.session()
+    if pending.version_of(s, listing_id) is None:
+        return asdict(services.Outcome(listing_id, "unchanged"))
+    return asdict(score_and_clear(s, listing_id))
 
 
 def score_and_clear(s: Session, listing_id: int) -> services.Outcome:
@@ -49,9 +54,31 @@ def score_listings_risk(listing_ids: list[int]) -> dict:
     return outcomes
 
 
+def score_watched_now(s: Session, progress=None) -> dict[str, int]:
+    """Score every watched listing in this process, committing each (after a seed or an
+    import, so risk shows before a worker gets to it); the marks are cleared, so the jobs
+    the same changes queued find the score current."""
+    listing_ids = watched.watched_listing_ids(s)
+    outcomes: dict[str, int] = {}
+    for done, listing_id in enumerate(listing_ids, start=1):
+        status = score_and_clear(s, listing_id).status
+        s.commit()
+        outcomes[status] = outcomes.get(status, 0) + 1
+        if progress is not None:
+            progress(done, len(listing_ids))
+    # Their jobs would find the marks gone: delete them rather than fork for nothing.
+    jobs.discard_waiting(scoring_job_id(listing_id) for listing_id in listing_ids
+                         if pending.version_of(s, listing_id) is None)
+    return outcomes
+
+
+def scoring_job_id(listing_id: int) -> str:
+    return f"counterfeit-score-{listing_id}"
+
+
 def enqueue_scoring(listing_id: int) -> None:
     # One waiting job per listing: a burst of photo uploads is scored once.
-    score_listing_risk.enqueue(listing_id, job_id=f"counterfeit-score-{listing_id}")
+    score_listing_risk.enqueue(listing_id, job_id=scoring_job_id(listing_id))
 
 
 @jobs.job(queue="scheduled")
