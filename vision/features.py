@@ -23,9 +23,10 @@ from marketplace_core.media._opencv import cv2
 
 WORK_SIDE = 512
 THUMB_SIDE = 96
+DETAIL_SIDE = 256
 # The colour thumbnail is small on purpose: colour is compared region by region (a
 # garment, a background), not edge by edge, and JPEG halves the chroma resolution anyway.
-COLOUR_SIDE = 32
+COLOUR_SIDE = 48
 # Zero-variance (flat) regions say nothing about identity; under this standard deviation
 # (grey levels) the correlation is not computed.
 _MIN_STD = 2.0
@@ -277,3 +278,188 @@ def _standardised(values: np.ndarray, min_std: float = _MIN_STD) -> np.ndarray |
     if std <= min_std or std == 0:
         return None
     return (values - values.mean()) / std
+
+
+# --- fine detail, perceptual colour, keypoint evidence -------------------------------------
+
+def detail_thumbnail(image: np.ndarray) -> np.ndarray:
+    """uint8 grey (of `tone`) thumbnail, long side DETAIL_SIDE: what detail_correlation
+    compares once the photos are aligned."""
+    h, w = image.shape[:2]
+    scale = DETAIL_SIDE / max(h, w)
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def keypoint_matches(query: LocalFeatures, candidate: LocalFeatures, *, ratio: float = 0.8
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(query points, candidate points) of the descriptor matches that pass Lowe's ratio
+    test, float32 (n, 2) each."""
+    empty = np.zeros((0, 2), np.float32)
+    if len(query.descriptors) < 2 or len(candidate.descriptors) < 2:
+        return empty, empty
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(query.descriptors, candidate.descriptors,
+                                                     k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < ratio * p[1].distance]
+    if not good:
+        return empty, empty
+    return (query.points[[m.queryIdx for m in good]],
+            candidate.points[[m.trainIdx for m in good]])
+
+
+def fit_similarity(src: np.ndarray, dst: np.ndarray, *, reprojection_px: float
+                   ) -> Alignment | None:
+    """The similarity transform (query -> candidate) that the most matches agree with,
+    within reprojection_px; None when there are too few matches or it is implausible."""
+    if len(src) < 3:
+        return None
+    matrix, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=reprojection_px,
+        maxIters=2000, confidence=0.995)
+    if matrix is None or not _plausible(matrix):
+        return None
+    return Alignment(matrix=matrix, inliers=int(mask.sum()), matches=len(src))
+
+
+def agreeing_matches(matrix: np.ndarray, src: np.ndarray, dst: np.ndarray, *,
+                     reprojection_px: float) -> int:
+    """How many matches `matrix` maps within reprojection_px of their partner."""
+    if not len(src):
+        return 0
+    mapped = src @ matrix[:, :2].T + matrix[:, 2]
+    return int((np.linalg.norm(mapped - dst, axis=1) <= reprojection_px).sum())
+
+
+# The band of detail_correlation: a difference of Gaussians (DETAIL_SIDE pixels) keeps
+# texture, stitching and print, and drops the shading and silhouette that two items of one
+# kind shot alike share.
+_DETAIL_SIGMAS = (1.0, 3.0)
+_DETAIL_TILE = 32
+_DETAIL_TILE_COVERED = 0.75
+# A tile where both sides' band is flatter than this (grey levels) is plain backdrop.
+_DETAIL_MIN_STD = 1.0
+_DETAIL_MIN_TILES = 3
+
+
+def detail_correlation(query_detail: np.ndarray, query_size: tuple[int, int],
+                       candidate_detail: np.ndarray, candidate_size: tuple[int, int],
+                       matrix: np.ndarray, *, min_overlap: float = 0.3) -> float:
+    """Median over tiles of the correlation of the two detail thumbnails' band-pass
+    (difference of Gaussians), the candidate aligned onto the query through `matrix`, over
+    the part they share; -1.0 when they share too little or too few textured tiles. Tiles
+    keep a local occlusion (a caption, a price sticker) from deciding, and the median over
+    tiles keeps the texture of the whole item, not its outline, deciding."""
+    warped = _warped_onto(query_detail.shape[:2], query_size, candidate_detail,
+                          candidate_size, matrix, min_overlap)
+    if warped is None:
+        return -1.0
+    pixels, valid = warped
+    fill = float(pixels[valid].mean())
+    a = _band(query_detail.astype(np.float32))
+    b = _band(np.where(valid, pixels, fill).astype(np.float32))
+    # The band is unreliable within a few pixels of the overlap's edge.
+    valid = cv2.erode(valid.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    correlations = _tile_correlations(a, b, valid)
+    if len(correlations) < _DETAIL_MIN_TILES:
+        return -1.0
+    return float(np.median(correlations))
+
+
+def _band(grey: np.ndarray) -> np.ndarray:
+    fine, coarse = _DETAIL_SIGMAS
+    return cv2.GaussianBlur(grey, (0, 0), fine) - cv2.GaussianBlur(grey, (0, 0), coarse)
+
+
+def _tile_correlations(a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Pearson correlation of a and b within each mostly covered, textured tile."""
+    t = _DETAIL_TILE
+    h, w = (a.shape[0] // t) * t, (a.shape[1] // t) * t
+    if not h or not w:
+        return np.zeros(0, np.float32)
+
+    def tiles(x: np.ndarray) -> np.ndarray:
+        return x[:h, :w].reshape(h // t, t, w // t, t).swapaxes(1, 2).reshape(-1, t * t)
+
+    m = tiles(valid).astype(np.float32)
+    ta, tb = tiles(a) * m, tiles(b) * m
+    n = m.sum(axis=1)
+    keep = n >= _DETAIL_TILE_COVERED * t * t
+    n = np.maximum(n, 1)
+    mean_a, mean_b = ta.sum(axis=1) / n, tb.sum(axis=1) / n
+    var_a = (ta * ta).sum(axis=1) / n - mean_a ** 2
+    var_b = (tb * tb).sum(axis=1) / n - mean_b ** 2
+    cov = (ta * tb).sum(axis=1) / n - mean_a * mean_b
+    floor = _DETAIL_MIN_STD ** 2
+    keep &= (var_a > floor) | (var_b > floor)
+    denominator = np.sqrt(np.maximum(var_a, 1e-3) * np.maximum(var_b, 1e-3))
+    return (cov / denominator)[keep]
+
+
+def colour_delta_e(query_colour: np.ndarray, query_size: tuple[int, int],
+                   candidate_colour: np.ndarray, candidate_size: tuple[int, int],
+                   matrix: np.ndarray, *, min_overlap: float = 0.3
+                   ) -> tuple[float, float] | None:
+    """(median, 90th percentile) of the CIELAB colour difference (delta E 1976) between the
+    query's colour thumbnail and the candidate's aligned onto it, after the one gamma that
+    best explains the candidate's intensities by the query's (a gamma or curves edit is
+    not another item); None when they overlap too little to say."""
+    warped = _warped_onto(query_colour.shape[:2], query_size, candidate_colour,
+                          candidate_size, matrix, min_overlap)
+    if warped is None:
+        return None
+    pixels, valid = warped
+    query, candidate = _log_intensities(query_colour), _log_intensities(pixels)
+    gamma = float((query[valid] * candidate[valid]).sum()
+                  / max(float((candidate[valid] ** 2).sum()), 1e-9))
+    candidate *= min(max(gamma, _GAMMA_RANGE[0]), _GAMMA_RANGE[1])
+    lab_query = cv2.cvtColor(np.exp(query), cv2.COLOR_BGR2Lab)
+    lab_candidate = cv2.cvtColor(np.exp(candidate), cv2.COLOR_BGR2Lab)
+    delta = np.linalg.norm(lab_query - lab_candidate, axis=2)[valid]
+    return float(np.median(delta)), float(np.percentile(delta, 90))
+
+
+# --- collages -----------------------------------------------------------------------------
+
+# A collage's gutter is a straight line of flat colour across the whole picture: at least
+# this share of the line's pixels within _GUTTER_TOLERANCE grey levels of its median.
+_GUTTER_SHARE = 0.97
+_GUTTER_TOLERANCE = 6
+# Each tile must be at least this share of the collage's side: narrower strips are a
+# photo's own flat stripes (a shelf, a door frame), not tiles.
+_MIN_TILE_SHARE = 0.25
+
+
+def collage_tiles(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(top, bottom, left, right) of each tile of a grid collage (photos side by side,
+    separated by straight flat gutters), or [] when the picture is not one. A copy in a
+    collage is found by querying its tile, which the whole collage's global signals
+    do not resemble."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    rows = _spans(_flat_lines(grey), grey.shape[0])
+    columns = _spans(_flat_lines(grey.T), grey.shape[1])
+    if len(rows) * len(columns) < 2:
+        return []
+    return [(top, bottom, left, right) for top, bottom in rows for left, right in columns]
+
+
+def _flat_lines(grey: np.ndarray) -> np.ndarray:
+    """Which rows of `grey` are flat (a gutter, or flat padding)."""
+    rows = grey.astype(np.int16)
+    median = np.median(rows, axis=1, keepdims=True)
+    return (np.abs(rows - median) <= _GUTTER_TOLERANCE).mean(axis=1) >= _GUTTER_SHARE
+
+
+def _spans(flat: np.ndarray, length: int) -> list[tuple[int, int]]:
+    """The runs of non-flat lines that flat gutters separate, when there are at least two
+    and each is a large enough share of the side; else the whole side as one span."""
+    content = np.flatnonzero(~flat)
+    if not len(content):
+        return [(0, length)]
+    breaks = np.flatnonzero(np.diff(content) > 1)
+    starts = np.concatenate([[content[0]], content[breaks + 1]])
+    ends = np.concatenate([content[breaks], [content[-1]]]) + 1
+    spans = [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)
+             if e - s >= _MIN_TILE_SHARE * length]
+    if len(spans) < 2:
+        return [(0, length)]
+    return spans

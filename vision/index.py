@@ -71,15 +71,15 @@ import numpy as np
 
 from foundation.errors import Conflict, NotFound, ValidationFailed
 from foundation.files import fsync_directory
-from vision.features import LocalFeatures
 from vision.global_index import DEFAULT_SETTINGS, EmbeddingIndex, IndexSettings, PdqIndex
 from vision.index_journal import Record, append_record, final_states, read_records
 from vision.matching import (
     DEFAULT_THRESHOLDS,
     MatchThresholds,
     Signature,
-    View,
+    stored_arrays,
     verify,
+    view_of_arrays,
 )
 
 # 2: items carry the colour thumbnail. 3: the FAISS indexes may be the trained approximate
@@ -192,7 +192,8 @@ class DuplicateIndex:
         if not self._ids:
             return found
         k = min(self.thresholds.candidates_per_signal, len(self._ids))
-        views = [signature.view] + ([signature.mirrored] if signature.mirrored else [])
+        views = [view for whole in (signature, *signature.parts)
+                 for view in (whole.view, whole.mirrored) if view is not None]
         pdq = np.stack([view.pdq for view in views])
         vectors = np.stack([view.embedding for view in views]).astype(np.float32)
         by_pdq = self._pdq.search(pdq, k)
@@ -567,20 +568,12 @@ def _write_item(path: Path, signature: Signature) -> None:
     view = signature.view
     temporary = path.with_name(path.name + ".tmp.npz")
     np.savez(temporary, pdq_quality=np.int32(signature.pdq_quality), phash=signature.phash,
-             trim=np.array(signature.trim, np.int32), size=np.array(signature.size, np.int32),
-             pdq=view.pdq, embedding=view.embedding, points=view.local.points,
-             descriptors=view.local.descriptors, thumb=view.thumb,
-             **({} if view.colour is None else {"colour": view.colour}))
+             pdq=view.pdq, embedding=view.embedding, **stored_arrays(signature))
     os.replace(temporary, path)
 
 
 def _read_item(path: Path) -> Signature:
     with np.load(path, allow_pickle=False) as data:
-        size = (int(data["size"][0]), int(data["size"][1]))
-        view = View(pdq=data["pdq"], embedding=data["embedding"],
-                    local=LocalFeatures(data["points"], data["descriptors"], size),
-                    thumb=data["thumb"],
-                    colour=data["colour"] if "colour" in data.files else None)
-        trim = tuple(int(v) for v in data["trim"])
+        view, trim, size = view_of_arrays(data, data["pdq"], data["embedding"])
         return Signature(pdq_quality=int(data["pdq_quality"]), phash=data["phash"],
                          trim=trim, size=size, view=view)

@@ -26,6 +26,7 @@ score is the best one found; a pair is a duplicate when it reaches `ncc_threshol
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,7 +79,10 @@ class MatchThresholds:
     min_inliers: int = 12
     verify_min_cosine: float = 0.55
     max_aspect_change: float = 0.04
-    ncc_threshold: float = 0.983
+    ncc_threshold: float = 0.5
+    reprojection_px: float = 3.0
+    colour_delta_e_tolerance: float = 6.0
+    colour_delta_e_penalty: float = 0.1
     colour_max_disagreement: float = 0.12
     grey_only_threshold: float = 0.993
 
@@ -91,6 +95,10 @@ class MatchThresholds:
                 self.ncc_threshold, self.embedding_cosine, self.verify_min_cosine)):
             raise ValueError("ncc_threshold, embedding_cosine and verify_min_cosine must be "
                              "within -1..1")
+        if self.reprojection_px <= 0 or self.colour_delta_e_tolerance < 0 \
+                or self.colour_delta_e_penalty < 0:
+            raise ValueError("reprojection_px must be positive, and the colour tolerance "
+                             "and penalty non-negative")
         if not 0.0 <= self.colour_max_disagreement <= 1.0:
             raise ValueError("colour_max_disagreement must be within 0..1")
         if not self.ncc_threshold <= self.grey_only_threshold <= 1.0:
@@ -110,6 +118,9 @@ class View:
     # uint8 BGR, long side features.COLOUR_SIDE; None in signatures stored by the engine
     # before the colour check (judged by grey alone, MatchThresholds.grey_only_threshold).
     colour: np.ndarray | None = None
+    # uint8 grey, long side features.DETAIL_SIDE; None in signatures stored before the
+    # detail check (judged conservatively, MatchThresholds.legacy_threshold).
+    detail: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +131,8 @@ class Signature:
     size: tuple[int, int]           # (width, height) of the working image
     view: View
     mirrored: View | None = None    # only needed on the query side
+    # The tiles of a collage, each signed as a photo of its own (query side only).
+    parts: tuple[Signature, ...] = ()
 
     @property
     def pdq(self) -> np.ndarray:
@@ -130,7 +143,7 @@ class Signature:
         return self.view.embedding
 
     def without_mirror(self) -> Signature:
-        """What an index stores: the mirrored view is only used to query."""
+        """What an index stores: the mirrored view and the parts are only used to query."""
         return Signature(self.pdq_quality, self.phash, self.trim, self.size, self.view, None)
 
 
@@ -159,7 +172,23 @@ def signature_of_upload(data: bytes, *, declared_content_type: str | None = None
 
 def signatures_of(images: list[np.ndarray], *, with_mirror: bool = True) -> list[Signature]:
     """Signatures of decoded BGR uint8 photos (decoded from the intake's normalised JPEG;
-    never from an upload), the embeddings computed in one batch."""
+    never from an upload), the embeddings computed in one batch. A query's signature
+    (with_mirror) of a collage carries the signatures of its tiles as `parts`."""
+    signed = _signatures(images, with_mirror=with_mirror)
+    if not with_mirror:
+        return signed
+    tiles = [[image[top:bottom, left:right] for top, bottom, left, right in
+              features.collage_tiles(image)] for image in images]
+    flat = [tile for image_tiles in tiles for tile in image_tiles]
+    if not flat:
+        return signed
+    parts = iter(_signatures(flat, with_mirror=True))
+    return [dataclasses.replace(signature, parts=tuple(next(parts) for _ in image_tiles))
+            if image_tiles else signature
+            for signature, image_tiles in zip(signed, tiles, strict=True)]
+
+
+def _signatures(images: list[np.ndarray], *, with_mirror: bool) -> list[Signature]:
     hashed = [hashing.global_hashes(image) for image in images]
     prepared = [_prepare(image, hashes.trim) for image, hashes in zip(images, hashed,
                                                                       strict=True)]
@@ -169,14 +198,16 @@ def signatures_of(images: list[np.ndarray], *, with_mirror: bool = True) -> list
     out = []
     for index, (hashes, (crop, grey)) in enumerate(zip(hashed, prepared, strict=True)):
         colour = features.colour_thumbnail(crop)
-        thumb = features.thumbnail(features.tone(crop))
+        toned = features.tone(crop)
+        thumb = features.thumbnail(toned)
+        detail = _as_stored(features.detail_thumbnail(toned))
         view = View(hashes.pdq.bits, vectors[index], features.orb_features(grey), thumb,
-                    colour)
+                    colour, detail)
         mirrored = None
         if with_mirror:
             mirrored = View(hashes.pdq.mirrored, vectors[len(crops) + index],
                             features.orb_features(cv2.flip(grey, 1)), cv2.flip(thumb, 1),
-                            cv2.flip(colour, 1))
+                            cv2.flip(colour, 1), cv2.flip(detail, 1))
         out.append(Signature(pdq_quality=hashes.pdq.quality, phash=hashes.phash,
                              trim=hashes.trim, size=(grey.shape[1], grey.shape[0]), view=view,
                              mirrored=mirrored))
@@ -197,72 +228,201 @@ def _prepare(image: np.ndarray, trim: tuple[int, int, int, int]
     return crop, grey
 
 
+# --- storage ------------------------------------------------------------------------------
+
+# The detail thumbnail is stored as a JPEG of this quality: a fifth of its raw 48-64 KB, and
+# what the band-pass keeps of it is unchanged to within 0.01 of correlation.
+_DETAIL_JPEG_QUALITY = 92
+
+
+def _encoded_detail(detail: np.ndarray) -> np.ndarray:
+    ok, encoded = cv2.imencode(".jpg", detail, [cv2.IMWRITE_JPEG_QUALITY, _DETAIL_JPEG_QUALITY])
+    if not ok:
+        raise ValueError("the detail thumbnail could not be encoded")
+    return encoded.reshape(-1)
+
+
+def _as_stored(detail: np.ndarray) -> np.ndarray:
+    """The detail thumbnail as it reads back from storage, so that a fresh signature and a
+    stored one verify alike."""
+    return cv2.imdecode(_encoded_detail(detail), cv2.IMREAD_GRAYSCALE)
+
+
+def stored_arrays(signature: Signature) -> dict[str, np.ndarray]:
+    """What verification needs of a signature's view, as named arrays for an npz archive
+    (the index's item files and the database rows). The grey thumbnail is not stored when
+    the detail thumbnail is: it is derived from it on reading."""
+    view = signature.view
+    arrays = {"trim": np.array(signature.trim, np.int32),
+              "size": np.array(signature.size, np.int32),
+              "points": view.local.points, "descriptors": view.local.descriptors}
+    if view.colour is not None:
+        arrays["colour"] = view.colour
+    if view.detail is None:
+        arrays["thumb"] = view.thumb
+    else:
+        arrays["detail_jpeg"] = _encoded_detail(view.detail)
+    return arrays
+
+
+def view_of_arrays(arrays, pdq: np.ndarray, vector: np.ndarray) -> tuple[View, tuple, tuple]:
+    """(view, trim, size) from stored_arrays' archive (or an older engine's, which has a
+    grey thumbnail and maybe no colour and no detail thumbnail)."""
+    size = (int(arrays["size"][0]), int(arrays["size"][1]))
+    files = set(arrays.files)
+    detail = None
+    if "detail_jpeg" in files:
+        detail = cv2.imdecode(np.asarray(arrays["detail_jpeg"], np.uint8),
+                              cv2.IMREAD_GRAYSCALE)
+        if detail is None:
+            raise ValueError("the stored detail thumbnail does not decode")
+    thumb = arrays["thumb"] if "thumb" in files else features.thumbnail(detail)
+    view = View(pdq=pdq, embedding=vector,
+                local=LocalFeatures(arrays["points"], arrays["descriptors"], size),
+                thumb=thumb, colour=arrays["colour"] if "colour" in files else None,
+                detail=detail)
+    return view, tuple(int(v) for v in arrays["trim"]), size
+
+
 # --- verification -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """One alignment of one query view on the candidate, with its evidence."""
+    score: float
+    alignment: str
+    inliers: int
+    inlier_share: float
+    detail: float
+    delta_e: float | None
+    matrix: np.ndarray
+
 
 def verify(query: Signature, candidate: Signature,
            thresholds: MatchThresholds = DEFAULT_THRESHOLDS) -> Verification:
     """How sure we are that `query` is a copy of `candidate` (an edited one or not)."""
-    best_score, best_alignment = -1.0, "none"
-    best_inliers, best_correlation, disagreement = 0, -1.0, None
-    views = [("", query.view)] + ([("mirror_", query.mirrored)] if query.mirrored else [])
-    for prefix, view in views:
-        for name, correlation, inliers, matrix in _alignments(view, query.size, candidate,
-                                                              thresholds):
-            best_inliers = max(best_inliers, inliers)
-            score, share = _colour_checked(view, query.size, candidate, matrix, correlation,
-                                           thresholds)
-            if correlation > best_correlation:
-                best_correlation, disagreement = correlation, share
-            if score > best_score:
-                best_score, best_alignment = score, prefix + name
-            if best_score >= thresholds.ncc_threshold:
+    views = _query_views(query)
+    legacy = candidate.view.detail is None or query.view.detail is None
+    best: _Candidate | None = None
+    best_view, best_size = query.view, query.size
+    for prefix, view, size in views:
+        if float(view.embedding @ candidate.embedding) < thresholds.verify_min_cosine:
+            continue
+        for found in _aligned(view, size, candidate, thresholds, legacy):
+            found = dataclasses.replace(found, alignment=prefix + found.alignment)
+            if best is None or found.score > best.score:
+                best, best_view, best_size = found, view, size
+            if best.score >= thresholds.ncc_threshold:
                 break  # a duplicate already: no other alignment can change the call
-        if best_score >= thresholds.ncc_threshold:
+        if best is not None and best.score >= thresholds.ncc_threshold:
             break
     signals = {
-        "pdq_distance": float(min(hashing.hamming(v.pdq, candidate.pdq) for _, v in views)),
-        "embedding_cosine": float(max(float(v.embedding @ candidate.embedding)
-                                      for _, v in views)),
-        "inliers": float(best_inliers),
-        "correlation": round(best_correlation, 4),
+        "pdq_distance": float(min(hashing.hamming(v.pdq, candidate.pdq)
+                                  for _, v, _ in views)),
+        "embedding_cosine": round(max(float(v.embedding @ candidate.embedding)
+                                      for _, v, _ in views), 4),
+        "inliers": float(best.inliers if best else 0),
+        "inlier_share": round(best.inlier_share if best else 0.0, 4),
+        "correlation": round(_grey_correlation(best_view, best_size, candidate, best), 4),
     }
-    if disagreement is not None:
-        signals["colour_disagreement"] = round(disagreement, 4)
-    return Verification(score=best_score, is_duplicate=best_score >= thresholds.ncc_threshold,
-                        alignment=best_alignment, signals=signals)
+    if best is not None and not legacy:
+        signals["detail_correlation"] = round(best.detail, 4)
+    if best is not None and best.delta_e is not None:
+        signals["colour_delta_e"] = round(best.delta_e, 2)
+    score = best.score if best is not None else -1.0
+    return Verification(score=round(score, 6), is_duplicate=score >= thresholds.ncc_threshold,
+                        alignment=best.alignment if best is not None else "none",
+                        signals=signals)
 
 
-def _colour_checked(view: View, size: tuple[int, int], candidate: Signature,
-                    matrix: np.ndarray, correlation: float, thresholds: MatchThresholds
-                    ) -> tuple[float, float | None]:
-    """(score, share of disagreeing pixels or None) of one alignment: its grey correlation
-    when the aligned colours agree, -1.0 when they do not, and the correlation less the
-    colour check's margin when either side has no colour thumbnail (an old signature)."""
-    if correlation <= -1.0:
-        return -1.0, None
-    if view.colour is None or candidate.view.colour is None:
-        margin = thresholds.grey_only_threshold - thresholds.ncc_threshold
-        return max(-1.0, correlation - margin), None
-    share = features.colour_disagreement(view.colour, size, candidate.view.colour,
-                                         candidate.size, matrix)
-    if share is None or share > thresholds.colour_max_disagreement:
-        return -1.0, share
-    return correlation, share
+def _query_views(query: Signature) -> list[tuple[str, View, tuple[int, int]]]:
+    """(alignment prefix, view, working size) of every way the query is tried: as is,
+    mirrored, and each tile of a collage (as is and mirrored)."""
+    views = [("", query.view, query.size)]
+    if query.mirrored is not None:
+        views.append(("mirror_", query.mirrored, query.size))
+    for number, part in enumerate(query.parts, 1):
+        views.append((f"tile{number}_", part.view, part.size))
+        if part.mirrored is not None:
+            views.append((f"tile{number}_mirror_", part.mirrored, part.size))
+    return views
 
 
-def _alignments(view: View, size: tuple[int, int], candidate: Signature,
-                thresholds: MatchThresholds):
-    """(name, correlation, inliers, matrix) for each way of aligning this view on the
-    candidate, cheapest first, computed only as they are asked for."""
-    if float(view.embedding @ candidate.embedding) < thresholds.verify_min_cosine:
-        return
+def _grey_correlation(view: View, size: tuple[int, int], candidate: Signature,
+                      best: _Candidate | None) -> float:
+    """The small grey thumbnails' correlation under the best alignment: the silhouette
+    and shading that items of one kind shot alike share, shown beside the detail."""
+    if best is None:
+        return -1.0
+    if best.delta_e is None:   # a legacy pair: its detail is this correlation already
+        return best.detail
+    return features.correlation(view.thumb, size, candidate.view.thumb, candidate.size,
+                                best.matrix)
+
+
+def _aligned(view: View, size: tuple[int, int], candidate: Signature,
+             thresholds: MatchThresholds, legacy: bool):
+    """Each way of aligning this view on the candidate, scored, cheapest first, computed
+    only as they are asked for: the identity (resizes, recompressions, colour edits, blur,
+    noise, overlays), then the similarity transform fitted to the keypoint matches (crops,
+    padding, rotations, screenshots, collages)."""
+    src, dst = features.keypoint_matches(view.local, candidate.view.local)
+    keypoints = min(len(view.local.points), len(candidate.view.local.points))
+    px = thresholds.reprojection_px
     aspect_change = abs(np.log((size[0] / size[1]) / (candidate.size[0] / candidate.size[1])))
     if aspect_change <= thresholds.max_aspect_change:
         matrix = features.identity_alignment(size, candidate.size)
-        yield "identity", features.correlation(view.thumb, size, candidate.view.thumb,
-                                               candidate.size, matrix), 0, matrix
-    fitted = features.align(view.local, candidate.view.local)
+        inliers = features.agreeing_matches(matrix, src, dst, reprojection_px=px)
+        yield _scored("identity", view, size, candidate, matrix, inliers, keypoints,
+                      thresholds, legacy)
+    fitted = features.fit_similarity(src, dst, reprojection_px=px)
     if fitted is not None and fitted.inliers >= thresholds.min_inliers:
-        yield "keypoints", features.correlation(view.thumb, size, candidate.view.thumb,
-                                                candidate.size, fitted.matrix), \
-            fitted.inliers, fitted.matrix
+        yield _scored("keypoints", view, size, candidate, fitted.matrix, fitted.inliers,
+                      keypoints, thresholds, legacy)
+
+
+def _scored(name: str, view: View, size: tuple[int, int], candidate: Signature,
+            matrix: np.ndarray, inliers: int, keypoints: int, thresholds: MatchThresholds,
+            legacy: bool) -> _Candidate:
+    share = inliers / keypoints if keypoints else 0.0
+    if legacy:
+        return _legacy_scored(name, view, size, candidate, matrix, inliers, share,
+                              thresholds)
+    detail = features.detail_correlation(view.detail, size, candidate.view.detail,
+                                         candidate.size, matrix)
+    colours = features.colour_delta_e(view.colour, size, candidate.view.colour,
+                                      candidate.size, matrix)
+    delta_e = colours[0] if colours is not None else None
+    return _Candidate(score=combined_score(detail, delta_e, thresholds), alignment=name,
+                      inliers=inliers, inlier_share=share, detail=detail, delta_e=delta_e,
+                      matrix=matrix)
+
+
+def combined_score(detail: float, delta_e: float | None,
+                   thresholds: MatchThresholds = DEFAULT_THRESHOLDS) -> float:
+    """The verified score of one alignment (-1..1): its detail correlation, less a
+    penalty for every unit of median colour difference (CIELAB delta E) past the
+    tolerance that edited copies stay within; -1 when the colours cannot be compared."""
+    if delta_e is None or detail <= -1.0:
+        return -1.0
+    excess = max(0.0, delta_e - thresholds.colour_delta_e_tolerance)
+    return max(-1.0, detail - excess * thresholds.colour_delta_e_penalty)
+
+
+def _legacy_scored(name: str, view: View, size: tuple[int, int], candidate: Signature,
+                   matrix: np.ndarray, inliers: int, share: float,
+                   thresholds: MatchThresholds) -> _Candidate:
+    """A pair with a signature signed before the detail check (no detail thumbnail): the
+    grey correlation of the small thumbnails (colour-checked where both have colour),
+    shifted so that it reaches ncc_threshold only at grey_only_threshold."""
+    correlation = features.correlation(view.thumb, size, candidate.view.thumb,
+                                       candidate.size, matrix)
+    margin = thresholds.grey_only_threshold - thresholds.ncc_threshold
+    score = -1.0 if correlation <= -1.0 else max(-1.0, correlation - margin)
+    if score > -1.0 and view.colour is not None and candidate.view.colour is not None:
+        share_off = features.colour_disagreement(view.colour, size, candidate.view.colour,
+                                                 candidate.size, matrix)
+        if share_off is None or share_off > thresholds.colour_max_disagreement:
+            score = -1.0
+    return _Candidate(score=score, alignment=name, inliers=inliers, inlier_share=share,
+                      detail=correlation, delta_e=None, matrix=matrix)

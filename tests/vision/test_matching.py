@@ -104,7 +104,10 @@ def test_verify_reports_the_signals_behind_a_decision(signatures, copies):
 
 def test_verification_stops_early_and_skips_candidates_far_in_embedding(signatures, copies):
     copy = verify(copies["jpeg_50"], signatures[1])
-    assert copy.alignment == "identity" and copy.signals["inliers"] == 0  # no keypoint step
+    # Decided on the identity: its inliers are the keypoint matches the identity explains
+    # (no RANSAC fit was needed).
+    assert copy.alignment == "identity" and copy.signals["inliers"] >= 100
+    assert copy.signals["inlier_share"] > 0.5
 
     cropped = verify(copies["crop_5"], signatures[1])
     assert cropped.is_duplicate and cropped.alignment == "keypoints"
