@@ -341,28 +341,64 @@ _DETAIL_MIN_STD = 1.0
 _DETAIL_MIN_TILES = 3
 
 
-def detail_correlation(query_detail: np.ndarray, query_size: tuple[int, int],
-                       candidate_detail: np.ndarray, candidate_size: tuple[int, int],
-                       matrix: np.ndarray, *, min_overlap: float = 0.3) -> float:
-    """Median over tiles of the correlation of the two detail thumbnails' band-pass
-    (difference of Gaussians), the candidate aligned onto the query through `matrix`, over
-    the part they share; -1.0 when they share too little or too few textured tiles. Tiles
-    keep a local occlusion (a caption, a price sticker) from deciding, and the median over
-    tiles keeps the texture of the whole item, not its outline, deciding."""
+@dataclass(frozen=True, slots=True)
+class AlignedEvidence:
+    """What one alignment of two photos shows (features.aligned_evidence)."""
+    detail: float             # median tile correlation of the band-pass, -1..1; -1 if none
+    delta_e: float | None     # median CIELAB delta E over the overlap; None if none
+    recoloured: float | None  # share of the tiles alike in detail whose colour differs
+
+
+def aligned_evidence(query_detail: np.ndarray, query_colour: np.ndarray,
+                     query_size: tuple[int, int], candidate_detail: np.ndarray,
+                     candidate_colour: np.ndarray, candidate_size: tuple[int, int],
+                     matrix: np.ndarray, *, min_overlap: float = 0.3) -> AlignedEvidence:
+    """The candidate aligned onto the query through `matrix` (query working coordinates ->
+    candidate working coordinates), compared over the part they share:
+
+    - detail: the median over 32 px tiles of the correlation of the two detail
+      thumbnails' band-pass (a difference of Gaussians). Tiles keep a local occlusion (a
+      caption, a price banner) from deciding; the median keeps the texture of the whole
+      item, not its outline, deciding. Tiles flat on both sides (plain backdrop) are left
+      out.
+    - delta_e: the median CIELAB colour difference of the colour thumbnails, after the one
+      gamma that best explains the candidate's intensities by the query's (a gamma or
+      curves edit is not another item).
+    - recoloured: among the textured tiles whose detail agrees, the share whose mean
+      delta E exceeds _RECOLOURED_DELTA_E: the same picture with a garment in another
+      colour. An overlay's tiles do not count (their detail disagrees)."""
     warped = _warped_onto(query_detail.shape[:2], query_size, candidate_detail,
                           candidate_size, matrix, min_overlap)
     if warped is None:
-        return -1.0
+        return AlignedEvidence(-1.0, None, None)
     pixels, valid = warped
     fill = float(pixels[valid].mean())
     a = _band(query_detail.astype(np.float32))
     b = _band(np.where(valid, pixels, fill).astype(np.float32))
     # The band is unreliable within a few pixels of the overlap's edge.
     valid = cv2.erode(valid.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
-    correlations = _tile_correlations(a, b, valid)
-    if len(correlations) < _DETAIL_MIN_TILES:
-        return -1.0
-    return float(np.median(correlations))
+    correlations, textured = _tile_correlations(a, b, valid)
+    colour = _delta_e_map(query_colour, query_size, candidate_colour, candidate_size, matrix,
+                          min_overlap)
+    if colour is None or textured.sum() < _DETAIL_MIN_TILES:
+        return AlignedEvidence(-1.0, None if colour is None else colour[2], None)
+    delta, colour_valid, median = colour
+    shape = (query_detail.shape[1], query_detail.shape[0])
+    full = cv2.resize(np.where(colour_valid, delta, 0).astype(np.float32), shape,
+                      interpolation=cv2.INTER_NEAREST)
+    covered = cv2.resize(colour_valid.astype(np.float32), shape,
+                         interpolation=cv2.INTER_NEAREST)
+    tile_delta = _tiles(full).sum(axis=1) / np.maximum(_tiles(covered).sum(axis=1), 1)
+    alike = textured & (correlations >= _ALIKE_TILE)
+    recoloured = float((tile_delta[alike] > _RECOLOURED_DELTA_E).mean()) if alike.any() \
+        else 0.0
+    return AlignedEvidence(float(np.median(correlations[textured])), median, recoloured)
+
+
+# A tile's detail "agrees" at this correlation; a tile whose mean colour differs by more
+# than this delta E is another colour (copies stay under 6 on the benchmark).
+_ALIKE_TILE = 0.5
+_RECOLOURED_DELTA_E = 15.0
 
 
 def _band(grey: np.ndarray) -> np.ndarray:
@@ -370,18 +406,20 @@ def _band(grey: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(grey, (0, 0), fine) - cv2.GaussianBlur(grey, (0, 0), coarse)
 
 
-def _tile_correlations(a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Pearson correlation of a and b within each mostly covered, textured tile."""
+def _tiles(x: np.ndarray) -> np.ndarray:
+    """x's _DETAIL_TILE x _DETAIL_TILE tiles (whole ones only), one row each."""
     t = _DETAIL_TILE
-    h, w = (a.shape[0] // t) * t, (a.shape[1] // t) * t
-    if not h or not w:
-        return np.zeros(0, np.float32)
+    h, w = (x.shape[0] // t) * t, (x.shape[1] // t) * t
+    return x[:h, :w].reshape(h // t, t, w // t, t).swapaxes(1, 2).reshape(-1, t * t)
 
-    def tiles(x: np.ndarray) -> np.ndarray:
-        return x[:h, :w].reshape(h // t, t, w // t, t).swapaxes(1, 2).reshape(-1, t * t)
 
-    m = tiles(valid).astype(np.float32)
-    ta, tb = tiles(a) * m, tiles(b) * m
+def _tile_correlations(a: np.ndarray, b: np.ndarray, valid: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(Pearson correlation of a and b within each tile, which tiles are mostly covered
+    and textured on at least one side)."""
+    t = _DETAIL_TILE
+    m = _tiles(valid).astype(np.float32)
+    ta, tb = _tiles(a) * m, _tiles(b) * m
     n = m.sum(axis=1)
     keep = n >= _DETAIL_TILE_COVERED * t * t
     n = np.maximum(n, 1)
@@ -392,17 +430,15 @@ def _tile_correlations(a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> np.nd
     floor = _DETAIL_MIN_STD ** 2
     keep &= (var_a > floor) | (var_b > floor)
     denominator = np.sqrt(np.maximum(var_a, 1e-3) * np.maximum(var_b, 1e-3))
-    return (cov / denominator)[keep]
+    return cov / denominator, keep
 
 
-def colour_delta_e(query_colour: np.ndarray, query_size: tuple[int, int],
-                   candidate_colour: np.ndarray, candidate_size: tuple[int, int],
-                   matrix: np.ndarray, *, min_overlap: float = 0.3
-                   ) -> tuple[float, float] | None:
-    """(median, 90th percentile) of the CIELAB colour difference (delta E 1976) between the
-    query's colour thumbnail and the candidate's aligned onto it, after the one gamma that
-    best explains the candidate's intensities by the query's (a gamma or curves edit is
-    not another item); None when they overlap too little to say."""
+def _delta_e_map(query_colour: np.ndarray, query_size: tuple[int, int],
+                 candidate_colour: np.ndarray, candidate_size: tuple[int, int],
+                 matrix: np.ndarray, min_overlap: float
+                 ) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(delta E 1976 of each query colour pixel against the aligned candidate after the
+    fitted gamma, the mask of covered pixels, their median) or None."""
     warped = _warped_onto(query_colour.shape[:2], query_size, candidate_colour,
                           candidate_size, matrix, min_overlap)
     if warped is None:
@@ -414,8 +450,8 @@ def colour_delta_e(query_colour: np.ndarray, query_size: tuple[int, int],
     candidate *= min(max(gamma, _GAMMA_RANGE[0]), _GAMMA_RANGE[1])
     lab_query = cv2.cvtColor(np.exp(query), cv2.COLOR_BGR2Lab)
     lab_candidate = cv2.cvtColor(np.exp(candidate), cv2.COLOR_BGR2Lab)
-    delta = np.linalg.norm(lab_query - lab_candidate, axis=2)[valid]
-    return float(np.median(delta)), float(np.percentile(delta, 90))
+    delta = np.linalg.norm(lab_query - lab_candidate, axis=2)
+    return delta, valid, float(np.median(delta[valid]))
 
 
 # --- collages -----------------------------------------------------------------------------

@@ -296,6 +296,7 @@ class _Candidate:
     detail: float
     delta_e: float | None
     matrix: np.ndarray
+    recoloured: float | None = None
 
 
 def verify(query: Signature, candidate: Signature,
@@ -329,9 +330,11 @@ def verify(query: Signature, candidate: Signature,
         signals["detail_correlation"] = round(best.detail, 4)
     if best is not None and best.delta_e is not None:
         signals["colour_delta_e"] = round(best.delta_e, 2)
+    if best is not None and best.recoloured is not None:
+        signals["colour_disagreement"] = round(best.recoloured, 4)
     score = best.score if best is not None else -1.0
     return Verification(score=round(score, 6), is_duplicate=score >= thresholds.ncc_threshold,
-                        alignment=best.alignment if best is not None else "none",
+                        alignment=best.alignment if score > -1.0 else "none",
                         signals=signals)
 
 
@@ -388,25 +391,28 @@ def _scored(name: str, view: View, size: tuple[int, int], candidate: Signature,
     if legacy:
         return _legacy_scored(name, view, size, candidate, matrix, inliers, share,
                               thresholds)
-    detail = features.detail_correlation(view.detail, size, candidate.view.detail,
+    evidence = features.aligned_evidence(view.detail, view.colour, size,
+                                         candidate.view.detail, candidate.view.colour,
                                          candidate.size, matrix)
-    colours = features.colour_delta_e(view.colour, size, candidate.view.colour,
-                                      candidate.size, matrix)
-    delta_e = colours[0] if colours is not None else None
-    return _Candidate(score=combined_score(detail, delta_e, thresholds), alignment=name,
-                      inliers=inliers, inlier_share=share, detail=detail, delta_e=delta_e,
+    return _Candidate(score=combined_score(evidence, thresholds), alignment=name,
+                      inliers=inliers, inlier_share=share, detail=evidence.detail,
+                      delta_e=evidence.delta_e, recoloured=evidence.recoloured,
                       matrix=matrix)
 
 
-def combined_score(detail: float, delta_e: float | None,
+def combined_score(evidence: features.AlignedEvidence,
                    thresholds: MatchThresholds = DEFAULT_THRESHOLDS) -> float:
-    """The verified score of one alignment (-1..1): its detail correlation, less a
-    penalty for every unit of median colour difference (CIELAB delta E) past the
-    tolerance that edited copies stay within; -1 when the colours cannot be compared."""
-    if delta_e is None or detail <= -1.0:
+    """The verified score of one alignment (-1..1): its detail correlation, less
+    colour_delta_e_penalty for every unit of median colour difference (CIELAB delta E)
+    past the tolerance that edited copies stay within; -1 when the colours cannot be
+    compared or when over colour_max_disagreement of the tiles alike in detail are in
+    another colour (the same picture of a garment in another colour)."""
+    if evidence.delta_e is None or evidence.detail <= -1.0:
         return -1.0
-    excess = max(0.0, delta_e - thresholds.colour_delta_e_tolerance)
-    return max(-1.0, detail - excess * thresholds.colour_delta_e_penalty)
+    if (evidence.recoloured or 0.0) > thresholds.colour_max_disagreement:
+        return -1.0
+    excess = max(0.0, evidence.delta_e - thresholds.colour_delta_e_tolerance)
+    return max(-1.0, evidence.detail - excess * thresholds.colour_delta_e_penalty)
 
 
 def _legacy_scored(name: str, view: View, size: tuple[int, int], candidate: Signature,
