@@ -1,14 +1,17 @@
-"""Local features and the two checks that make a duplicate call near-certain.
+"""Local features and the evidence that makes a duplicate call near-certain.
 
 1. Geometric: ORB keypoints matched by descriptor (Lowe's ratio test), then a RANSAC fit of
    a similarity transform (rotation, uniform scale, translation: what resizing, cropping,
-   padding, straightening and screenshots do to a photo) and its inlier count.
-2. Photometric: the candidate's small grey thumbnail warped onto the query's through that
-   transform (or through the identity, for edits that keep the frame), and the normalised
-   cross-correlation of the two over their overlap. A copy correlates at 0.9 and above
-   whatever was done to its colours; a different photo of a similar product, even one
-   with many consistent keypoints (the same print on the same bag model), does not,
-   because its background, folds and light differ.
+   padding, straightening, screenshots and collages do to a photo) within a tight
+   reprojection error, and its inliers (`keypoint_matches`, `fit_similarity`,
+   `agreeing_matches`).
+2. Fine detail and colour once aligned (`aligned_evidence`): the band-pass of the detail
+   thumbnails correlated tile by tile (a copy shares texture, stitching and print; two
+   items of one kind shot alike share only an outline and shading), and the CIELAB colour
+   difference after one fitted gamma.
+3. For signatures from an earlier engine, the grey correlation of small thumbnails and
+   the log-chromaticity colour check (`correlation`, `colour_disagreement`).
+4. Collage tiles (`collage_tiles`): a picture split by straight flat gutters.
 
 Coordinates are those of the "working image": the trimmed photo scaled so its long side is
 WORK_SIDE pixels, so features of the same photo at any resolution are comparable.
@@ -139,27 +142,6 @@ def orb_features(grey_work: np.ndarray, max_features: int = 500) -> LocalFeature
         return LocalFeatures.empty(size)
     points = np.array([kp.pt for kp in keypoints], np.float32)
     return LocalFeatures(points, descriptors, size)
-
-
-def align(query: LocalFeatures, candidate: LocalFeatures, *, ratio: float = 0.8,
-          reprojection_px: float = 6.0) -> Alignment | None:
-    """The similarity transform from query to candidate supported by the most keypoint
-    matches, or None when there are too few matches to fit one."""
-    if len(query.descriptors) < 3 or len(candidate.descriptors) < 3:
-        return None
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = matcher.knnMatch(query.descriptors, candidate.descriptors, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < ratio * p[1].distance]
-    if len(good) < 3:
-        return None
-    src = query.points[[m.queryIdx for m in good]]
-    dst = candidate.points[[m.trainIdx for m in good]]
-    matrix, mask = cv2.estimateAffinePartial2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=reprojection_px,
-        maxIters=2000, confidence=0.995)
-    if matrix is None or not _plausible(matrix):
-        return None
-    return Alignment(matrix=matrix, inliers=int(mask.sum()), matches=len(good))
 
 
 def _plausible(matrix: np.ndarray) -> bool:

@@ -7,22 +7,24 @@
     sigs = signatures_of([bgr, bgr, ...])         # batched (the embedding runs in batches)
     result = verify(query_sig, candidate_sig)     # Verification: score, signals, is_duplicate
 
-A `Signature` holds everything matching needs and nothing else (no pixels beyond a 96 px
-grey thumbnail and a 32 px colour one): the PDQ and pHash of the photo with any flat frame
-trimmed, its EfficientNet-Lite0 embedding, ORB keypoints of the working image, the two
-thumbnails, and, for queries, the
-same of the mirror image (`with_mirror=True`), so that a flipped copy is found without
-storing anything extra in the index.
+A `Signature` holds everything matching needs and nothing else: the PDQ and pHash of the
+photo with any flat frame trimmed, its EfficientNet-Lite0 embedding, ORB keypoints of the
+working image, a 256 px grey detail thumbnail, a 48 px colour thumbnail (and a 96 px grey
+one, derived from the detail thumbnail); for queries (`with_mirror=True`) the same of the
+mirror image, so that a flipped copy is found without storing anything extra, and of each
+tile of a collage (`parts`).
 
 Retrieval (vision.index) proposes candidates from the cheap global signals; `verify` then
-scores each candidate by how well the candidate's pixels explain the query's once aligned
-(features.correlation), trying: the identity (resizes, recompressions, colour edits,
-blur, noise, watermarks), the similarity transform fitted to the keypoint matches (crops,
-padding, rotations, screenshots) and both again on the mirror image (flips). Each
-alignment is colour-checked too (features.colour_disagreement): grey correlation cannot
-tell the same photo from the same drawn garment in another colour or on another
-background, so an alignment whose colours disagree scores -1 whatever its grey score. The
-score is the best one found; a pair is a duplicate when it reaches `ncc_threshold`.
+aligns each candidate on the query: the identity (resizes, recompressions, colour edits,
+blur, noise, overlays), the similarity transform fitted by RANSAC to the ratio-tested
+keypoint matches (crops, padding, rotations, screenshots, collage tiles), both again on
+the mirror image. Each alignment is judged by fine detail, not by silhouette (two items of
+one kind shot alike share an outline and shading; a copy shares the weave, stitching and
+print): the band-pass correlation of the aligned detail thumbnails, tile by tile, and the
+CIELAB colour difference of the aligned colour thumbnails (features.aligned_evidence),
+combined into one score (combined_score). The score is the best alignment's; a pair is a
+duplicate when it reaches `ncc_threshold`. The evidence (inliers, inlier share, detail
+correlation, colour delta E, ...) is returned in `Verification.signals`.
 """
 from __future__ import annotations
 
@@ -39,38 +41,47 @@ from vision.features import LocalFeatures
 
 @dataclass(frozen=True, slots=True)
 class MatchThresholds:
-    """The knobs of duplicate matching. Analysts tune these with the benchmark; the
-    defaults come from bench/vision_duplicates.py on generated photos
-    (docs/BENCHMARKS.md), where they gave precision >= 0.9999.
+    """The knobs of duplicate matching, and where each default comes from. Analysts tune
+    them with the benchmark (bench/vision_duplicates.py, docs/BENCHMARKS.md).
 
     - candidates_per_signal: nearest neighbours taken from each global index (PDQ, and
-      the embedding) per query view (as is, mirrored); their union is verified.
+      the embedding) per query view (as is, mirrored, each collage tile); their union is
+      verified.
     - pdq_distance: a PDQ Hamming distance at or under this counts as the "pdq" signal
       (Meta's recommended 31 of 256 bits). Hashes below pdq_min_quality are not trusted.
     - embedding_cosine: cosine at or above this counts as the "embedding" signal.
     - min_inliers: keypoint matches that must agree on one similarity transform before
       that transform is used to align the photos.
-    - verify_min_cosine: a view (as is, or mirrored) is only aligned and correlated with a
-      candidate when their embedding cosine reaches this: the cheap first filter before
-      descriptor matching and RANSAC. Edited copies score 0.66 (heavy blur) to 1.0 on the
-      benchmark; two thirds of the other candidates fall below 0.55.
+    - verify_min_cosine: a view is only aligned and compared with a candidate when their
+      embedding cosine reaches this: the cheap first filter before descriptor matching.
+      Edited copies of generated photos scored 0.66 (heavy blur) to 1.0; two thirds of
+      the other candidates fall below 0.55.
     - max_aspect_change: identity alignment is only tried when the aspect ratios differ
       by less than this (as a log ratio): a crop or a screenshot changes the frame.
-    - ncc_threshold: the verified score (aligned grey correlation of an alignment whose
-      colours agree, -1..1) at or above which a pair is a duplicate. On generated photos
-      the hardest negative whose colours agree (a close-up of another label of the same
-      brand: same colours, another serial number) reaches 0.9826; edited copies mostly
-      score 0.99 and above.
-    - colour_max_disagreement: an alignment's colours agree when at most this share of
-      its pixels lie in regions of another colour (features.colour_disagreement).
-      Copies reached 0.05 on the benchmark, negatives of another colour 0.57 and more,
-      and the same drawn lehenga in another colour in the same room 0.23.
-    - grey_only_threshold: the bar for a pair that cannot be colour-checked (a signature
-      stored by the previous engine, without a colour thumbnail and with a luma grey
-      thumbnail, until a re-index signs it again): grey correlation alone, at the
-      previous engine's threshold. Such a pair's
-      score is its correlation less (grey_only_threshold - ncc_threshold), so that
-      `score >= ncc_threshold` stays the one rule for every consumer of the score.
+    - reprojection_px: a keypoint match agrees with an alignment when it maps within this
+      many working-image pixels (512 px side) of its partner. Tight on purpose: a copy's
+      matches agree to a pixel or two, and a loose bound lets RANSAC fit chance matches
+      between two items' outlines.
+    - ncc_threshold: the verified score (matching.combined_score: the aligned detail
+      correlation less the colour penalty, -1..1) at or above which a pair is a
+      duplicate. Chosen on real photos (tests/vision/test_real_photos.py and the runs in
+      docs/BENCHMARKS.md): {REAL}
+    - colour_delta_e_tolerance, colour_delta_e_penalty: the score loses the penalty for
+      each unit of median CIELAB delta E over the tolerance. Edited copies of real photos
+      stayed within 4.2 (crops, overlays, gamma 0.6 after the fitted gamma); different
+      items of one kind differ by 8 and more, but their detail already scores them low:
+      the penalty only decides a pair whose detail agrees.
+    - colour_max_disagreement: over this share of the tiles alike in detail in another
+      colour (features.aligned_evidence's `recoloured`), the alignment scores -1: the
+      same picture with a garment recoloured (the same drawn lehenga in maroon and navy
+      in one room: 0.43; copies 0.0-0.02). For a signature from an earlier engine it is
+      the bar of features.colour_disagreement, as before.
+    - grey_only_threshold: the bar for a pair with a signature stored before the detail
+      thumbnail (until a re-index signs it again): the grey correlation of the small
+      thumbnails, colour-checked where both have colour, at the stricter bar the engine
+      used for pairs without colour. Such a pair's score is its correlation less
+      (grey_only_threshold - ncc_threshold), so that `score >= ncc_threshold` stays the one
+      rule for every consumer of the score.
     """
     candidates_per_signal: int = 10
     pdq_distance: int = 31
@@ -119,7 +130,7 @@ class View:
     # before the colour check (judged by grey alone, MatchThresholds.grey_only_threshold).
     colour: np.ndarray | None = None
     # uint8 grey, long side features.DETAIL_SIDE; None in signatures stored before the
-    # detail check (judged conservatively, MatchThresholds.legacy_threshold).
+    # detail check (judged conservatively, MatchThresholds.grey_only_threshold).
     detail: np.ndarray | None = None
 
 
