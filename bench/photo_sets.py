@@ -10,8 +10,9 @@ sets recreate that here, each written as a folder of JPEGs, one subfolder per ki
   (centred, long axis aligned, the same fill of the frame) onto one off-white studio
   sweep with a soft shadow.
 - `generated-same-pose`: the project's own generator (marketplace_core.seed) drawing
-  different items of each category from the same camera position (one shoot seed per
-  category), each item cut out by its true mask and put on the same sweep the same way.
+  different products (one per model and colour) of each category from the same camera
+  position (one shoot seed per category), each cut out by its true mask and put on the
+  same sweep the same way.
 
 Every photo in a set is a distinct item (or a distinct real photo), so any duplicate
 reported between two of them is a false flag; edits of them are recall tests.
@@ -39,7 +40,7 @@ SET_NAMES = ("studio-cutouts", "generated-same-pose")
 CANVAS = (600, 800)                     # (width, height): a portrait catalogue frame
 FILL = 0.8                              # the item's box fills this share of the frame
 BACKDROP_BGR = (236, 240, 243)          # off-white, slightly warm
-GRABCUT_SIDE = 320                      # GrabCut runs at this long side (cost, not quality)
+GRABCUT_SIDE = 256                      # GrabCut runs at this long side (cost, not quality)
 RECT_MARGIN = 0.06                      # GrabCut's rectangle leaves this share of each side
 
 
@@ -95,15 +96,17 @@ def check_mask(mask: np.ndarray, component_share: float) -> MaskCheck:
     h, w = mask.shape[:2]
     area = float((mask > 127).mean())
     if not 0.10 <= area <= 0.75:
-        return MaskCheck(False, f"area share {area:.2f} outside 0.10-0.75", area)
+        return MaskCheck(False, f"area: {area:.2f} of the frame, outside 0.10-0.75", area)
     if component_share < 0.9:
-        return MaskCheck(False, f"main piece only {component_share:.2f} of the mask", area)
+        return MaskCheck(False, f"pieces: the main one is {component_share:.2f} of the mask",
+                         area)
     top, left = round(h * RECT_MARGIN) + 2, round(w * RECT_MARGIN) + 2
     ring = np.concatenate([mask[top, left:w - left], mask[h - top, left:w - left],
                            mask[top:h - top, left], mask[top:h - top, w - left]])
     touching = float((ring > 127).mean())
     if touching > 0.25:
-        return MaskCheck(False, f"{touching:.2f} of the rectangle's edge is object", area)
+        return MaskCheck(False, f"edge: {touching:.2f} of the rectangle's edge is object",
+                         area)
     return MaskCheck(True, "ok", area)
 
 
@@ -176,7 +179,7 @@ def cutout(path: str) -> tuple[np.ndarray | None, MaskCheck]:
     """The studio shot of a real photo's item, or None with the reason its mask failed."""
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
-        return None, MaskCheck(False, "not decodable", 0.0)
+        return None, MaskCheck(False, "decode: not a decodable image", 0.0)
     mask, share = main_component(grabcut_mask(image))
     check = check_mask(mask, share)
     if not check.ok:
@@ -208,7 +211,7 @@ def make_studio_cutouts(directory: str, real_photos: str, limit: int | None,
     refused = defaultdict(int)
     for _, reason in outcomes:
         if reason != "ok":
-            refused[reason.split(" ")[0] + " " + reason.split(" ")[1]] += 1
+            refused[reason.split(":")[0]] += 1
     kept = sum(1 for _, reason in outcomes if reason == "ok")
     return {"set": "studio-cutouts", "directory": directory, "from": len(tasks),
             "kept": kept, "masks_refused": dict(refused)}
@@ -226,9 +229,15 @@ def _render_task(task: tuple) -> str:
 
 
 def make_generated_same_pose(directory: str, count: int, workers: int, seed: int) -> dict:
-    """`count` different generated items, front view, every item of a category shot from
-    that category's one camera position and put on the same sweep."""
-    specs = [s for s in generate_catalog(count, seed=seed) if not s.counterfeit]
+    """`count` different generated products, front view, every one of a category shot
+    from that category's one camera position and put on the same sweep. One item per
+    model and colour: two units of one product drawn alike are one catalogue photo."""
+    specs, products = [], set()
+    for spec in generate_catalog(count * 8, seed=seed):
+        if not spec.counterfeit and (spec.model, spec.colour) not in products:
+            products.add((spec.model, spec.colour))
+            specs.append(spec)
+    specs = specs[:count]
     shoot_of = {}
     tasks = []
     for spec in specs:
@@ -248,9 +257,9 @@ def make_set(name: str, directory: str, *, real_photos: str = DEFAULT_REAL_PHOTO
     """Write set `name` into `directory` and say what was kept."""
     Path(directory).mkdir(parents=True, exist_ok=True)
     if name == "studio-cutouts":
-        summary = make_studio_cutouts(directory, real_photos, size, workers)
+        summary = make_studio_cutouts(directory, real_photos, size or 400, workers)
     elif name == "generated-same-pose":
-        summary = make_generated_same_pose(directory, size or 240, workers, seed)
+        summary = make_generated_same_pose(directory, size or 150, workers, seed)
     else:
         raise ValueError(f"unknown set {name!r}; use one of {', '.join(SET_NAMES)}")
     print(f"wrote {summary['kept']} photos of set {name} to {directory}: {summary}")

@@ -45,6 +45,7 @@ import hashlib
 import json
 import os
 import random
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -232,19 +233,24 @@ def _intake_or_raise(data: bytes) -> np.ndarray:
 # --- querying, in worker processes that each load the saved index once --------------------
 
 _WORKER_INDEX: DuplicateIndex | None = None
+_WORKER_NEAR_MISSES = False
 
 
-def _init_query_worker(directory: str) -> None:
-    global _WORKER_INDEX
+def _init_query_worker(directory: str, near_misses: bool) -> None:
+    global _WORKER_INDEX, _WORKER_NEAR_MISSES
     _init_worker()
     _WORKER_INDEX = DuplicateIndex.load(directory)
+    _WORKER_NEAR_MISSES = near_misses
 
 
 def _duplicates(signature, exclude: int | None = None) -> list[dict]:
-    """What the engine reports as duplicates of `signature`, as the upload path asks."""
+    """What the engine reports as duplicates of `signature`, as the upload path asks
+    (`only_duplicates=True`); with near misses, every verified candidate, each marked
+    with the engine's call."""
     matches = _WORKER_INDEX.query(signature, k=MAX_REPORTED, exclude=exclude,
-                                  only_duplicates=True)
-    return [{"id": m.photo_id, "score": round(float(m.score), 4), "alignment": m.alignment,
+                                  only_duplicates=not _WORKER_NEAR_MISSES)
+    return [{"id": m.photo_id, "score": round(float(m.score), 4),
+             "duplicate": bool(m.is_duplicate), "alignment": m.alignment,
              "fired": list(m.fired),
              "signals": {k: round(float(v), 4) for k, v in m.signals.items()}}
             for m in matches]
@@ -289,12 +295,25 @@ def false_flags(reported: dict[int, list[dict]], photos: int) -> dict:
     pairs: dict[tuple[int, int], dict] = {}
     for query_id, matches in reported.items():
         for match in matches:
-            if match["id"] == query_id:
+            if match["id"] == query_id or not match.get("duplicate", True):
                 continue
             key = (min(query_id, match["id"]), max(query_id, match["id"]))
             if key not in pairs or match["score"] > pairs[key]["score"]:
                 pairs[key] = {"a": key[0], "b": key[1], "queried": query_id, **match}
     return _flag_summary(sorted(pairs.values(), key=lambda p: -p["score"]), photos)
+
+
+def hardest_pairs(reported: dict[int, list[dict]], count: int) -> list[dict]:
+    """The `count` best-scoring pairs of distinct photos, duplicates or not: where the
+    threshold sits against the hardest negatives (asked with --near-misses)."""
+    best: dict[tuple[int, int], dict] = {}
+    for query_id, matches in reported.items():
+        for match in matches:
+            key = (min(query_id, match["id"]), max(query_id, match["id"]))
+            if match["id"] != query_id and (key not in best
+                                            or match["score"] > best[key]["score"]):
+                best[key] = {"a": key[0], "b": key[1], "queried": query_id, **match}
+    return sorted(best.values(), key=lambda p: -p["score"])[:count]
 
 
 def _flag_summary(pairs: list[dict], photos: int) -> dict:
@@ -341,7 +360,7 @@ def score_copies(rows: list[dict], index_pdq: np.ndarray, index_phash: np.ndarra
         if "skipped" in row:
             continue
         allowed = {row["source"], *row["co_tiles"]}
-        found_ids = {m["id"] for m in row["duplicates"]}
+        found_ids = {m["id"] for m in row["duplicates"] if m.get("duplicate", True)}
         row["ours_found"] = row["source"] in found_ids
         row["ours_wrong"] = sorted(found_ids - allowed)
         source_match = [m for m in row["duplicates"] if m["id"] == row["source"]]
@@ -364,6 +383,7 @@ def _timed(seconds: dict, stage: str):
 
         def __exit__(self, *exc):
             seconds[stage] = round(time.perf_counter() - self.started, 1)
+            print(f"{stage}: {seconds[stage]} s", file=sys.stderr, flush=True)
     return Stage()
 
 
@@ -391,13 +411,16 @@ def run(args) -> dict:
 
     with tempfile.TemporaryDirectory() as directory:
         index.save(directory)
-        worker = {"initializer": _init_query_worker, "initargs": (directory,), **pool_args}
+        worker = {"initializer": _init_query_worker,
+                  "initargs": (directory, args.near_misses > 0), **pool_args}
         with _timed(seconds, "all_against_all"), ProcessPoolExecutor(**worker) as pool:
             items = [(i, p["signature"]) for i, p in enumerate(photos)]
             chunks = [items[i:i + 8] for i in range(0, len(items), 8)]
             reported = dict(pair for chunk in pool.map(_query_originals, chunks)
                             for pair in chunk)
         ours = false_flags(reported, len(photos))
+        if args.near_misses:
+            ours["hardest_pairs"] = hardest_pairs(reported, args.near_misses)
         pdq = hash_false_flags(index_pdq, args.pdq_distance, len(photos))
         phash = hash_false_flags(index_phash, args.phash_distance, len(photos))
 
@@ -408,7 +431,7 @@ def run(args) -> dict:
     names = [str(Path(p["path"]).relative_to(args.images)) if _under(p["path"], args.images)
              else p["path"] for p in photos]
     for result in (ours, pdq, phash):
-        for pair in result["pair_list"]:
+        for pair in result["pair_list"] + result.get("hardest_pairs", []):
             pair["photo_a"], pair["photo_b"] = names[pair["a"]], names[pair["b"]]
     return {
         "images_dir": str(args.images),
@@ -473,6 +496,9 @@ def _copy_record(row: dict, names: list[str]) -> dict:
     if "duplicates" in row:
         record["wrong_matches"] = [{**m, "photo": names[m["id"]]} for m in row["duplicates"]
                                    if m["id"] in row.get("ours_wrong", [])]
+        source = [m for m in row["duplicates"] if m["id"] == row["source"]]
+        if source:
+            record["source_match"] = source[0]
     return record
 
 
@@ -486,6 +512,7 @@ def print_report(result: dict, worst: int = 10) -> None:
     counts = result["counts"]
     print(f"\n{result['images_dir']}: {counts['files']} files, "
           f"{counts['byte_identical_removed']} byte-identical removed, "
+          f"{counts['distinct_photos']} distinct photos used, "
           f"{counts['rejected_by_intake']} refused by the intake, {counts['indexed']} indexed")
     print("\nFALSE FLAGS among distinct photos (all against all)")
     for method, flags in result["false_flags"].items():
@@ -499,6 +526,13 @@ def print_report(result: dict, worst: int = 10) -> None:
         signals = ", ".join(f"{k} {v:g}" for k, v in pair["signals"].items())
         print(f"    {pair['score']:.4f} {pair['alignment']:<16} {pair['photo_a']}  "
               f"{pair['photo_b']}  ({signals})")
+    hardest = result["false_flags"]["ours"].get("hardest_pairs", [])
+    if hardest:
+        print(f"\n  ours, the {min(worst, len(hardest))} best-scoring distinct pairs, flagged "
+              "or not:")
+    for pair in hardest[:worst]:
+        print(f"    {pair['score']:.4f} {'FLAG' if pair['duplicate'] else '    '} "
+              f"{pair['photo_a']}  {pair['photo_b']}")
     recall = result["recall"]
     print(f"\nRECALL of edited copies ({counts['sources_edited']} sources, "
           f"{counts['copies']} copies)")
@@ -540,6 +574,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pdq-distance", type=int, default=31)
     parser.add_argument("--phash-distance", type=int, default=6)
     parser.add_argument("--worst", type=int, default=10, help="false-flag pairs printed")
+    parser.add_argument("--near-misses", type=int, default=0, metavar="N",
+                        help="also list the N best-scoring distinct pairs, flagged or not, "
+                             "and each copy's score against its source (for choosing "
+                             "thresholds; asks the index for every verified candidate)")
     parser.add_argument("--throughput-seconds", type=float, default=0.0,
                         help="also time hashing and signing on one core (0: skip)")
     parser.add_argument("--index-size", type=int, default=1_000_000)
