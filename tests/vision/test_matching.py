@@ -165,6 +165,10 @@ def test_bad_arguments_are_refused_with_codes(index, signatures, tmp_path):
     with pytest.raises(ValueError):
         MatchThresholds(colour_max_disagreement=1.5)
     with pytest.raises(ValueError):
+        MatchThresholds(reprojection_px=0)
+    with pytest.raises(ValueError):
+        MatchThresholds(colour_delta_e_penalty=-0.1)
+    with pytest.raises(ValueError):
         MatchThresholds(grey_only_threshold=MatchThresholds().ncc_threshold - 0.01)
 
 
