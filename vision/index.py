@@ -97,7 +97,7 @@ _ITEM_CACHE = 4096
 @dataclass(frozen=True, slots=True)
 class Match:
     photo_id: int
-    score: float                 # the verified (colour-checked) aligned correlation, -1..1
+    score: float                 # the verified score (matching.combined_score), -1..1
     is_duplicate: bool
     alignment: str               # how the photos were aligned ("identity", "keypoints", ...)
     fired: tuple[str, ...]       # signals past their thresholds: pdq, embedding, keypoints,

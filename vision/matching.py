@@ -164,7 +164,7 @@ class Signature:
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    score: float                    # best colour-checked aligned correlation, -1..1
+    score: float                    # combined_score of the deciding alignment, -1..1
     is_duplicate: bool
     alignment: str                  # "identity", "keypoints", "mirror_identity", ... or "none"
     signals: dict[str, float] = field(default_factory=dict)
