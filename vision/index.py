@@ -9,9 +9,9 @@
 
 Two FAISS indexes answer "which photos might this be": a binary index of PDQ hashes
 (Hamming distance) and an index of embeddings (cosine). Each returns
-`thresholds.candidates_per_signal` neighbours for the query and for its mirror image; the
-union is verified with vision.matching.verify (keypoints, aligned correlation and the
-colour check), which is what makes a duplicate call precise.
+`thresholds.candidates_per_signal` neighbours for the query, its mirror image and each
+tile of a collage; the union is verified with vision.matching.verify (keypoint inliers,
+aligned fine detail and CIELAB colour), which is what makes a duplicate call precise.
 
 Both FAISS indexes (vision.global_index) are exact (flat) below
 `IndexSettings.approximate_from` photos (50,000), so small catalogues, the tests and the
@@ -42,8 +42,8 @@ The directory layout (format 4; a snapshot is named by a random id in its manife
     embedding-<snap>.faiss   IndexIDMap2 over IndexFlatIP(1280), or PCA -> IVF-SQ8
     journal-<snap>.log       the saves since the snapshot, one checksummed record each
                              (the ids added, the ids removed: vision.index_journal)
-    items/<id>.npz           the rest of each signature (keypoints, grey and colour
-                             thumbnails), and the PDQ hash and embedding a replay reads
+    items/<id>.npz           the rest of each signature (keypoints, the detail and
+                             colour thumbnails), and the PDQ hash and embedding a replay reads
 
 load() reads the snapshot the manifest names and replays its journal; refresh() replays
 only the records a copy has not seen (or reads the newer snapshot when another writer
