@@ -22,6 +22,7 @@ from __future__ import annotations
 # The media package must load before anything imports cv2 (it sets OpenCV's pixel limit).
 import marketplace_core.media  # noqa: F401  isort: skip
 
+import multiprocessing
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ CANVAS = (600, 800)                     # (width, height): a portrait catalogue 
 FILL = 0.8                              # the item's box fills this share of the frame
 BACKDROP_BGR = (236, 240, 243)          # off-white, slightly warm
 GRABCUT_SIDE = 256                      # GrabCut runs at this long side (cost, not quality)
+# Fresh interpreters, not forks: a fork of a process whose OpenCV thread pool already ran
+# can hang in the child.
+FRESH_PROCESSES = multiprocessing.get_context("spawn")
+DRAWN_ALIKE_LEVELS = 3.0                # mean grey-level difference of 24x32 thumbnails
 RECT_MARGIN = 0.06                      # GrabCut's rectangle leaves this share of each side
 
 
@@ -206,7 +211,7 @@ def make_studio_cutouts(directory: str, real_photos: str, limit: int | None,
     if limit:
         sources = sources[:: max(1, len(sources) // limit)][:limit]
     tasks = [(str(p), str(Path(directory, p.parent.name, p.name))) for p in sources]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=FRESH_PROCESSES) as pool:
         outcomes = list(pool.map(_cutout_task, tasks, chunksize=4))
     refused = defaultdict(int)
     for _, reason in outcomes:
@@ -219,13 +224,21 @@ def make_studio_cutouts(directory: str, real_photos: str, limit: int | None,
 
 # --- generated-same-pose ------------------------------------------------------------------
 
-def _render_task(task: tuple) -> str:
+def _render_task(task: tuple) -> tuple[str, np.ndarray]:
     cv2.setNumThreads(1)
     spec, shoot_seed, target = task
     image, mask = render_product_with_mask(spec, angle="front", size=(768, 768),
                                            rng_seed=shoot_seed)
-    _save(Path(target), studio_shot(image, mask))
-    return target
+    shot = studio_shot(image, mask)
+    _save(Path(target), shot)
+    return target, cv2.resize(shot, (24, 32), interpolation=cv2.INTER_AREA)
+
+
+def drawn_alike(thumb: np.ndarray, kept: list[np.ndarray]) -> bool:
+    """Whether a render is the same drawing as one kept (the generator draws some
+    products of different brands identically): no engine could tell such photos apart,
+    so they would measure the generator, not duplicate detection."""
+    return any(np.abs(thumb.astype(int) - other).mean() < DRAWN_ALIKE_LEVELS for other in kept)
 
 
 def make_generated_same_pose(directory: str, count: int, workers: int, seed: int) -> dict:
@@ -243,12 +256,18 @@ def make_generated_same_pose(directory: str, count: int, workers: int, seed: int
     for spec in specs:
         shoot = shoot_of.setdefault(spec.category, seed * 1000 + len(shoot_of))
         tasks.append((spec, shoot, str(Path(directory, spec.category, f"{spec.item_id}.jpg"))))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=FRESH_PROCESSES) as pool:
         written = list(pool.map(_render_task, tasks, chunksize=4))
-    per_kind = defaultdict(int)
-    for spec in specs:
+    per_kind, kept, dropped = defaultdict(int), defaultdict(list), 0
+    for spec, (target, thumb) in zip(specs, written, strict=True):
+        if drawn_alike(thumb, kept[spec.category]):
+            Path(target).unlink()
+            dropped += 1
+            continue
+        kept[spec.category].append(thumb.astype(int))
         per_kind[spec.category] += 1
-    return {"set": "generated-same-pose", "directory": directory, "kept": len(written),
+    return {"set": "generated-same-pose", "directory": directory,
+            "kept": sum(per_kind.values()), "dropped_as_drawn_alike": dropped,
             "per_category": dict(per_kind)}
 
 

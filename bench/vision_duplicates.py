@@ -43,6 +43,7 @@ import marketplace_core.media  # noqa: F401  isort: skip
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import random
 import sys
@@ -67,6 +68,7 @@ from vision.matching import DEFAULT_THRESHOLDS, signatures_of
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 GOALS = {"false_flag_share_at_most": 0.001, "pooled_recall": 0.95, "every_edit_recall": 0.90}
+FRESH_PROCESSES = multiprocessing.get_context("spawn")
 MAX_REPORTED = 50   # duplicates asked of the index per query: more than any photo has
 
 
@@ -397,7 +399,9 @@ def run(args) -> dict:
             paths = sorted(paths[:args.limit])
     if len(paths) < 2:
         raise SystemExit(f"{args.images} has {len(paths)} distinct photos; need at least 2")
-    pool_args = {"max_workers": args.workers}
+    # Fresh interpreters, not forks: a fork of a process whose OpenCV or torch thread pools
+    # already ran (a test that drew photos first) can hang in the child.
+    pool_args = {"max_workers": args.workers, "mp_context": FRESH_PROCESSES}
     with _timed(seconds, "intake_and_sign"), ProcessPoolExecutor(
             initializer=_init_worker, **pool_args) as pool:
         signed = list(pool.map(_sign, [str(p) for p in paths], chunksize=4))
