@@ -323,7 +323,7 @@ def test_the_same_garment_in_another_colour_is_not_a_duplicate(lehengas):
                                 identity) >= thresholds.grey_only_threshold
     assert aligned.detail >= 0.95
     # The tiles alike in detail are, for the garment's share of them, in another colour.
-    assert aligned.recoloured > thresholds.colour_max_disagreement
+    assert aligned.recoloured > thresholds.max_recoloured
     assert not result.is_duplicate and result.score < thresholds.ncc_threshold
 
 
