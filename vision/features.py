@@ -1,14 +1,17 @@
-"""Local features and the two checks that make a duplicate call near-certain.
+"""Local features and the evidence that makes a duplicate call near-certain.
 
 1. Geometric: ORB keypoints matched by descriptor (Lowe's ratio test), then a RANSAC fit of
    a similarity transform (rotation, uniform scale, translation: what resizing, cropping,
-   padding, straightening and screenshots do to a photo) and its inlier count.
-2. Photometric: the candidate's small grey thumbnail warped onto the query's through that
-   transform (or through the identity, for edits that keep the frame), and the normalised
-   cross-correlation of the two over their overlap. A copy correlates at 0.9 and above
-   whatever was done to its colours; a different photo of a similar product, even one
-   with many consistent keypoints (the same print on the same bag model), does not,
-   because its background, folds and light differ.
+   padding, straightening, screenshots and collages do to a photo) within a tight
+   reprojection error, and its inliers (`keypoint_matches`, `fit_similarity`,
+   `agreeing_matches`).
+2. Fine detail and colour once aligned (`aligned_evidence`): the band-pass of the detail
+   thumbnails correlated tile by tile (a copy shares texture, stitching and print; two
+   items of one kind shot alike share only an outline and shading), and the CIELAB colour
+   difference after one fitted gamma.
+3. For signatures from an earlier engine, the grey correlation of small thumbnails and
+   the log-chromaticity colour check (`correlation`, `colour_disagreement`).
+4. Collage tiles (`collage_tiles`): a picture split by straight flat gutters.
 
 Coordinates are those of the "working image": the trimmed photo scaled so its long side is
 WORK_SIDE pixels, so features of the same photo at any resolution are comparable.
@@ -23,9 +26,10 @@ from marketplace_core.media._opencv import cv2
 
 WORK_SIDE = 512
 THUMB_SIDE = 96
+DETAIL_SIDE = 256
 # The colour thumbnail is small on purpose: colour is compared region by region (a
 # garment, a background), not edge by edge, and JPEG halves the chroma resolution anyway.
-COLOUR_SIDE = 32
+COLOUR_SIDE = 48
 # Zero-variance (flat) regions say nothing about identity; under this standard deviation
 # (grey levels) the correlation is not computed.
 _MIN_STD = 2.0
@@ -138,27 +142,6 @@ def orb_features(grey_work: np.ndarray, max_features: int = 500) -> LocalFeature
         return LocalFeatures.empty(size)
     points = np.array([kp.pt for kp in keypoints], np.float32)
     return LocalFeatures(points, descriptors, size)
-
-
-def align(query: LocalFeatures, candidate: LocalFeatures, *, ratio: float = 0.8,
-          reprojection_px: float = 6.0) -> Alignment | None:
-    """The similarity transform from query to candidate supported by the most keypoint
-    matches, or None when there are too few matches to fit one."""
-    if len(query.descriptors) < 3 or len(candidate.descriptors) < 3:
-        return None
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = matcher.knnMatch(query.descriptors, candidate.descriptors, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < ratio * p[1].distance]
-    if len(good) < 3:
-        return None
-    src = query.points[[m.queryIdx for m in good]]
-    dst = candidate.points[[m.trainIdx for m in good]]
-    matrix, mask = cv2.estimateAffinePartial2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=reprojection_px,
-        maxIters=2000, confidence=0.995)
-    if matrix is None or not _plausible(matrix):
-        return None
-    return Alignment(matrix=matrix, inliers=int(mask.sum()), matches=len(good))
 
 
 def _plausible(matrix: np.ndarray) -> bool:
@@ -277,3 +260,224 @@ def _standardised(values: np.ndarray, min_std: float = _MIN_STD) -> np.ndarray |
     if std <= min_std or std == 0:
         return None
     return (values - values.mean()) / std
+
+
+# --- fine detail, perceptual colour, keypoint evidence -------------------------------------
+
+def detail_thumbnail(image: np.ndarray) -> np.ndarray:
+    """uint8 grey (of `tone`) thumbnail, long side DETAIL_SIDE: what detail_correlation
+    compares once the photos are aligned."""
+    h, w = image.shape[:2]
+    scale = DETAIL_SIDE / max(h, w)
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def keypoint_matches(query: LocalFeatures, candidate: LocalFeatures, *, ratio: float = 0.8
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(query points, candidate points) of the descriptor matches that pass Lowe's ratio
+    test, float32 (n, 2) each."""
+    empty = np.zeros((0, 2), np.float32)
+    if len(query.descriptors) < 2 or len(candidate.descriptors) < 2:
+        return empty, empty
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(query.descriptors, candidate.descriptors,
+                                                     k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < ratio * p[1].distance]
+    if not good:
+        return empty, empty
+    return (query.points[[m.queryIdx for m in good]],
+            candidate.points[[m.trainIdx for m in good]])
+
+
+def fit_similarity(src: np.ndarray, dst: np.ndarray, *, reprojection_px: float
+                   ) -> Alignment | None:
+    """The similarity transform (query -> candidate) that the most matches agree with,
+    within reprojection_px; None when there are too few matches or it is implausible."""
+    if len(src) < 3:
+        return None
+    matrix, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=reprojection_px,
+        maxIters=2000, confidence=0.995)
+    if matrix is None or not _plausible(matrix):
+        return None
+    return Alignment(matrix=matrix, inliers=int(mask.sum()), matches=len(src))
+
+
+def agreeing_matches(matrix: np.ndarray, src: np.ndarray, dst: np.ndarray, *,
+                     reprojection_px: float) -> int:
+    """How many matches `matrix` maps within reprojection_px of their partner."""
+    if not len(src):
+        return 0
+    mapped = src @ matrix[:, :2].T + matrix[:, 2]
+    return int((np.linalg.norm(mapped - dst, axis=1) <= reprojection_px).sum())
+
+
+# The band of detail_correlation: a difference of Gaussians (DETAIL_SIDE pixels) keeps
+# texture, stitching and print, and drops the shading and silhouette that two items of one
+# kind shot alike share.
+_DETAIL_SIGMAS = (1.0, 3.0)
+_DETAIL_TILE = 32
+_DETAIL_TILE_COVERED = 0.75
+# A tile where both sides' band is flatter than this (grey levels) is plain backdrop.
+_DETAIL_MIN_STD = 1.0
+_DETAIL_MIN_TILES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedEvidence:
+    """What one alignment of two photos shows (features.aligned_evidence)."""
+    detail: float             # median tile correlation of the band-pass, -1..1; -1 if none
+    delta_e: float | None     # median CIELAB delta E over the overlap; None if none
+    recoloured: float | None  # share of the tiles alike in detail whose colour differs
+
+
+def aligned_evidence(query_detail: np.ndarray, query_colour: np.ndarray,
+                     query_size: tuple[int, int], candidate_detail: np.ndarray,
+                     candidate_colour: np.ndarray, candidate_size: tuple[int, int],
+                     matrix: np.ndarray, *, min_overlap: float = 0.3) -> AlignedEvidence:
+    """The candidate aligned onto the query through `matrix` (query working coordinates ->
+    candidate working coordinates), compared over the part they share:
+
+    - detail: the median over 32 px tiles of the correlation of the two detail
+      thumbnails' band-pass (a difference of Gaussians). Tiles keep a local occlusion (a
+      caption, a price banner) from deciding; the median keeps the texture of the whole
+      item, not its outline, deciding. Tiles flat on both sides (plain backdrop) are left
+      out.
+    - delta_e: the median CIELAB colour difference of the colour thumbnails, after the one
+      gamma that best explains the candidate's intensities by the query's (a gamma or
+      curves edit is not another item).
+    - recoloured: among the textured tiles whose detail agrees, the share whose mean
+      delta E exceeds _RECOLOURED_DELTA_E: the same picture with a garment in another
+      colour. An overlay's tiles do not count (their detail disagrees)."""
+    warped = _warped_onto(query_detail.shape[:2], query_size, candidate_detail,
+                          candidate_size, matrix, min_overlap)
+    if warped is None:
+        return AlignedEvidence(-1.0, None, None)
+    pixels, valid = warped
+    fill = float(pixels[valid].mean())
+    a = _band(query_detail.astype(np.float32))
+    b = _band(np.where(valid, pixels, fill).astype(np.float32))
+    # The band is unreliable within a few pixels of the overlap's edge.
+    valid = cv2.erode(valid.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    correlations, textured = _tile_correlations(a, b, valid)
+    colour = _delta_e_map(query_colour, query_size, candidate_colour, candidate_size, matrix,
+                          min_overlap)
+    if colour is None or textured.sum() < _DETAIL_MIN_TILES:
+        return AlignedEvidence(-1.0, None if colour is None else colour[2], None)
+    delta, colour_valid, median = colour
+    shape = (query_detail.shape[1], query_detail.shape[0])
+    full = cv2.resize(np.where(colour_valid, delta, 0).astype(np.float32), shape,
+                      interpolation=cv2.INTER_NEAREST)
+    covered = cv2.resize(colour_valid.astype(np.float32), shape,
+                         interpolation=cv2.INTER_NEAREST)
+    tile_delta = _tiles(full).sum(axis=1) / np.maximum(_tiles(covered).sum(axis=1), 1)
+    alike = textured & (correlations >= _ALIKE_TILE)
+    recoloured = float((tile_delta[alike] > _RECOLOURED_DELTA_E).mean()) if alike.any() \
+        else 0.0
+    return AlignedEvidence(float(np.median(correlations[textured])), median, recoloured)
+
+
+# A tile's detail "agrees" at this correlation; a tile whose mean colour differs by more
+# than this delta E is another colour (copies stay under 6 on the benchmark).
+_ALIKE_TILE = 0.5
+_RECOLOURED_DELTA_E = 15.0
+
+
+def _band(grey: np.ndarray) -> np.ndarray:
+    fine, coarse = _DETAIL_SIGMAS
+    return cv2.GaussianBlur(grey, (0, 0), fine) - cv2.GaussianBlur(grey, (0, 0), coarse)
+
+
+def _tiles(x: np.ndarray) -> np.ndarray:
+    """x's _DETAIL_TILE x _DETAIL_TILE tiles (whole ones only), one row each."""
+    t = _DETAIL_TILE
+    h, w = (x.shape[0] // t) * t, (x.shape[1] // t) * t
+    return x[:h, :w].reshape(h // t, t, w // t, t).swapaxes(1, 2).reshape(-1, t * t)
+
+
+def _tile_correlations(a: np.ndarray, b: np.ndarray, valid: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(Pearson correlation of a and b within each tile, which tiles are mostly covered
+    and textured on at least one side)."""
+    t = _DETAIL_TILE
+    m = _tiles(valid).astype(np.float32)
+    ta, tb = _tiles(a) * m, _tiles(b) * m
+    n = m.sum(axis=1)
+    keep = n >= _DETAIL_TILE_COVERED * t * t
+    n = np.maximum(n, 1)
+    mean_a, mean_b = ta.sum(axis=1) / n, tb.sum(axis=1) / n
+    var_a = (ta * ta).sum(axis=1) / n - mean_a ** 2
+    var_b = (tb * tb).sum(axis=1) / n - mean_b ** 2
+    cov = (ta * tb).sum(axis=1) / n - mean_a * mean_b
+    floor = _DETAIL_MIN_STD ** 2
+    keep &= (var_a > floor) | (var_b > floor)
+    denominator = np.sqrt(np.maximum(var_a, 1e-3) * np.maximum(var_b, 1e-3))
+    return cov / denominator, keep
+
+
+def _delta_e_map(query_colour: np.ndarray, query_size: tuple[int, int],
+                 candidate_colour: np.ndarray, candidate_size: tuple[int, int],
+                 matrix: np.ndarray, min_overlap: float
+                 ) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(delta E 1976 of each query colour pixel against the aligned candidate after the
+    fitted gamma, the mask of covered pixels, their median) or None."""
+    warped = _warped_onto(query_colour.shape[:2], query_size, candidate_colour,
+                          candidate_size, matrix, min_overlap)
+    if warped is None:
+        return None
+    pixels, valid = warped
+    query, candidate = _log_intensities(query_colour), _log_intensities(pixels)
+    gamma = float((query[valid] * candidate[valid]).sum()
+                  / max(float((candidate[valid] ** 2).sum()), 1e-9))
+    candidate *= min(max(gamma, _GAMMA_RANGE[0]), _GAMMA_RANGE[1])
+    lab_query = cv2.cvtColor(np.exp(query), cv2.COLOR_BGR2Lab)
+    lab_candidate = cv2.cvtColor(np.exp(candidate), cv2.COLOR_BGR2Lab)
+    delta = np.linalg.norm(lab_query - lab_candidate, axis=2)
+    return delta, valid, float(np.median(delta[valid]))
+
+
+# --- collages -----------------------------------------------------------------------------
+
+# A collage's gutter is a straight line of flat colour across the whole picture: at least
+# this share of the line's pixels within _GUTTER_TOLERANCE grey levels of its median.
+_GUTTER_SHARE = 0.97
+_GUTTER_TOLERANCE = 6
+# Each tile must be at least this share of the collage's side: narrower strips are a
+# photo's own flat stripes (a shelf, a door frame), not tiles.
+_MIN_TILE_SHARE = 0.25
+
+
+def collage_tiles(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(top, bottom, left, right) of each tile of a grid collage (photos side by side,
+    separated by straight flat gutters), or [] when the picture is not one. A copy in a
+    collage is found by querying its tile, which the whole collage's global signals
+    do not resemble."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    rows = _spans(_flat_lines(grey), grey.shape[0])
+    columns = _spans(_flat_lines(grey.T), grey.shape[1])
+    if len(rows) * len(columns) < 2:
+        return []
+    return [(top, bottom, left, right) for top, bottom in rows for left, right in columns]
+
+
+def _flat_lines(grey: np.ndarray) -> np.ndarray:
+    """Which rows of `grey` are flat (a gutter, or flat padding)."""
+    rows = grey.astype(np.int16)
+    median = np.median(rows, axis=1, keepdims=True)
+    return (np.abs(rows - median) <= _GUTTER_TOLERANCE).mean(axis=1) >= _GUTTER_SHARE
+
+
+def _spans(flat: np.ndarray, length: int) -> list[tuple[int, int]]:
+    """The runs of non-flat lines that flat gutters separate, when there are at least two
+    and each is a large enough share of the side; else the whole side as one span."""
+    content = np.flatnonzero(~flat)
+    if not len(content):
+        return [(0, length)]
+    breaks = np.flatnonzero(np.diff(content) > 1)
+    starts = np.concatenate([[content[0]], content[breaks + 1]])
+    ends = np.concatenate([content[breaks], [content[-1]]]) + 1
+    spans = [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)
+             if e - s >= _MIN_TILE_SHARE * length]
+    if len(spans) < 2:
+        return [(0, length)]
+    return spans

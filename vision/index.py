@@ -9,9 +9,9 @@
 
 Two FAISS indexes answer "which photos might this be": a binary index of PDQ hashes
 (Hamming distance) and an index of embeddings (cosine). Each returns
-`thresholds.candidates_per_signal` neighbours for the query and for its mirror image; the
-union is verified with vision.matching.verify (keypoints, aligned correlation and the
-colour check), which is what makes a duplicate call precise.
+`thresholds.candidates_per_signal` neighbours for the query, its mirror image and each
+tile of a collage; the union is verified with vision.matching.verify (keypoint inliers,
+aligned fine detail and CIELAB colour), which is what makes a duplicate call precise.
 
 Both FAISS indexes (vision.global_index) are exact (flat) below
 `IndexSettings.approximate_from` photos (50,000), so small catalogues, the tests and the
@@ -42,8 +42,8 @@ The directory layout (format 4; a snapshot is named by a random id in its manife
     embedding-<snap>.faiss   IndexIDMap2 over IndexFlatIP(1280), or PCA -> IVF-SQ8
     journal-<snap>.log       the saves since the snapshot, one checksummed record each
                              (the ids added, the ids removed: vision.index_journal)
-    items/<id>.npz           the rest of each signature (keypoints, grey and colour
-                             thumbnails), and the PDQ hash and embedding a replay reads
+    items/<id>.npz           the rest of each signature (keypoints, the detail and
+                             colour thumbnails), and the PDQ hash and embedding a replay reads
 
 load() reads the snapshot the manifest names and replays its journal; refresh() replays
 only the records a copy has not seen (or reads the newer snapshot when another writer
@@ -71,15 +71,15 @@ import numpy as np
 
 from foundation.errors import Conflict, NotFound, ValidationFailed
 from foundation.files import fsync_directory
-from vision.features import LocalFeatures
 from vision.global_index import DEFAULT_SETTINGS, EmbeddingIndex, IndexSettings, PdqIndex
 from vision.index_journal import Record, append_record, final_states, read_records
 from vision.matching import (
     DEFAULT_THRESHOLDS,
     MatchThresholds,
     Signature,
-    View,
+    stored_arrays,
     verify,
+    view_of_arrays,
 )
 
 # 2: items carry the colour thumbnail. 3: the FAISS indexes may be the trained approximate
@@ -97,7 +97,7 @@ _ITEM_CACHE = 4096
 @dataclass(frozen=True, slots=True)
 class Match:
     photo_id: int
-    score: float                 # the verified (colour-checked) aligned correlation, -1..1
+    score: float                 # the verified score (matching.combined_score), -1..1
     is_duplicate: bool
     alignment: str               # how the photos were aligned ("identity", "keypoints", ...)
     fired: tuple[str, ...]       # signals past their thresholds: pdq, embedding, keypoints,
@@ -192,7 +192,8 @@ class DuplicateIndex:
         if not self._ids:
             return found
         k = min(self.thresholds.candidates_per_signal, len(self._ids))
-        views = [signature.view] + ([signature.mirrored] if signature.mirrored else [])
+        views = [view for whole in (signature, *signature.parts)
+                 for view in (whole.view, whole.mirrored) if view is not None]
         pdq = np.stack([view.pdq for view in views])
         vectors = np.stack([view.embedding for view in views]).astype(np.float32)
         by_pdq = self._pdq.search(pdq, k)
@@ -567,20 +568,12 @@ def _write_item(path: Path, signature: Signature) -> None:
     view = signature.view
     temporary = path.with_name(path.name + ".tmp.npz")
     np.savez(temporary, pdq_quality=np.int32(signature.pdq_quality), phash=signature.phash,
-             trim=np.array(signature.trim, np.int32), size=np.array(signature.size, np.int32),
-             pdq=view.pdq, embedding=view.embedding, points=view.local.points,
-             descriptors=view.local.descriptors, thumb=view.thumb,
-             **({} if view.colour is None else {"colour": view.colour}))
+             pdq=view.pdq, embedding=view.embedding, **stored_arrays(signature))
     os.replace(temporary, path)
 
 
 def _read_item(path: Path) -> Signature:
     with np.load(path, allow_pickle=False) as data:
-        size = (int(data["size"][0]), int(data["size"][1]))
-        view = View(pdq=data["pdq"], embedding=data["embedding"],
-                    local=LocalFeatures(data["points"], data["descriptors"], size),
-                    thumb=data["thumb"],
-                    colour=data["colour"] if "colour" in data.files else None)
-        trim = tuple(int(v) for v in data["trim"])
+        view, trim, size = view_of_arrays(data, data["pdq"], data["embedding"])
         return Signature(pdq_quality=int(data["pdq_quality"]), phash=data["phash"],
                          trim=trim, size=size, view=view)

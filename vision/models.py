@@ -29,7 +29,8 @@ from foundation.db import Base, JSONType, UTCDateTime
 # Bump when hashing, the embedding model or the local features change: a re-index then
 # recomputes every signature made by an older engine.
 # 2: the colour thumbnail (the colour check of verification).
-ENGINE_VERSION = "pdq+phash+effnet-lite0+orb+colour/2"
+# 3: the detail thumbnail and the CIELAB colour of the verification by fine detail.
+ENGINE_VERSION = "pdq+phash+effnet-lite0+orb+lab+detail/3"
 
 
 class SignatureState(enum.StrEnum):
