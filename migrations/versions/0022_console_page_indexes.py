@@ -1,5 +1,5 @@
 """console pages at scale: indexes for the authentication workspace's price comparison
-and reference listings, and for the analysts' Sellers page
+and reference listings, the disputes queues' order and the analysts' Sellers page
 
 Revision ID: 0022_console_page_indexes
 Revises: 0021_outbox
@@ -12,6 +12,7 @@ branch_labels = None
 depends_on = None
 
 AUTHENTICATED_LIVE = "status = 'live' AND authenticated_at IS NOT NULL"
+STAFF_QUEUE = "state IN ('under_review', 'awaiting_approval')"
 
 
 def upgrade() -> None:
@@ -25,10 +26,13 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE INDEX ix_listings_authenticated_references ON listings "
                    f"(brand_key, category, authenticated_at, id) WHERE {AUTHENTICATED_LIVE}")
+        op.execute("CREATE INDEX ix_dispute_cases_queue_order ON dispute_cases "
+                   f"(priority DESC, sla_due_at, amount_paise DESC, id) WHERE {STAFF_QUEUE}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_dispute_cases_queue_order")
         op.execute("DROP INDEX IF EXISTS ix_listings_authenticated_references")
     with op.batch_alter_table('trust_seller_scores', schema=None) as batch_op:
         batch_op.drop_index('ix_trust_seller_scores_tier_score')
