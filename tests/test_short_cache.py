@@ -1,6 +1,7 @@
 """Counts a page shows over a whole queue are kept in Redis for a few seconds, recounted
 after that, recounted on every request when the setting is 0, and recounted (never an
 error) when Redis is away."""
+import re
 from dataclasses import replace
 
 import redis
@@ -8,6 +9,17 @@ import redis
 from console import create_app
 from foundation import jobs
 from foundation.short_cache import KEY_PREFIX, remembered
+from tests.builders.cases import pending_listing
+from tests.builders.members import register
+from tests.helpers import signed_in
+
+QUEUED_ONE = r'<span class="auth-count-n">1</span> queued'
+
+
+def cached_app(settings):
+    app = create_app(replace(settings, PAGE_COUNTS_CACHE_SECONDS=15))
+    app.extensions["redis"].flushdb()
+    return app
 
 
 class Counter:
@@ -20,7 +32,7 @@ class Counter:
 
 
 def test_a_count_is_kept_for_the_configured_seconds_then_made_again(settings):
-    app = create_app(replace(settings, PAGE_COUNTS_CACHE_SECONDS=15))
+    app = cached_app(settings)
     count = Counter()
     with app.app_context():
         connection = jobs.connection()
@@ -43,7 +55,7 @@ def test_zero_seconds_counts_on_every_request(app):
 
 
 def test_redis_away_means_counting_not_failing(settings):
-    app = create_app(replace(settings, PAGE_COUNTS_CACHE_SECONDS=15))
+    app = cached_app(settings)
     count = Counter()
     with app.app_context():
         working = jobs.connection()
@@ -53,3 +65,20 @@ def test_redis_away_means_counting_not_failing(settings):
             assert remembered("queue.counts", count)["queued"] == 100_002
         finally:
             jobs.init(working)
+
+
+def test_the_queue_page_shows_the_kept_counts_until_they_expire(settings, staff):
+    app = cached_app(settings)
+    client = app.test_client()
+    owner = register(client)
+    pending_listing(client, owner)
+    signed_in(client, staff, "authenticator")
+    assert re.search(QUEUED_ONE, client.get("/console/authentication/").get_data(as_text=True))
+    second = pending_listing(client, owner)
+    page = client.get("/console/authentication/").get_data(as_text=True)
+    assert re.search(QUEUED_ONE, page)  # the kept count
+    assert f'/console/listings/photo/{second["photos"][0]["id"]}/320' in page  # items are live
+    with app.app_context():
+        jobs.connection().delete(KEY_PREFIX + "authentication.open_counts")
+    page = client.get("/console/authentication/").get_data(as_text=True)
+    assert re.search(r'<span class="auth-count-n">2</span> queued', page)
