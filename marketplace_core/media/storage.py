@@ -51,7 +51,8 @@ class MediaStore:
 
     def thumbnail(self, key: str, long_side: int) -> Path:
         """The stored photo at most `long_side` pixels on its long side, made on first
-        use and kept beside the photos (<root>/thumbnails/<size>/ab/cd/<key>.jpg)."""
+        use and kept beside the photos (<root>/thumbnails/<size>/ab/cd/<key>.jpg); the
+        photo itself when it is no larger."""
         if long_side not in THUMBNAIL_SIZES:
             raise ValueError(f"thumbnails are {THUMBNAIL_SIZES} pixels on the long side")
         target = self._thumbnail_path(key, long_side)
@@ -61,8 +62,11 @@ class MediaStore:
             original = self.path(key).read_bytes()
         except FileNotFoundError:
             raise MediaNotFound(f"No stored photo has the key {key}.") from None
+        smaller = shrink_jpeg(original, long_side)
+        if smaller is None:
+            return self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(target, shrink_jpeg(original, long_side))
+        _write_atomically(target, smaller)
         return target
 
     def _thumbnail_path(self, key: str, long_side: int) -> Path:

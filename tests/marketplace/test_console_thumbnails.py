@@ -51,7 +51,7 @@ def test_a_thumbnail_has_the_asked_long_side_and_is_made_once(client, staff):
     assert thumbnails[0].stat().st_mtime_ns == kept  # served from the kept copy
 
 
-def test_a_small_photo_is_never_enlarged(client, staff):
+def test_a_small_photo_is_served_as_stored_never_enlarged(client, staff):
     seller = register(client)
     listing = create_listing(client, seller)
     assert upload_photo_bytes(client, seller, listing["id"],
@@ -60,6 +60,8 @@ def test_a_small_photo_is_never_enlarged(client, staff):
     as_staff(client, staff)
     response = client.get(f"/console/listings/photo/{photo_id}/640")
     assert response.status_code == 200 and decoded_shape(response.data) == (300, 400)
+    assert response.data == client.get(f"/console/listings/photo/{photo_id}").data
+    assert not (store().root / "thumbnails").exists()
 
 
 def test_the_browser_keeps_it_privately_and_revalidates_with_the_etag(client, staff):
