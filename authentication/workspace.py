@@ -21,6 +21,7 @@ from authentication.models import (
     ReviewDecision,
     checklist_for,
 )
+from foundation import short_cache
 from foundation.staff.models import StaffUser
 from marketplace_core.listings.models import Listing, ListingStatus
 from marketplace_core.members.models import Member
@@ -74,7 +75,8 @@ def queue_overview(s: Session, staff: StaffUser) -> QueueOverview:
     items = {name: claims.visible_items(s, staff, name) for name in queues}
     held = claims.held_by(s, staff)
     shown = [r for rows in items.values() for r in rows] + held
-    return QueueOverview(counts=open_counts(s), queues=queues, items=items, held=held,
+    counts = short_cache.remembered("authentication.open_counts", lambda: open_counts(s))
+    return QueueOverview(counts=counts, queues=queues, items=items, held=held,
                          listings=listings_by_id(s, [r.listing_id for r in shown]))
 
 

@@ -53,6 +53,7 @@ CONSOLE: dict[str, Access] = {
     "members.restrict": Permission.MARKETPLACE_MODERATE,
     **_model_view("listings", Permission.MARKETPLACE_VIEW),
     "listings.photo": Permission.MARKETPLACE_VIEW,
+    "listings.photo_thumbnail": Permission.MARKETPLACE_VIEW,
     "listings.remove": Permission.MARKETPLACE_MODERATE,
     **_model_view("orders", Permission.MARKETPLACE_VIEW),
     **_model_view("shipments", Permission.MARKETPLACE_VIEW),

@@ -24,6 +24,8 @@ csrf = CSRFProtect()
 SESSION_KEY = "sid"
 # Stylesheets and scripts, the same for everyone: the only answers a cache may keep.
 PUBLIC_STATIC_ENDPOINTS = frozenset({"static", "admin.static"})
+# Answers that name their own private Cache-Control (staff-only images keyed by content).
+PRIVATE_CACHE_ENDPOINTS = frozenset({"listings.photo_thumbnail"})
 
 
 def init_app(app: Flask) -> None:
@@ -79,9 +81,15 @@ def _security_headers(response: Response) -> Response:
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if settings().is_production:
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if request.endpoint not in PUBLIC_STATIC_ENDPOINTS:
+    if not keeps_own_cache_control(response):
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def keeps_own_cache_control(response: Response) -> bool:
+    if request.endpoint in PUBLIC_STATIC_ENDPOINTS:
+        return True
+    return request.endpoint in PRIVATE_CACHE_ENDPOINTS and response.status_code in (200, 304)
 
 
 def safe_next(target: str | None, default: str) -> str:

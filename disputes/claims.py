@@ -8,7 +8,7 @@ then the amount at stake.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from disputes import machine
@@ -47,11 +47,19 @@ def claim_next(s: Session, staff: StaffUser, queue: str = "review") -> DisputeCa
 
 
 def visible_cases(s: Session, staff: StaffUser, queue: str, limit: int = 50) -> list[C]:
-    """What claim_next would hand this staff member, in order (without claiming)."""
+    """What claim_next would hand this staff member, in order (without claiming).
+
+    Waiting cases and cases whose lease lapsed are one OR, which no index serves; so the
+    first `limit` of each are found apart (the waiting ones by walking the queue-order
+    index) and only those few are put in order."""
     require_queue_access(staff, queue)
-    where = [*LEASES.claimable(staff, [QUEUES[queue]], clock.now(), expired=None),
-             *_routing(staff, queue)]
-    return list(s.scalars(select(C).where(*where).order_by(*QUEUE_ORDER).limit(limit)))
+    now = clock.now()
+    parts = [select(C.id).where(*LEASES.claimable(staff, [QUEUES[queue]], now, expired=expired),
+                                *_routing(staff, queue))
+             .order_by(*QUEUE_ORDER).limit(limit).subquery() for expired in (False, True)]
+    candidates = union_all(*(select(part.c.id) for part in parts))
+    return list(s.scalars(select(C).where(C.id.in_(candidates)).order_by(*QUEUE_ORDER)
+                          .limit(limit)))
 
 
 def _routing(staff: StaffUser, queue: str) -> list:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -78,6 +79,7 @@ class CaseState(enum.StrEnum):
 CLOSED_STATES = (CaseState.CLOSED_REFUNDED, CaseState.CLOSED_SPLIT, CaseState.CLOSED_RELEASED,
                  CaseState.CLOSED_WITHDRAWN)
 QUEUE_STATES = (CaseState.UNDER_REVIEW, CaseState.AWAITING_APPROVAL)
+STAFF_QUEUE_SQL = "state IN ('under_review', 'awaiting_approval')"
 # The agents' decision clock runs while the case waits for, or is with, staff.
 CLOCK_RUNNING_STATES = (CaseState.UNDER_REVIEW, CaseState.CLAIMED, CaseState.AWAITING_APPROVAL)
 # Once the return is on its way the buyer can no longer withdraw: the item is moving.
@@ -144,6 +146,11 @@ class DisputeCase(LeaseColumns, Base):
         # the held funds, so there is nothing left for a second case to hold.
         UniqueConstraint("order_id", name="uq_dispute_cases_order"),
         Index("ix_dispute_cases_queue", "state", "priority", "sla_due_at"),
+        # Exactly the queues' order (disputes.claims.QUEUE_ORDER) over the cases waiting
+        # for staff, so that a claim or the queue page walks it and stops early.
+        Index("ix_dispute_cases_queue_order", text("priority DESC"), "sla_due_at",
+              text("amount_paise DESC"), "id", postgresql_where=text(STAFF_QUEUE_SQL)
+              ).ddl_if(dialect="postgresql"),
         Index("ix_dispute_cases_claimed_by", "claimed_by", "state"),
         Index("ix_dispute_cases_buyer", "buyer_id", "id"),
         Index("ix_dispute_cases_seller", "seller_id", "id"),

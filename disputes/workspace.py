@@ -35,7 +35,7 @@ from disputes.models import (
     DisputeCase,
     Party,
 )
-from foundation import clock
+from foundation import clock, short_cache
 from foundation.errors import NotFound, PermissionDenied
 from foundation.staff.models import StaffUser
 from foundation.staff.permissions import Permission
@@ -375,7 +375,8 @@ def queue_overview(s: Session, staff: StaffUser) -> QueueOverview:
     queues = {name: tuple(summarise(c, now) for c in claims.visible_cases(s, staff, name))
               for name in usable_queues(staff)}
     return QueueOverview(
-        counts=open_counts(s), queues=queues,
+        counts=short_cache.remembered("disputes.open_counts", lambda: open_counts(s)),
+        queues=queues,
         held=tuple(summarise(c, now) for c in claims.held_by(s, staff)),
         recently_decided=tuple(summarise(c, now) for c in recently_decided(s, staff)))
 

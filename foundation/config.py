@@ -67,6 +67,9 @@ class Settings:
     PASSWORD_HASH_TIME_COST: int = 3
     PASSWORD_HASH_MEMORY_KIB: int = 65536
     PASSWORD_HASH_PARALLELISM: int = 4
+    # How long the counts over whole queues that console pages show are kept (seconds);
+    # 0 counts on every request.
+    PAGE_COUNTS_CACHE_SECONDS: int = 15
     # Jobs.
     JOB_TIMEOUT_SECONDS: int = 600
     PERIODIC_BEAT_SECONDS: int = 15
@@ -245,6 +248,8 @@ class Settings:
                             if self.is_production else "SECRET_KEY is too short (32+ characters)")
         if self.is_production and self.uses_sqlite:
             problems.append("production needs PostgreSQL: set DATABASE_URL")
+        if self.PAGE_COUNTS_CACHE_SECONDS < 0:
+            problems.append("PAGE_COUNTS_CACHE_SECONDS must be 0 (no cache) or more")
         for name in ("STAFF_SESSION_IDLE_MINUTES", "STAFF_SESSION_MAX_HOURS",
                      "STAFF_API_TOKEN_HOURS", "LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES",
                      "LOGIN_IP_ATTEMPTS_PER_MINUTE", "JOB_TIMEOUT_SECONDS", "EXPORT_MAX_ROWS",

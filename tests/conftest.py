@@ -115,7 +115,9 @@ def settings(database_url, backing_services, tmp_path) -> Settings:
         PASSWORD_HASH_PARALLELISM=1,
         # Photo uploads all over the suite would otherwise each run the image pipeline;
         # tests/vision turn it on where it is the subject.
-        VISION_SIGN_ON_UPLOAD=False)
+        VISION_SIGN_ON_UPLOAD=False,
+        # Pages show counts right after the change that made them; the cache has its test.
+        PAGE_COUNTS_CACHE_SECONDS=0)
 
 
 @pytest.fixture

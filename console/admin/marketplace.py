@@ -12,16 +12,22 @@ from console.admin.base import StaffModelView
 from console.formatting import inr
 from console.forms import ConfirmForm
 from console.security import current_staff
-from foundation import db
+from foundation import db, web
 from foundation.errors import DomainError
 from foundation.staff.permissions import Permission
 from marketplace_core.listings import photos as listing_photos
 from marketplace_core.listings import services as listing_services
 from marketplace_core.listings.models import Listing, ListingEvent, ListingPhoto, PriceChange
+from marketplace_core.media.errors import MediaNotFound
+from marketplace_core.media.thumbnails import THUMBNAIL_SIZES
 from marketplace_core.members import services as member_services
 from marketplace_core.members.models import Member
 from vision import duplicates
 from vision.counterfeit import services as counterfeit
+
+THUMBNAIL_SIZE_NAMES = {str(size): size for size in THUMBNAIL_SIZES}
+# A photo row's file never changes, so a day is safe; the ETag revalidates after that.
+THUMBNAIL_MAX_AGE = 86_400
 
 
 def _money(_view, _context, model, name):
@@ -151,6 +157,30 @@ class ListingAdminView(StaffModelView):
         if stored is None or not stored.is_file():
             abort(404)  # an unknown photo, or one whose file is not in this store
         return send_file(stored, mimetype="image/jpeg", max_age=600)
+
+    @expose("/photo/<int:photo_id>/<size>")
+    def photo_thumbnail(self, photo_id: int, size: str):
+        """The photo shrunk for a queue or workspace, made once and kept; the browser may
+        keep it too (private: staff only) and revalidates it with its ETag."""
+        long_side = THUMBNAIL_SIZE_NAMES.get(size)
+        if long_side is None:
+            return web.error_response(
+                400, "invalid_thumbnail_size",
+                f"A thumbnail is {' or '.join(THUMBNAIL_SIZE_NAMES)} pixels on its long side.",
+                fields={"size": ", ".join(THUMBNAIL_SIZE_NAMES)})
+        photo = db.session().get(ListingPhoto, photo_id)
+        try:
+            stored = (listing_photos.store().thumbnail(photo.media_key, long_side)
+                      if photo is not None else None)
+        except MediaNotFound:
+            stored = None
+        if stored is None:
+            abort(404)  # an unknown photo, or one whose file is not in this store
+        response = send_file(stored, mimetype="image/jpeg", etag=f"{photo.media_key}-{size}",
+                             conditional=True, max_age=THUMBNAIL_MAX_AGE)
+        response.cache_control.public = False
+        response.cache_control.private = True
+        return response
 
     @expose("/remove/<int:listing_id>", methods=["POST"])
     def remove(self, listing_id: int):

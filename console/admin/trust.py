@@ -14,7 +14,7 @@ from flask_admin import expose
 from console import charts
 from console.admin.base import StaffView
 from console.security import current_staff
-from foundation import db
+from foundation import db, short_cache
 from foundation.errors import DomainError, ValidationFailed
 from foundation.staff.permissions import Permission
 from trust.signals import services
@@ -43,7 +43,8 @@ class TrustSellersView(StaffView):
         return self.render("console/trust_sellers.html", rows=rows[:PAGE_SIZE],
                            more=len(rows) > PAGE_SIZE, page=page, tier=tier or "",
                            max_score=request.args.get("max_score", "")[:10],
-                           tiers=[t.value for t in SellerTier], counts=services.tier_counts(s))
+                           tiers=[t.value for t in SellerTier], counts=short_cache.remembered(
+                               "trust.tier_counts", lambda: services.tier_counts(s)))
 
     @expose("/sellers/<int:seller_id>")
     def seller(self, seller_id: int):

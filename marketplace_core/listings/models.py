@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     and_,
     or_,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,6 +31,9 @@ class ListingStatus(enum.StrEnum):
     REMOVED = "removed"
 
 
+AUTHENTICATED_LIVE_SQL = "status = 'live' AND authenticated_at IS NOT NULL"
+
+
 class Listing(Base):
     __tablename__ = "listings"
     __table_args__ = (
@@ -43,6 +47,14 @@ class Listing(Base):
         Index("ix_listings_status_price", "status", "price_paise", "id"),
         Index("ix_listings_status_shared", "status", "last_shared_at", "id"),
         Index("ix_listings_seller_status", "seller_id", "status"),
+        # The authentication workspace's price comparison: the newest live listings of one
+        # brand and category, read in id order and stopped after a sample.
+        Index("ix_listings_status_brand_category_id", "status", "brand_key", "category", "id"),
+        # Its reference listings: the few authenticated ones of a brand and category,
+        # newest first; the rare authenticated rows only, so the index stays small.
+        Index("ix_listings_authenticated_references", "brand_key", "category",
+              "authenticated_at", "id", postgresql_where=text(AUTHENTICATED_LIVE_SQL)
+              ).ddl_if(dialect="postgresql"),
         # Substring search at catalogue scale: trigram GIN on PostgreSQL (SQLite scans).
         Index("ix_listings_search_trgm", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),

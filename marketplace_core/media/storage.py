@@ -16,6 +16,7 @@ from typing import BinaryIO
 from foundation.files import fsync_directory
 from marketplace_core.media.errors import InvalidMediaKey, MediaNotFound
 from marketplace_core.media.intake import NormalisedImage
+from marketplace_core.media.thumbnails import THUMBNAIL_SIZES, shrink_jpeg
 
 # fullmatch on an explicit ASCII class: no separators, dots, upper case or Unicode digits.
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
@@ -32,6 +33,7 @@ class MediaStore:
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root)
         self._photos = self.root / "photos"
+        self._thumbnails = self.root / "thumbnails"
 
     def path(self, key: str) -> Path:
         key = validate_key(key)
@@ -47,6 +49,30 @@ class MediaStore:
             _write_atomically(target, image.data)
         return image.sha256
 
+    def thumbnail(self, key: str, long_side: int) -> Path:
+        """The stored photo at most `long_side` pixels on its long side, made on first
+        use and kept beside the photos (<root>/thumbnails/<size>/ab/cd/<key>.jpg); the
+        photo itself when it is no larger."""
+        if long_side not in THUMBNAIL_SIZES:
+            raise ValueError(f"thumbnails are {THUMBNAIL_SIZES} pixels on the long side")
+        target = self._thumbnail_path(key, long_side)
+        if target.is_file():
+            return target
+        try:
+            original = self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise MediaNotFound(f"No stored photo has the key {key}.") from None
+        smaller = shrink_jpeg(original, long_side)
+        if smaller is None:
+            return self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, smaller)
+        return target
+
+    def _thumbnail_path(self, key: str, long_side: int) -> Path:
+        key = validate_key(key)
+        return self._thumbnails / str(long_side) / key[:2] / key[2:4] / f"{key}.jpg"
+
     def open(self, key: str) -> BinaryIO:
         try:
             return self.path(key).open("rb")
@@ -57,7 +83,10 @@ class MediaStore:
         return self.path(key).is_file()
 
     def delete(self, key: str) -> bool:
-        """Remove the photo; returns False when it was not there (deletes are retried)."""
+        """Remove the photo and its thumbnails; returns False when the photo was not there
+        (deletes are retried)."""
+        for long_side in THUMBNAIL_SIZES:
+            self._thumbnail_path(key, long_side).unlink(missing_ok=True)
         try:
             self.path(key).unlink()
         except FileNotFoundError:

@@ -19,6 +19,9 @@ from foundation.db import Base, JSONType, UTCDateTime
 
 class SellerTrustRecord(Base):
     __tablename__ = "trust_seller_scores"
+    # The analysts' Sellers page: lowest score first, overall or within one tier.
+    __table_args__ = (Index("ix_trust_seller_scores_score", "score", "seller_id"),
+                      Index("ix_trust_seller_scores_tier_score", "tier", "score", "seller_id"))
 
     seller_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     score: Mapped[float] = mapped_column(Float)

@@ -284,9 +284,12 @@ def listing_detail(s: Session, listing_id: int, history_limit: int = 200) -> dic
 
 def sellers_overview(s: Session, *, tier: str | None = None, max_score: float | None = None,
                      limit: int = 100, offset: int = 0) -> list[tuple[SellerTrustRecord, str]]:
-    """Stored seller scores, lowest first (the ones to look at), with usernames."""
-    query = (select(SellerTrustRecord, Member.username)
-             .join(Member, Member.id == SellerTrustRecord.seller_id))
+    """Stored seller scores, lowest first (the ones to look at), with usernames.
+
+    The page is cut from the scores alone (an index-only walk of (score, seller_id) or
+    (tier, score, seller_id)); only its rows are then joined to members, so a deep page
+    does not join every seller it skips."""
+    query = select(SellerTrustRecord.seller_id)
     if tier:
         if tier not in {t.value for t in SellerTier}:
             raise ValidationFailed("Unknown tier.", code="unknown_tier",
@@ -294,8 +297,12 @@ def sellers_overview(s: Session, *, tier: str | None = None, max_score: float | 
         query = query.where(SellerTrustRecord.tier == tier)
     if max_score is not None:
         query = query.where(SellerTrustRecord.score <= max_score)
-    rows = s.execute(query.order_by(SellerTrustRecord.score, SellerTrustRecord.seller_id)
-                     .limit(limit).offset(offset)).all()
+    order = (SellerTrustRecord.score, SellerTrustRecord.seller_id)
+    page = query.order_by(*order).limit(limit).offset(offset).subquery()
+    rows = s.execute(select(SellerTrustRecord, Member.username)
+                     .join(page, page.c.seller_id == SellerTrustRecord.seller_id)
+                     .join(Member, Member.id == SellerTrustRecord.seller_id)
+                     .order_by(*order)).all()
     return [(row[0], row[1]) for row in rows]
 
 
