@@ -9,6 +9,12 @@ from sqlalchemy import select
 
 from authentication.models import AuthenticationRequest, ReviewDecision, Verdict, checklist_for
 from foundation import db
+from tests.browser.keyboard import (
+    Keyboard,
+    assert_panel_lists_every_shortcut,
+    declared_keys,
+    no_csp_violations,
+)
 from tests.browser.sweep import WATCH_CSP, sign_in
 from tests.builders.cases import decide_authentication, pending_listing
 from tests.builders.members import register
@@ -16,23 +22,6 @@ from tests.builders.members import register
 pytestmark = pytest.mark.browser
 
 QUEUE = "/console/authentication/"
-
-
-class Keyboard:
-    """Presses keys on the page and counts them."""
-
-    def __init__(self, page):
-        self.page = page
-        self.presses = 0
-
-    def press(self, key: str) -> None:
-        self.presses += 1
-        self.page.keyboard.press(key)
-
-    def press_and_load(self, key: str) -> None:
-        with self.page.expect_navigation():
-            self.press(key)
-        self.page.wait_for_load_state("load")
 
 
 def requests_by_id() -> dict[int, AuthenticationRequest]:
@@ -59,11 +48,6 @@ def open_request_id(page) -> int:
 def shown_workspace(page) -> None:
     page.wait_for_selector("[data-testid=decision-form]")
     assert page.locator("[data-testid=not-held]").count() == 0
-
-
-def no_csp_violations(page) -> None:
-    assert page.evaluate("window.__cspViolations || []") == []
-    assert [e for e in page.csp_errors if "Content Security Policy" in e] == []
 
 
 def test_an_authentic_decision_takes_four_keys_from_the_queue_and_opens_the_next(
@@ -196,34 +180,6 @@ def test_ctrl_enter_in_the_note_records_the_decision(client, live_server, browse
         db.session.remove()
 
 
-def panel_keys(page) -> list[str]:
-    return page.eval_on_selector_all("[data-testid=shortcuts-panel] kbd[data-shortcut-key]",
-                                     "kbds => kbds.map(k => k.getAttribute('data-shortcut-key'))")
-
-
-def declared_keys(page) -> set[str]:
-    return set(page.eval_on_selector_all(
-        "[data-key]", "els => els.map(e => e.getAttribute('data-key'))"))
-
-
-def assert_panel_lists_every_shortcut(page, focused: str) -> None:
-    """`?` with focus on `focused` (not a text field) opens the panel; Escape closes it and
-    focus is back on `focused`."""
-    page.focus(focused)
-    page.keyboard.press("?")
-    panel = page.locator("[data-testid=shortcuts-panel]")
-    panel.wait_for(state="visible")
-    assert panel.get_attribute("role") == "dialog"
-    assert panel.get_attribute("aria-modal") == "true"
-    assert "Keyboard shortcuts" in panel.inner_text()
-    listed = panel_keys(page)
-    assert len(listed) == len(set(listed))
-    assert set(listed) == declared_keys(page)
-    page.keyboard.press("Escape")
-    panel.wait_for(state="hidden")
-    assert page.evaluate(f"document.activeElement === document.querySelector('{focused}')")
-
-
 def test_the_panel_lists_every_shortcut_and_escape_closes_it(
         client, live_server, browser_page, staff):
     owner = register(client)
@@ -233,7 +189,7 @@ def test_the_panel_lists_every_shortcut_and_escape_closes_it(
     page.add_init_script(WATCH_CSP)
     sign_in(page, live_server, email, password)
     page.goto(f"{live_server}{QUEUE}")
-    assert declared_keys(page) == {"n"}
+    assert declared_keys(page) == ["n"]
     assert_panel_lists_every_shortcut(page, "[data-testid=claim-first]")
 
     page.click("[data-testid=claim-first]")
@@ -244,7 +200,7 @@ def test_the_panel_lists_every_shortcut_and_escape_closes_it(
         for element in page.locator(control).all():
             assert element.get_attribute("data-key"), control
             assert element.get_attribute("aria-keyshortcuts"), control
-    assert {"p", "a", "c", "m", "e", "Enter", "j", "k", "z", "r", "l"} <= declared_keys(page)
+    assert {"p", "a", "c", "m", "e", "Enter", "j", "k", "z", "r", "l"} <= set(declared_keys(page))
     assert_panel_lists_every_shortcut(page, "[data-testid=decide]")
     no_csp_violations(page)
 
@@ -257,7 +213,7 @@ def test_photo_keys_zoom_and_compare_with_the_references(
     page = browser_page
     sign_in(page, live_server, email, password)
     page.goto(f"{live_server}{QUEUE}")
-    page.keyboard.press("n")
+    Keyboard(page).press_and_load("n")
     shown_workspace(page)
     current = page.locator("[data-photo].is-current")
     assert current.count() == 1

@@ -13,6 +13,12 @@ from sqlalchemy import select
 
 from disputes.models import DisputeCase
 from foundation import clock, db
+from tests.browser.keyboard import (
+    Keyboard,
+    assert_panel_lists_every_shortcut,
+    declared_keys,
+    no_csp_violations,
+)
 from tests.browser.sweep import WATCH_CSP, sign_in
 from tests.builders.cases import DELIVERED, delivered_order, open_case, seller_responds
 from tests.builders.listings import post_listing
@@ -26,23 +32,6 @@ pytestmark = pytest.mark.browser
 
 DISPUTES = "/console/disputes/"
 DUPLICATES = "/console/vision_duplicates/"
-
-
-class Keyboard:
-    """Presses keys on the page and counts them."""
-
-    def __init__(self, page):
-        self.page = page
-        self.presses = 0
-
-    def press(self, key: str) -> None:
-        self.presses += 1
-        self.page.keyboard.press(key)
-
-    def press_and_load(self, key: str) -> None:
-        with self.page.expect_navigation():
-            self.press(key)
-        self.page.wait_for_load_state("load")
 
 
 def cases_under_review(count: int) -> list[int]:
@@ -67,32 +56,6 @@ def cases_by_id() -> dict[int, DisputeCase]:
 
 def open_case_id(page) -> int:
     return int(page.url.rstrip("/").rsplit("/", 1)[1])
-
-
-def no_csp_violations(page) -> None:
-    assert page.evaluate("window.__cspViolations || []") == []
-    assert [e for e in page.csp_errors if "Content Security Policy" in e] == []
-
-
-def declared_keys(page) -> list[str]:
-    return page.eval_on_selector_all("[data-key]",
-                                     "els => els.map(e => e.getAttribute('data-key'))")
-
-
-def assert_panel_lists_every_shortcut(page) -> None:
-    page.evaluate("document.activeElement && document.activeElement.blur()")
-    page.keyboard.press("?")
-    panel = page.locator("[data-testid=shortcuts-panel]")
-    panel.wait_for(state="visible")
-    assert "Keyboard shortcuts" in panel.inner_text()
-    listed = page.eval_on_selector_all(
-        "[data-testid=shortcuts-panel] kbd[data-shortcut-key]",
-        "kbds => kbds.map(k => k.getAttribute('data-shortcut-key'))")
-    declared = declared_keys(page)
-    assert len(declared) == len(set(declared))  # one control per key
-    assert sorted(listed) == sorted(declared)
-    page.keyboard.press("Escape")
-    panel.wait_for(state="hidden")
 
 
 # --- disputes -------------------------------------------------------------------------------
