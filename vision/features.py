@@ -329,6 +329,7 @@ class AlignedEvidence:
     detail: float             # median tile correlation of the band-pass, -1..1; -1 if none
     delta_e: float | None     # median CIELAB delta E over the overlap; None if none
     recoloured: float | None  # share of the tiles alike in detail whose colour differs
+    centre: float | None = None  # the detail's median over the frame's central tiles
 
 
 def aligned_evidence(query_detail: np.ndarray, query_colour: np.ndarray,
@@ -348,7 +349,12 @@ def aligned_evidence(query_detail: np.ndarray, query_colour: np.ndarray,
       curves edit is not another item).
     - recoloured: among the textured tiles whose detail agrees, the share whose mean
       delta E exceeds _RECOLOURED_DELTA_E: the same picture with a garment in another
-      colour. An overlay's tiles do not count (their detail disagrees)."""
+      colour. An overlay's tiles do not count (their detail disagrees).
+    - centre: the detail's median over the textured tiles in the middle of the query's
+      frame (_CENTRE_WINDOW of each side), where a listing photo's item is. Two items shot
+      in turn on one patterned carpet share the carpet's detail across most tiles and
+      differ only there; sellers' overlays (banners, stickers, captions) sit at the edges.
+      None when fewer than _CENTRE_MIN_TILES textured tiles lie there (a plain centre)."""
     warped = _warped_onto(query_detail.shape[:2], query_size, candidate_detail,
                           candidate_size, matrix, min_overlap)
     if warped is None:
@@ -374,7 +380,27 @@ def aligned_evidence(query_detail: np.ndarray, query_colour: np.ndarray,
     alike = textured & (correlations >= _ALIKE_TILE)
     recoloured = float((tile_delta[alike] > _RECOLOURED_DELTA_E).mean()) if alike.any() \
         else 0.0
-    return AlignedEvidence(float(np.median(correlations[textured])), median, recoloured)
+    return AlignedEvidence(float(np.median(correlations[textured])), median, recoloured,
+                           _centre_detail(correlations, textured, query_detail.shape[:2]))
+
+
+# The middle of the frame (this share of each side) holds the item of a listing photo.
+_CENTRE_WINDOW = 0.4
+_CENTRE_MIN_TILES = 2
+
+
+def _centre_detail(correlations: np.ndarray, textured: np.ndarray,
+                   shape: tuple[int, int]) -> float | None:
+    t = _DETAIL_TILE
+    rows, cols = shape[0] // t, shape[1] // t
+    y = (np.arange(rows) + 0.5) * t / shape[0]
+    x = (np.arange(cols) + 0.5) * t / shape[1]
+    low, high = 0.5 - _CENTRE_WINDOW / 2, 0.5 + _CENTRE_WINDOW / 2
+    central = np.outer((y >= low) & (y <= high), (x >= low) & (x <= high)).ravel()
+    chosen = central & textured
+    if chosen.sum() < _CENTRE_MIN_TILES:
+        return None
+    return float(np.median(correlations[chosen]))
 
 
 # A tile's detail "agrees" at this correlation; a tile whose mean colour differs by more

@@ -29,6 +29,8 @@ SIGNALS = (
     Signal("detail_correlation", "Fine detail correlation",
            "fine detail correlation after alignment (-1 to 1; 1 is the same detail)",
            "signed"),
+    Signal("centre_detail_correlation", "Fine detail at the centre",
+           "the same, over the middle of the photo, where the item is (-1 to 1)", "signed"),
     Signal("colour_delta_e", "Colour difference",
            "colour difference (deltaE; under 3 is imperceptible)", "decimal"),
     Signal("pdq_distance", "Perceptual hash distance",

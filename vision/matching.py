@@ -319,6 +319,7 @@ class _Candidate:
     delta_e: float | None
     matrix: np.ndarray
     recoloured: float | None = None
+    centre: float | None = None
 
 
 def verify(query: Signature, candidate: Signature,
@@ -354,6 +355,8 @@ def verify(query: Signature, candidate: Signature,
         signals["colour_delta_e"] = round(best.delta_e, 2)
     if best is not None and best.recoloured is not None:
         signals["colour_disagreement"] = round(best.recoloured, 4)
+    if best is not None and best.centre is not None:
+        signals["centre_detail_correlation"] = round(best.centre, 4)
     score = best.score if best is not None else -1.0
     return Verification(score=round(score, 6), is_duplicate=score >= thresholds.ncc_threshold,
                         alignment=best.alignment if score > -1.0 else "none",
@@ -419,22 +422,26 @@ def _scored(name: str, view: View, size: tuple[int, int], candidate: Signature,
     return _Candidate(score=combined_score(evidence, thresholds), alignment=name,
                       inliers=inliers, inlier_share=share, detail=evidence.detail,
                       delta_e=evidence.delta_e, recoloured=evidence.recoloured,
-                      matrix=matrix)
+                      centre=evidence.centre, matrix=matrix)
 
 
 def combined_score(evidence: features.AlignedEvidence,
                    thresholds: MatchThresholds = DEFAULT_THRESHOLDS) -> float:
-    """The verified score of one alignment (-1..1): its detail correlation, less
-    colour_delta_e_penalty for every unit of median colour difference (CIELAB delta E)
-    past the tolerance that edited copies stay within; -1 when the colours cannot be
-    compared or when over max_recoloured of the tiles alike in detail are in another
-    colour (the same picture of a garment in another colour)."""
+    """The verified score of one alignment (-1..1): its detail correlation (the lower of
+    the whole overlap's and the frame centre's, where the item is: another item shot on
+    the same patterned floor shares the floor's detail), less colour_delta_e_penalty for
+    every unit of median colour difference (CIELAB delta E) past the tolerance that edited
+    copies stay within; -1 when the colours cannot be compared or when over max_recoloured
+    of the tiles alike in detail are in another colour (the same picture of a garment in
+    another colour)."""
     if evidence.delta_e is None or evidence.detail <= -1.0:
         return -1.0
     if (evidence.recoloured or 0.0) > thresholds.max_recoloured:
         return -1.0
+    detail = evidence.detail if evidence.centre is None else min(evidence.detail,
+                                                                 evidence.centre)
     excess = max(0.0, evidence.delta_e - thresholds.colour_delta_e_tolerance)
-    return max(-1.0, evidence.detail - excess * thresholds.colour_delta_e_penalty)
+    return max(-1.0, detail - excess * thresholds.colour_delta_e_penalty)
 
 
 def _legacy_scored(name: str, view: View, size: tuple[int, int], candidate: Signature,
