@@ -20,6 +20,7 @@ from tests.vision.support import flags, run_vision_jobs
 from vision import duplicates
 from vision.calibration import SHIPPED
 from vision.flag_evidence import evidence_lines, explained
+from vision.matching import DEFAULT_THRESHOLDS
 
 PAGE = "/console/vision_duplicates/"
 NEW_SIGNALS = {"inliers": 412, "inlier_share": 0.83, "detail_correlation": 0.912,
@@ -130,3 +131,7 @@ def test_the_weights_page_shows_the_precision_open_flags_are_weighed_by(client, 
     text = page.get_data(as_text=True)
     assert 'data-testid="duplicate-precision"' in text
     assert f"<strong>{SHIPPED.precision * 100:.1f}%</strong>" in text
+
+
+def test_the_calibration_shown_is_of_the_threshold_the_engine_ships():
+    assert SHIPPED.threshold == DEFAULT_THRESHOLDS.ncc_threshold
