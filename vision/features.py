@@ -192,6 +192,27 @@ def colour_disagreement(query_colour: np.ndarray, query_size: tuple[int, int],
     """The share (0..1) of the query's covered pixels that lie in regions whose colour the
     candidate, aligned through `matrix`, does not explain once a gamma between them is
     allowed for; None when they overlap too little to say."""
+    matched = _gamma_matched(query_colour, query_size, candidate_colour, candidate_size,
+                             matrix, min_overlap)
+    if matched is None:
+        return None
+    query, candidate, valid = matched
+    query, candidate = _chromaticity(query), _chromaticity(candidate)
+    length = np.maximum(np.maximum(np.linalg.norm(query, axis=2),
+                                   np.linalg.norm(candidate, axis=2)), _CHROMA_FLOOR)
+    residual = np.linalg.norm(query - candidate, axis=2) / length
+    disagreeing = ((residual > _PIXEL_DISAGREES) & valid).astype(np.uint8)
+    regions = cv2.morphologyEx(disagreeing, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return float(regions[valid].mean())
+
+
+def _gamma_matched(query_colour: np.ndarray, query_size: tuple[int, int],
+                   candidate_colour: np.ndarray, candidate_size: tuple[int, int],
+                   matrix: np.ndarray, min_overlap: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(the query's log intensities, the aligned candidate's after the one gamma that best
+    explains them by the query's, the mask of covered pixels), or None when they overlap
+    too little: a gamma or curves edit is not another colour."""
     warped = _warped_onto(query_colour.shape[:2], query_size, candidate_colour,
                           candidate_size, matrix, min_overlap)
     if warped is None:
@@ -201,13 +222,7 @@ def colour_disagreement(query_colour: np.ndarray, query_size: tuple[int, int],
     gamma = float((query[valid] * candidate[valid]).sum()
                   / max(float((candidate[valid] ** 2).sum()), 1e-9))
     candidate *= min(max(gamma, _GAMMA_RANGE[0]), _GAMMA_RANGE[1])
-    query, candidate = _chromaticity(query), _chromaticity(candidate)
-    length = np.maximum(np.maximum(np.linalg.norm(query, axis=2),
-                                   np.linalg.norm(candidate, axis=2)), _CHROMA_FLOOR)
-    residual = np.linalg.norm(query - candidate, axis=2) / length
-    disagreeing = ((residual > _PIXEL_DISAGREES) & valid).astype(np.uint8)
-    regions = cv2.morphologyEx(disagreeing, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    return float(regions[valid].mean())
+    return query, candidate, valid
 
 
 def _log_intensities(bgr: np.ndarray) -> np.ndarray:
@@ -447,15 +462,11 @@ def _delta_e_map(query_colour: np.ndarray, query_size: tuple[int, int],
                  ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """(delta E 1976 of each query colour pixel against the aligned candidate after the
     fitted gamma, the mask of covered pixels, their median) or None."""
-    warped = _warped_onto(query_colour.shape[:2], query_size, candidate_colour,
-                          candidate_size, matrix, min_overlap)
-    if warped is None:
+    matched = _gamma_matched(query_colour, query_size, candidate_colour, candidate_size,
+                             matrix, min_overlap)
+    if matched is None:
         return None
-    pixels, valid = warped
-    query, candidate = _log_intensities(query_colour), _log_intensities(pixels)
-    gamma = float((query[valid] * candidate[valid]).sum()
-                  / max(float((candidate[valid] ** 2).sum()), 1e-9))
-    candidate *= min(max(gamma, _GAMMA_RANGE[0]), _GAMMA_RANGE[1])
+    query, candidate, valid = matched
     lab_query = cv2.cvtColor(np.exp(query), cv2.COLOR_BGR2Lab)
     lab_candidate = cv2.cvtColor(np.exp(candidate), cv2.COLOR_BGR2Lab)
     delta = np.linalg.norm(lab_query - lab_candidate, axis=2)

@@ -6,13 +6,11 @@ review queue, already claimed.  Duplicates: `j` / `k` move between groups, `c` c
 current group, `u` undoes it.  On each page `?` lists every declared shortcut."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
 from disputes.models import DisputeCase
-from foundation import clock, db
+from foundation import db
 from tests.browser.keyboard import (
     Keyboard,
     assert_panel_lists_every_shortcut,
@@ -20,7 +18,7 @@ from tests.browser.keyboard import (
     no_csp_violations,
 )
 from tests.browser.sweep import WATCH_CSP, sign_in
-from tests.builders.cases import DELIVERED, delivered_order, open_case, seller_responds
+from tests.builders.cases import cases_under_review
 from tests.builders.listings import post_listing
 from tests.builders.members import register
 from tests.builders.photos import photo_bytes
@@ -32,18 +30,6 @@ pytestmark = pytest.mark.browser
 
 DISPUTES = "/console/disputes/"
 DUPLICATES = "/console/vision_duplicates/"
-
-
-def cases_under_review(count: int) -> list[int]:
-    ids = []
-    for n in range(count):
-        order = delivered_order()
-        clock.freeze(DELIVERED + timedelta(days=1, minutes=n))
-        case_id = open_case(order)
-        seller_responds(order, case_id)
-        ids.append(case_id)
-    clock.freeze(DELIVERED + timedelta(days=1, hours=1))
-    return ids
 
 
 def cases_by_id() -> dict[int, DisputeCase]:

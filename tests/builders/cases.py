@@ -173,6 +173,20 @@ def seller_responds(order: Delivered, case_id: int, body: str = "It was perfect 
     return as_member(responses.respond, order.seller_id, case_id, body=body, photos=[])
 
 
+def cases_under_review(count: int) -> list[int]:
+    """`count` answered cases, the first opened first (so claimed first); the clock is left
+    an hour after the last was opened."""
+    ids = []
+    for n in range(count):
+        order = delivered_order()
+        clock.freeze(DELIVERED + timedelta(days=1, minutes=n))
+        case_id = open_case(order)
+        seller_responds(order, case_id)
+        ids.append(case_id)
+    clock.freeze(DELIVERED + timedelta(days=1, hours=1))
+    return ids
+
+
 def claim(staff_id: int, queue: str = "review") -> tuple[int, str] | None:
     with db.unit_of_work() as s:
         case = claims.claim_next(s, s.get(StaffUser, staff_id), queue)

@@ -4,30 +4,16 @@ on every control of the queue page and the workspace."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from disputes.models import DECISION_REASONS, CaseDecision, DisputeCase
-from foundation import clock, db
-from tests.builders.cases import DELIVERED, delivered_order, open_case, seller_responds
+from foundation import db
+from tests.builders.cases import cases_under_review
 from tests.disputes.support import state_of
 from tests.helpers import page_token, signed_in
 
 QUEUE = "/console/disputes/"
-
-
-def cases_under_review(count: int) -> list[int]:
-    """`count` answered cases, the first opened first (so claimed first)."""
-    ids = []
-    for n in range(count):
-        order = delivered_order()
-        clock.freeze(DELIVERED + timedelta(days=1, minutes=n))
-        case_id = open_case(order)
-        seller_responds(order, case_id)
-        ids.append(case_id)
-    clock.freeze(DELIVERED + timedelta(days=1, hours=1))
-    return ids
 
 
 def claim_first(client, token: str | None = None):

@@ -24,6 +24,7 @@ from tests.helpers import signed_in
 from tests.vision.support import run_vision_jobs
 from vision import case_photos
 from vision.edits import apply_edit
+from vision.matching import DEFAULT_THRESHOLDS
 from vision.models import CasePhotoComparison
 from vision.tasks import compare_forgotten_case_photos
 
@@ -88,9 +89,9 @@ def test_an_edited_copy_matches_its_listing_photo_and_a_new_photo_does_not(app):
 
     copy, other = comparison(case_id).pairs
     assert copy.same_photo and (copy.comparison.item_index, copy.comparison.position) == (0, 1)
-    assert copy.comparison.score >= 0.983
+    assert copy.comparison.score >= DEFAULT_THRESHOLDS.ncc_threshold
     assert not other.same_photo and other.matched
-    assert other.comparison.score < 0.983
+    assert other.comparison.score < DEFAULT_THRESHOLDS.ncc_threshold
     assert "embedding_cosine" in other.comparison.signals
     assert not comparison(case_id).none_matches
 
@@ -184,4 +185,4 @@ def test_real_photos_a_buyers_edited_copy_matches_and_another_garment_does_not(a
 
     copy, other = comparison(case_id).pairs
     assert copy.same_photo and copy.comparison.position == 1
-    assert not other.same_photo and other.comparison.score < 0.983
+    assert not other.same_photo and other.comparison.score < DEFAULT_THRESHOLDS.ncc_threshold
