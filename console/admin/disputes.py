@@ -47,6 +47,7 @@ KEY_BYTES = 18
 # Agents decide cases claimed from the review queue (leads approve from "approval"), so
 # "decide and next" claims from there.
 DECIDED_FROM_QUEUE = "review"
+APPROVAL_QUEUE = "approval"  # an approval decided opens the next one, already claimed
 PHOTO_MAX_AGE = 600
 
 
@@ -187,9 +188,8 @@ class DisputesQueueView(LeasedQueueActions, StaffView):
             return self._workspace(s, case_id, DecisionForm(), error=exc, status=exc.status,
                                    approval_note=request.form.get("note", ""))
         verb = "approved" if choice else "refused; the case went back to the agents"
-        flash(f"Case #{case_id}: the refund was {verb}. The case is now "
-              f"{words(result.case.state)}.", "success")
-        return redirect(url_for(".workspace", case_id=case_id))
+        return self.open_next(APPROVAL_QUEUE, f"Case #{case_id}: the refund was {verb}. The "
+                                              f"case is now {words(result.case.state)}.")
 
     @expose("/<int:case_id>/notes", methods=["POST"])
     def note(self, case_id: int):

@@ -447,11 +447,30 @@ def test_a_large_refund_waits_for_another_lead_who_approves_it(
         "csrf_token": hidden(page, "csrf_token"), "lease_token": hidden(page, "lease_token"),
         "approve": "approve", "note": "Photos are clear."})
     assert response.status_code == 302
+    assert response.headers["Location"].endswith(QUEUE)  # no other approval waits
     assert state_of(case_id) == "closed_refunded"
     assert money(order.order_id)["refunded_paise"] == TOTAL
     assert_books_sound()
     [(actor, object_id, after)] = audit_rows("disputes.approval")
     assert (actor, object_id, after["decision_status"]) == (approver, str(case_id), "approved")
+
+
+def test_an_approval_recorded_opens_the_next_approval_already_claimed(
+        app, staff, small_approval_limit):
+    waiting = []
+    for _ in range(2):
+        _, case_id = case_for_review()
+        _decided_by_a_lead(app.test_client(), staff, case_id)
+        waiting.append(case_id)
+    approver = app.test_client()
+    signed_in(approver, staff, "support_lead")
+    first = approver.get(claim_from_console(approver, "approval").headers["Location"])
+    page = first.get_data(as_text=True)
+    response = approver.post(f"{QUEUE}{waiting[0]}/approval", data={
+        "csrf_token": hidden(page, "csrf_token"), "lease_token": hidden(page, "lease_token"),
+        "approve": "approve", "note": "Photos are clear."})
+    assert response.headers["Location"].endswith(f"{QUEUE}{waiting[1]}")
+    assert (state_of(waiting[0]), state_of(waiting[1])) == ("closed_refunded", "claimed")
 
 
 def test_an_agent_cannot_approve_even_holding_the_form(client, app, staff,
