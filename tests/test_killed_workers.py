@@ -74,6 +74,12 @@ def tries(label: str) -> int:
     return int(jobs.connection().get(TRIES_KEY.format(label)) or 0)
 
 
+def recorded_finished(deployment, job) -> None:
+    """The job's work commits before RQ records it finished in Redis: wait for that too."""
+    deployment.wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 60,
+                          "RQ to record the job finished")
+
+
 def test_a_job_whose_work_horse_is_killed_runs_again_and_completes_once(app,
                                                                         worker_deployment):
     start_worker(worker_deployment, "worker")
@@ -82,7 +88,7 @@ def test_a_job_whose_work_horse_is_killed_runs_again_and_completes_once(app,
     worker_deployment.wait_until(lambda: completions("horse") == 1, 120,
                                  "the retried job to complete")
     assert tries("horse") == 2
-    assert job.get_status(refresh=True) == JobStatus.FINISHED
+    recorded_finished(worker_deployment, job)
     assert completions("horse") == 1
 
 
@@ -102,4 +108,4 @@ def test_a_job_abandoned_by_a_killed_worker_runs_again_and_completes_once(app,
     worker_deployment.wait_until(lambda: completions("abandoned") == 1, 120,
                                  "the abandoned job to run again")
     assert tries("abandoned") == 2
-    assert job.get_status(refresh=True) == JobStatus.FINISHED
+    recorded_finished(worker_deployment, job)
