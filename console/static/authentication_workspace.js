@@ -45,22 +45,6 @@
     }
   }
 
-  function preselectFirstReason(verdict) {
-    var select = document.getElementById('reason');
-    var group = select && select.querySelector('optgroup[data-verdict="' + CSS.escape(verdict) + '"]');
-    if (!group) {
-      return;
-    }
-    var chosen = select.selectedOptions[0];
-    if (chosen && chosen.parentElement === group) {
-      return;  // already one of this verdict's reasons: the reviewer picked it
-    }
-    var first = group.querySelector('option');
-    if (first) {
-      select.value = first.value;
-    }
-  }
-
   document.addEventListener('click', function (event) {
     var target = event.target instanceof Element ? event.target : null;
     if (target && target.closest('[data-all-pass]')) {
@@ -71,7 +55,7 @@
   document.addEventListener('change', function (event) {
     var target = event.target;
     if (target instanceof HTMLInputElement && target.name === 'verdict' && target.checked) {
-      preselectFirstReason(target.value);
+      window.consoleShortcuts.preselectFirstReason('verdict', target.value);
     }
   });
 

@@ -9,22 +9,6 @@
 (function () {
   'use strict';
 
-  function preselectFirstReason(outcome) {
-    var select = document.getElementById('reason');
-    var group = select && select.querySelector('optgroup[data-outcome="' + CSS.escape(outcome) + '"]');
-    if (!group) {
-      return;
-    }
-    var chosen = select.selectedOptions[0];
-    if (chosen && chosen.parentElement === group) {
-      return;  // already one of this outcome's reasons: the agent picked it
-    }
-    var first = group.querySelector('option');
-    if (first) {
-      select.value = first.value;
-    }
-  }
-
   function halfOfHeldAsRupees(field) {
     var paise = Math.floor(parseInt(field.getAttribute('data-held-paise'), 10) / 2);
     if (!(paise > 0)) {
@@ -48,7 +32,7 @@
   }
 
   function fillDefaults(outcome) {
-    preselectFirstReason(outcome);
+    window.consoleShortcuts.preselectFirstReason('outcome', outcome);
     var refund = document.getElementById('refund_rupees');
     if (refund) {
       fillRefund(outcome, refund);

@@ -307,9 +307,30 @@
     }
   }
 
+  // A decision key chooses its decision's first reason (the reasons of each decision are an
+  // <optgroup> of the #reason select, marked data-<kind>="<decision>"), unless the
+  // reviewer already picked one of that decision's reasons.
+  function preselectFirstReason(kind, decision) {
+    var select = document.getElementById('reason');
+    var group = select && select.querySelector(
+      'optgroup[data-' + kind + '="' + CSS.escape(decision) + '"]');
+    if (!group) {
+      return;
+    }
+    var chosen = select.selectedOptions[0];
+    if (chosen && chosen.parentElement === group) {
+      return;
+    }
+    var first = group.querySelector('option');
+    if (first) {
+      select.value = first.value;
+    }
+  }
+
   document.addEventListener('keydown', onKeyDown);
   document.addEventListener('submit', onSubmit);
   window.addEventListener('pageshow', forgetSentForms);
 
-  window.consoleShortcuts = {open: openPanel, submitDecision: submitDecision};
+  window.consoleShortcuts = {open: openPanel, submitDecision: submitDecision,
+                            preselectFirstReason: preselectFirstReason};
 }());
