@@ -1,8 +1,9 @@
 """How far a duplicate flag can be believed before an analyst has looked at it.
 
 `SHIPPED` is the measurement behind the engine's shipped threshold: of the flags it raised
-on real photos, the share that were true copies (its precision), and the share of distinct
-photos it flagged against another. Trust weighs an open flag by that precision (the
+on real photos, the share that were true copies (its precision, taken at the lower end of
+its 95% confidence interval: a sample with no false flag does not show a precision of 1),
+and the share of distinct photos it flagged against another. Trust weighs an open flag by that precision (the
 expected cost of the flag, not its full cost) and the console shows it beside the
 threshold, so there is exactly one place to change when the engine is measured again.
 
@@ -14,6 +15,7 @@ version's own held-out precision.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,15 +44,32 @@ class DuplicateCalibration:
             raise ValueError("precision and false_flag_share must be within 0..1")
 
 
+def precision_at_least(copies_flagged: int, distinct_pairs_flagged: int,
+                       z: float = 1.96) -> float:
+    """The lower end of the Wilson score interval (z = 1.96: 95%) for the share of flags
+    that were copies, given how many flags of each kind a measurement raised."""
+    flags = copies_flagged + distinct_pairs_flagged
+    if copies_flagged < 0 or distinct_pairs_flagged < 0 or flags == 0:
+        raise ValueError("a precision needs at least one flag, and no negative count")
+    share = copies_flagged / flags
+    spread = z * math.sqrt(share * (1 - share) / flags + z * z / (4 * flags * flags))
+    return (share + z * z / (2 * flags) - spread) / (1 + z * z / flags)
+
+
+COPIES_FLAGGED, DISTINCT_PAIRS_FLAGGED = 840, 0
+
 SHIPPED = DuplicateCalibration(
-    # 660 edited copies of 30 real photos all flagged; 1 pair of distinct photos flagged
-    # (the same jacket on one hanger photographed twice), so 660 of 661 flags were copies.
-    threshold=0.5, precision=0.9985, false_flag_share=0.0021, flags_measured=661,
+    # Every one of 840 edited copies of 40 real photos flagged (21 edits; the quarter-size
+    # copy is under the intake's minimum), and no pair of the 952 distinct photos: the
+    # nearest, the same jacket on one hanger photographed twice, scored 0.515.
+    threshold=0.65,
+    precision=round(precision_at_least(COPIES_FLAGGED, DISTINCT_PAIRS_FLAGGED), 4),
+    false_flag_share=0.0, flags_measured=COPIES_FLAGGED + DISTINCT_PAIRS_FLAGGED,
     photos_measured=952,
     measured_on="../shared/real-photos/clothing-dataset-cc0 (952 real CC0 phone photos)",
     command="python -m bench.vision_duplicates --images "
-            "../shared/real-photos/clothing-dataset-cc0 --sources 30 --near-misses 20",
-    measured=date(2026, 12, 6))
+            "../shared/real-photos/clothing-dataset-cc0 --sources 40 --near-misses 20",
+    measured=date(2026, 12, 7))
 
 
 @dataclass(frozen=True)
