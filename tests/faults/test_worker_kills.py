@@ -54,7 +54,7 @@ def test_a_photo_job_whose_horse_is_killed_mid_batch_still_signs_every_photo(app
     own claims back.  (A whole worker lost mid-batch is caught by RQ's cleanup of
     abandoned jobs and by the sweep of unsigned photos, minutes later: too slow for the
     suite, and not money.)"""
-    cluster.start_worker("worker", queues="vision")
+    cluster.start_worker("worker", queues="photos,vision")
     seller = shop.member("seller")
     listing_id = shop.listing(seller, real_photo=True)
     photo_ids = [shop.add_photo(seller, listing_id) for _ in range(PHOTOS)]
