@@ -3,14 +3,14 @@ without first loading anything (vision.tasks registers these with foundation.job
 
     hold_model()            # in the worker: torch and FAISS on one thread, the model run once
     hold_duplicate_index()  # in the worker: the saved index read, caught up after each job
-    threads_back()          # in each horse: the thread counts the process started with
+    set_job_threads()       # in each horse: VISION_WORKER_THREADS for torch, FAISS, OpenCV
 
 A horse inherits the worker's memory copy-on-write: the model's weights and the index
 cost it nothing.  The worker runs kernels (the model's first run, FAISS adds while it
-catches the index up) on one thread only: OpenMP then starts no thread pool, and the
-horse, setting its thread counts back, starts its own.  A worker whose pool had started
-would hand its horses one whose threads do not exist in them, and they would hang in their
-first parallel kernel.  torch and FAISS each bring their own OpenMP runtime, hence both.
+catches the index up) on one thread only: OpenMP then starts no thread pool.  A worker
+whose pool had started would hand its horses one whose threads do not exist in them, and
+they would hang in their first parallel kernel; a horse given more than one thread starts
+its own pool.  torch and FAISS each bring their own OpenMP runtime, hence both.
 
 The index the worker holds goes stale as horses (its own and other workers') save photos;
 a horse catches it up under the index lock before using it (vision.index_store), so it
@@ -23,33 +23,27 @@ import faiss
 import torch
 
 from foundation import db
+from foundation.config import current as settings
+from marketplace_core.media._opencv import cv2
 from vision import embedding, index_store
-
-_threads: dict[str, int] = {}
 
 
 def hold_model() -> None:
-    _one_thread_until_fork()
+    _use_threads(1)
     embedding.run_once()
 
 
 def hold_duplicate_index() -> None:
-    _one_thread_until_fork()
+    _use_threads(1)
     with db.unit_of_work() as s:
         index_store.hold_copy(s)
 
 
-def threads_back() -> None:
-    if _threads:
-        torch.set_num_threads(_threads["torch"])
-        faiss.omp_set_num_threads(_threads["faiss"])
+def set_job_threads() -> None:
+    _use_threads(settings().VISION_WORKER_THREADS)
 
 
-def _one_thread_until_fork() -> None:
-    """Reading the counts starts no pool; only a parallel kernel on more than one thread
-    does."""
-    if not _threads:
-        _threads["torch"] = torch.get_num_threads()
-        _threads["faiss"] = faiss.omp_get_max_threads()
-    torch.set_num_threads(1)
-    faiss.omp_set_num_threads(1)
+def _use_threads(count: int) -> None:
+    torch.set_num_threads(count)
+    faiss.omp_set_num_threads(count)
+    cv2.setNumThreads(count)

@@ -34,7 +34,7 @@ COMPARISON_GRACE = timedelta(minutes=5)  # a comparison's own job usually runs b
 # signs an upload without loading either.
 warm_in_worker("photos", "vision")(prefork.hold_model)
 warm_in_worker("photos", "vision")(prefork.hold_duplicate_index)
-in_work_horse(prefork.threads_back)
+in_work_horse(prefork.set_job_threads)
 
 
 @job(queue="photos", timeout=900)
