@@ -51,6 +51,10 @@ def _load_model() -> torch.nn.Module:
     return _model
 
 
+def is_loaded() -> bool:
+    return _model is not None
+
+
 def run_once() -> None:
     """Load the model and run it on one blank input: what a process pays on its first
     embedding (the weights read, the kernels' first call), paid ahead by a worker before it

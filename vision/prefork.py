@@ -29,8 +29,9 @@ from vision import embedding, index_store
 
 
 def hold_model() -> None:
-    _use_threads(1)
-    embedding.run_once()
+    if not embedding.is_loaded():
+        _use_threads(1)
+        embedding.run_once()
 
 
 def hold_duplicate_index() -> None:
