@@ -51,8 +51,10 @@ from rq.scheduler import RQScheduler
 from foundation import clock, db
 from foundation.redis_conn import describe
 
-# A worker's priority order: timers first; a stored photo's signing ahead of the slower
-# vision work (risk scoring, re-index, case comparisons, training) it would else wait behind.
+# A worker's priority order: timers first; a stored photo's signing ("photos") ahead of
+# the slower vision work (risk scoring, re-index, case comparisons, training) it would else
+# wait behind, and after "default", whose short money and trust jobs a burst of uploads'
+# batches must not starve.  Production gives "photos,vision" workers of their own.
 QUEUES = ("scheduled", "default", "photos", "vision")
 log = logging.getLogger(__name__)
 current_job_id: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="-")
