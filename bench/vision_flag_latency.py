@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -193,19 +194,30 @@ def throughput(index: DuplicateIndex, uploads: list[bytes]) -> dict:
 
 # --- 3: end to end through a real worker ------------------------------------------------
 
-def end_to_end(folder: Path, uploads: int, seed: int) -> dict:
+WORKER_LAYOUTS = {
+    "one": ("",),                                    # one worker on every queue
+    "split": ("scheduled,default", "photos,vision"),  # README: a worker for image work
+}
+
+
+def end_to_end(folder: Path, uploads: int, seed: int, layout: str = "one") -> dict:
     paths = real_photo_paths(folder, uploads, seed + 1)
-    _say(f"end to end: {uploads} originals, then {uploads} copies, through a real worker")
+    _say(f"end to end: {uploads} originals, then {uploads} copies, through real workers "
+         f"({layout}: {WORKER_LAYOUTS[layout]})")
     with tempfile.TemporaryDirectory(prefix="flag-latency-") as tmp:
         database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/app.db"
         upgrade(database_url)
         deployment = Deployment(instance=Path(tmp) / "instance", database_url=database_url,
-                                redis_url=os.environ.get("REDIS_URL", ""))
+                                redis_url=os.environ.get("REDIS_URL", ""),
+                                worker_queues=WORKER_LAYOUTS[layout])
         deployment.instance.mkdir()
         engine = create_engine(database_url)
         deployment.start()
         try:
-            return _uploads_to_flags(deployment, engine, paths, seed)
+            result = _uploads_to_flags(deployment, engine, paths, seed)
+            result["workers"] = layout
+            _add_worker_steps(result["copy_jobs"], deployment)
+            return result
         finally:
             deployment.stop()
             engine.dispose()
@@ -236,6 +248,10 @@ def _uploads_to_flags(deployment: Deployment, engine, paths: list[Path], seed: i
         deployment.wait_until(lambda p=photo_id: _signed(engine, p), 120,
                               f"copy {photo_id} to be signed")
     found = [ms for ms in to_flag if ms is not None]
+    # A job's work commits before its horse records it finished: wait for the records.
+    deployment.wait_until(lambda: all(job["ran_ms"] is not None for job in
+                                      _job_phases(deployment, copy_photo_ids)),
+                          60, "the copies' jobs to be recorded finished")
     return {"uploads": len(paths), "flagged": len(found),
             "copy_jobs": _job_phases(deployment, copy_photo_ids),
             "upload_to_flag_ms": [round(ms) if ms else None for ms in to_flag],
@@ -252,7 +268,7 @@ def _job_phases(deployment: Deployment, photo_ids: list[int]) -> list[dict]:
     commit)."""
     connection = redis_conn.connect(deployment.redis_url, str(deployment.instance))
     by_photo = {}
-    for job_id in FinishedJobRegistry("vision", connection=connection).get_job_ids():
+    for job_id in FinishedJobRegistry("photos", connection=connection).get_job_ids():
         job = Job.fetch(job_id, connection=connection)
         # Every job runs through foundation.jobs.execute(task name, args, kwargs).
         if len(job.args) == 3 and job.args[0] == "vision.tasks.sign_stored_photo":
@@ -263,11 +279,29 @@ def _job_phases(deployment: Deployment, photo_ids: list[int]) -> list[dict]:
         if job is None or not (job.enqueued_at and job.started_at and job.ended_at):
             phases.append({"photo_id": photo_id, "queued_ms": None, "ran_ms": None})
             continue
-        phases.append({"photo_id": photo_id,
+        phases.append({"photo_id": photo_id, "job_id": job.id,
                        "queued_ms": round((job.started_at - job.enqueued_at).total_seconds()
                                           * 1000),
                        "ran_ms": round((job.ended_at - job.started_at).total_seconds() * 1000)})
     return phases
+
+
+STEPS = re.compile(r"\[job (?P<job>[0-9a-f-]{36})\] vision\.pipeline: signed \d+ photos "
+                   r"\(\d+ flags\), ms: (?P<steps>.*)$")
+
+
+def _add_worker_steps(phases: list[dict], deployment: Deployment) -> None:
+    """The steps of each copy's job as its work horse logged them (vision.pipeline)."""
+    logged = {}
+    for name in deployment.processes:
+        for line in deployment.log(name).splitlines():
+            found = STEPS.search(line)
+            if found:
+                words = found["steps"].split()
+                logged[found["job"]] = {step: int(ms) for step, ms in
+                                        zip(words[::2], words[1::2], strict=True)}
+    for phase in phases:
+        phase["steps_ms"] = logged.get(phase.get("job_id"))
 
 
 def _listing_with_photo(deployment: Deployment, token: str, photo: bytes, title: str) -> int:
@@ -338,8 +372,13 @@ def print_summary(result: dict) -> None:
         print(f"end to end (flask run + flask worker, {e2e['database']}, {e2e['redis']} "
               f"Redis): upload start to flag row, ms: {e2e['upload_to_flag_ms']} "
               f"(of which the three API calls: {e2e['api_calls_ms']})")
-        print("  the copies' sign_stored_photo jobs, ms in the queue / running: "
+        print(f"  workers: {e2e['workers']}; the copies' sign_stored_photo jobs, ms in the "
+              "queue / running: "
               + ", ".join(f"{j['queued_ms']}/{j['ran_ms']}" for j in e2e["copy_jobs"]))
+        for job in e2e["copy_jobs"]:
+            if job.get("steps_ms"):
+                print(f"    photo {job['photo_id']}: " + ", ".join(
+                    f"{step} {ms}" for step, ms in job["steps_ms"].items()))
         if e2e["flag_ms"]:
             print(f"  p50 {e2e['flag_ms']['p50']:.0f} ms, p95 {e2e['flag_ms']['p95']:.0f} ms, "
                   f"{e2e['flagged']} of {e2e['uploads']} copies flagged")
@@ -355,6 +394,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="real signatures in the index (the rest is generated)")
     parser.add_argument("--uploads", type=int, default=5,
                         help="end-to-end uploads through a real worker (0: skip)")
+    parser.add_argument("--workers", choices=sorted(WORKER_LAYOUTS), default="one",
+                        help="end to end: one worker on every queue, or split: one on "
+                             "scheduled,default and one on photos,vision")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", type=Path)
@@ -368,7 +410,7 @@ def main(argv: list[str] | None = None) -> dict:
         result["at_scale"] = at_scale(args.photos, sorted(args.sizes), args.queries,
                                       args.real, args.seed)
     if args.uploads > 0:
-        result["end_to_end"] = end_to_end(args.photos, args.uploads, args.seed)
+        result["end_to_end"] = end_to_end(args.photos, args.uploads, args.seed, args.workers)
     print_summary(result)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -164,6 +164,11 @@ class Settings:
     # the "vision" queue, and sweep for photos whose job was lost. The test settings turn
     # it off; the pipeline's tests turn it on. `flask vision reindex` works either way.
     VISION_SIGN_ON_UPLOAD: bool = True
+    # Vision: the threads each vision job's torch, FAISS and OpenCV use. One: on a machine
+    # whose cores are shared, two threads per job signed a photo in 2-4 s where one thread
+    # took 0.2-0.3 s (OpenMP threads waiting on each other for a core); run more worker
+    # processes to use more cores (docs/BENCHMARKS.md, flag latency).
+    VISION_WORKER_THREADS: int = 1
     # Vision: a listing at or under the authentication threshold whose calibrated
     # counterfeit risk reaches this probability is pulled into review (and any reviewed
     # item at or above it is ranked ahead of routine work).
@@ -254,6 +259,7 @@ class Settings:
                      "STAFF_API_TOKEN_HOURS", "LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES",
                      "LOGIN_IP_ATTEMPTS_PER_MINUTE", "JOB_TIMEOUT_SECONDS", "EXPORT_MAX_ROWS",
                      "PERIODIC_BEAT_SECONDS", "AUTHENTICATION_THRESHOLD_PAISE",
+                     "VISION_WORKER_THREADS",
                      "LISTING_MIN_PRICE_PAISE", "LISTING_MAX_PRICE_PAISE", "LISTING_MAX_PHOTOS",
                      "MAX_UPLOAD_BYTES", "COMMENT_MAX_LENGTH", "COMMENT_MAX_MENTIONS",
                      "PARTY_MAX_HOURS", "FEED_WINDOW_DAYS", "SENIOR_REVIEW_PRICE_PAISE",

@@ -51,7 +51,11 @@ from rq.scheduler import RQScheduler
 from foundation import clock, db
 from foundation.redis_conn import describe
 
-QUEUES = ("scheduled", "default", "vision")  # worker priority order: timers first
+# A worker's priority order: timers first; a stored photo's signing ("photos") ahead of
+# the slower vision work (risk scoring, re-index, case comparisons, training) it would else
+# wait behind, and after "default", whose short money and trust jobs a burst of uploads'
+# batches must not starve.  Production gives "photos,vision" workers of their own.
+QUEUES = ("scheduled", "default", "photos", "vision")
 log = logging.getLogger(__name__)
 current_job_id: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="-")
 
@@ -368,30 +372,55 @@ def periodic_tasks() -> dict[str, PeriodicSpec]:
 
 # --- workers ---------------------------------------------------------------------------
 
-_warmups: list[tuple[str, Callable[[], None]]] = []
+_warmups: list[tuple[frozenset[str], Callable[[], None]]] = []
+_horse_setups: list[Callable[[], None]] = []
 
 
-def warm_in_worker(queue: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
-    """Register a warm-up a worker serving `queue` runs once, before it forks work horses.
+def warm_in_worker(*queues: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a warm-up that a worker serving any of `queues` runs before it forks its
+    first work horse, and again after each job.
 
-    RQ forks a fresh horse per job, so whatever a job loads (torch, a model's weights)
-    is loaded again by every job unless the parent already holds it: a horse inherits the
-    parent's memory.  A warm-up must only import: a parent that has run a torch kernel
-    (OpenMP threads) before fork leaves its horses hanging in their first parallel one.
+    RQ forks a fresh horse per job, so whatever a job loads (torch, a model's weights, an
+    index) is loaded again by every job unless the parent already holds it: a horse
+    inherits the parent's memory.  What horses change (the duplicate index they save) makes
+    the parent's copy stale, so the parent runs each warm-up again after every job, while
+    the next one waits no longer than that: a warm-up must be cheap when already warm.
+
+    A parent that has run a torch or FAISS kernel on an OpenMP thread pool hands its horses
+    a pool whose threads do not exist in them, and they hang in their first parallel
+    kernel: a warm-up that runs kernels does it on one thread (no pool is started) and
+    gives each horse its threads back with `in_work_horse`.
     """
+    unknown = [name for name in queues if name not in QUEUES]
+    if not queues or unknown:
+        raise ValueError(f"warm-ups name known queues, not {unknown or 'none'}")
+
     def register(fn: Callable[[], None]) -> Callable[[], None]:
-        _warmups.append((queue, fn))
+        _warmups.append((frozenset(queues), fn))
         return fn
 
     return register
 
 
-def warm_up(queue_names: list[str]) -> list[str]:
+def registered_warm_ups() -> dict[str, frozenset[str]]:
+    """Each warm-up's name and the queues whose workers run it."""
+    return {fn.__name__: queues for queues, fn in _warmups}
+
+
+def in_work_horse(fn: Callable[[], None]) -> Callable[[], None]:
+    """Register a setup each forked work horse runs before its job (what a warm-up left
+    set for the parent's sake alone, such as its thread counts)."""
+    _horse_setups.append(fn)
+    return fn
+
+
+def warm_up(queue_names: list[str], *, again: bool = False) -> list[str]:
     """Run the warm-ups of these queues; a failing one is logged, never fatal: its jobs
-    will load what they need themselves."""
+    will load what they need themselves.  `again`: between jobs, where only a slow one is
+    worth a line in the log."""
     done = []
-    for queue_name, fn in _warmups:
-        if queue_name not in queue_names:
+    for queues, fn in _warmups:
+        if queues.isdisjoint(queue_names):
             continue
         started = time.perf_counter()
         try:
@@ -399,9 +428,32 @@ def warm_up(queue_names: list[str]) -> list[str]:
         except Exception:
             log.exception("warm-up %s failed; its jobs will load on their own", fn.__name__)
             continue
-        log.info("warmed %s in %.2fs", fn.__name__, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        if not again or seconds >= 0.5:
+            log.info("warmed %s in %.2fs", fn.__name__, seconds)
         done.append(fn.__name__)
     return done
+
+
+def set_up_work_horse() -> None:
+    for fn in _horse_setups:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the job still runs, as a cold process would
+            log.exception("work horse setup %s failed", fn.__name__)
+
+
+class WarmWorker(Worker):
+    """RQ's forking worker that keeps its queues' warm-ups warm between jobs and sets up
+    each work horse it forks."""
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        super().execute_job(job, queue)
+        warm_up(self.queue_names(), again=True)
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        set_up_work_horse()
+        super().main_work_horse(job, queue)
 
 
 def run_worker(queue_names: list[str] | None = None, burst: bool = False,
@@ -411,7 +463,7 @@ def run_worker(queue_names: list[str] | None = None, burst: bool = False,
     warm_up(names)
     beat = start_beat(beat_seconds) if not burst else None
     blocking = _state["blocking_redis"]
-    worker = Worker([Queue(n, connection=blocking) for n in names], connection=blocking)
+    worker = WarmWorker([Queue(n, connection=blocking) for n in names], connection=blocking)
     try:
         worker.work(burst=burst, with_scheduler=True)
     finally:

@@ -49,6 +49,9 @@ class Deployment:
     database_url: str
     redis_url: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    # One worker process per entry: the queues it serves ("" for all), the first named
+    # "worker", the others "worker2", "worker3", ...
+    worker_queues: tuple[str, ...] = ("",)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     signalled: list[subprocess.Popen] = field(default_factory=list)
     port: int = 0
@@ -75,13 +78,14 @@ class Deployment:
         return self.instance / f"{name}.log"
 
     def start(self) -> None:
-        """Start both processes at once, so that neither is sure to be first."""
+        """Start every process at once, so that none is sure to be first."""
         self.port = free_port()
         commands = {
-            "worker": flask_command("worker"),
-            "web": flask_command("run", "--no-reload", "--no-debugger", "--host",
-                                 "127.0.0.1", "--port", str(self.port)),
-        }
+            "worker" if number == 1 else f"worker{number}":
+                flask_command("worker", *(["--queues", queues] if queues else []))
+            for number, queues in enumerate(self.worker_queues, start=1)}
+        commands["web"] = flask_command("run", "--no-reload", "--no-debugger", "--host",
+                                        "127.0.0.1", "--port", str(self.port))
         for name, command in commands.items():
             log = self.log_path(name).open("a")
             self.processes[name] = subprocess.Popen(

@@ -51,6 +51,21 @@ def _load_model() -> torch.nn.Module:
     return _model
 
 
+def is_loaded() -> bool:
+    return _model is not None
+
+
+def run_once() -> None:
+    """Load the model and run it on one blank input: what a process pays on its first
+    embedding (the weights read, the kernels' first call), paid ahead by a worker before it
+    forks (vision.prefork)."""
+    model = _load_model()
+    blank = torch.zeros((1, 3, INPUT_SIDE, INPUT_SIDE)).contiguous(
+        memory_format=torch.channels_last)
+    with torch.inference_mode():
+        model.extract_features(blank)
+
+
 def preprocess(image: np.ndarray) -> np.ndarray:
     """BGR uint8 (any size) -> float32 CHW at INPUT_SIDE, squashed rather than cropped so
     the whole photo (and so a cropped copy's overlap with it) is seen."""

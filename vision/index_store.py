@@ -76,7 +76,7 @@ def locked_index(s: Session) -> Iterator[DuplicateIndex]:
                                   blocking_timeout=LOCK_SECONDS)
     if not lock.acquire():
         raise TimeoutError("the duplicate index stayed locked too long")
-    generation_key = f"vision:duplicate-index-generation:{directory}"
+    generation_key = _generation_key(directory)
     try:
         cached = _current(s, directory, _generation(generation_key))
         try:
@@ -89,6 +89,36 @@ def locked_index(s: Session) -> Iterator[DuplicateIndex]:
     finally:
         with contextlib.suppress(Exception):  # an expired lock is already gone
             lock.release()
+
+
+def hold_copy(s: Session) -> None:
+    """Load this process's copy of the saved index, or catch it up, without the lock and
+    without ever saving: for a worker whose forked horses inherit the copy
+    (vision.prefork).  The save generation is read before the files, so the copy holds at
+    least what that generation saved (a save writes its files, then counts); a horse that
+    finds the generation moved on catches up under the lock.  A copy that cannot be
+    brought up to date cleanly (no index saved yet, a snapshot replaced while read) is
+    dropped: the horse then loads the index under the lock, as a cold process does."""
+    directory = index_directory()
+    generation = _generation(_generation_key(directory))
+    cached = _cache.get(directory)
+    if cached is not None and generation is not None and cached.generation == generation:
+        return
+    try:
+        if cached is None:
+            cached = _Cached(directory, DuplicateIndex.load(directory,
+                                                            thresholds=DEFAULT_THRESHOLDS),
+                             generation)
+            reconcile(s, cached.index)
+        elif cached.index.refresh():
+            reconcile(s, cached.index)
+    except Exception as exc:  # noqa: BLE001 - a damaged FAISS file raises RuntimeError and others
+        _cache.pop(directory, None)
+        log.info("duplicate index not held by this worker (%s: %s); its jobs load it",
+                 type(exc).__name__, exc)
+        return
+    cached.generation = generation
+    _cache[directory] = cached
 
 
 def saved_status() -> SavedIndexStatus | None:
@@ -134,6 +164,10 @@ def _caught_up(s: Session, index: DuplicateIndex) -> bool:
     if read_snapshot:
         reconcile(s, index)
     return True
+
+
+def _generation_key(directory: Path) -> str:
+    return f"vision:duplicate-index-generation:{directory}"
 
 
 def _generation(key: str) -> int | None:

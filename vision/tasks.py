@@ -1,4 +1,6 @@
-"""Vision jobs (queue "vision") and the marketplace events that start them.
+"""Vision jobs and the marketplace events that start them.  An upload's own jobs (signing,
+forgetting a removed photo) are on the "photos" queue, which a worker takes before
+"vision": they never wait behind risk scoring, a re-index or a case comparison.
 
 PhotoStored -> sign_stored_photo(photo_id), enqueued after the upload commits (the
 event's handler runs inside the upload's transaction; `Task.enqueue` defers the enqueue
@@ -19,25 +21,23 @@ from sqlalchemy.orm import Session
 from disputes.models import Party
 from foundation.config import current as settings
 from foundation.db import session
-from foundation.jobs import job, warm_in_worker
-from vision import case_photos, catalogue, embedding, pipeline, reindex
+from foundation.jobs import in_work_horse, job, warm_in_worker
+from vision import case_photos, catalogue, pipeline, prefork, reindex
 
 log = logging.getLogger(__name__)
-CATCH_UP_BATCH = 64  # one model load and one index save per batch in a forked job
+CATCH_UP_BATCH = 64  # one index save per batch
 CATCH_UP_CASES = 20
 COMPARISON_GRACE = timedelta(minutes=5)  # a comparison's own job usually runs by then
 
 
-@warm_in_worker("vision")
-def import_image_stack() -> None:
-    """torch and FAISS imported once in the worker: about 2 s that each forked job
-    would otherwise spend before its first photo.  Only imported, never run: a parent
-    that has run a torch (OpenMP) kernel hands its horses a thread pool that no longer
-    exists, and they hang in their first parallel kernel."""
-    embedding.import_model_libraries()
+# The worker holds the model and the index before it forks (vision.prefork): a horse
+# signs an upload without loading either.
+warm_in_worker("photos", "vision")(prefork.hold_model)
+warm_in_worker("photos", "vision")(prefork.hold_duplicate_index)
+in_work_horse(prefork.set_job_threads)
 
 
-@job(queue="vision", timeout=900)
+@job(queue="photos", timeout=900)
 def sign_stored_photo(photo_id: int) -> dict:
     """Sign this photo, and catch up on other unsigned ones in the same batch (a burst of
     uploads costs one index save per batch, not per photo). When an earlier job's batch
@@ -66,7 +66,7 @@ def sign_forgotten_photos() -> dict:
     return {"signed": outcome.signed, "failed": outcome.failed, "flags": outcome.flags}
 
 
-@job(queue="vision")
+@job(queue="photos")
 def forget_removed_photo(photo_id: int) -> bool:
     return pipeline.forget_photo(session(), photo_id)
 

@@ -27,7 +27,7 @@ RECOVERY_SECONDS = 150
 
 
 def test_photos_queued_when_redis_restarts_are_all_signed(app, cluster, redis_server):
-    cluster.start_worker("worker", queues="vision")
+    cluster.start_worker("worker", queues="photos,vision")
     seller = shop.member("seller")
     photo_ids = []
     for _ in range(4):

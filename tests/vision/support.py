@@ -9,18 +9,20 @@ from sqlalchemy import select
 from foundation import db, jobs
 from vision.models import DuplicateFlag, PhotoSignature
 
+VISION_QUEUES = ["photos", "vision"]   # an upload's signing, then the rest of vision
+
 
 def run_vision_jobs() -> int:
-    return jobs.run_pending(["vision"])
+    return jobs.run_pending(VISION_QUEUES)
 
 
 def vision_queue_length() -> int:
-    return jobs.queue("vision").count
+    return sum(jobs.queue(name).count for name in VISION_QUEUES)
 
 
 def queued_signing_jobs() -> int:
-    """Signing jobs waiting on the vision queue (an upload also queues risk scoring)."""
-    return sum(job.args[0].endswith("sign_stored_photo") for job in jobs.queue("vision").jobs)
+    """Signing jobs waiting on the photos queue."""
+    return sum(job.args[0].endswith("sign_stored_photo") for job in jobs.queue("photos").jobs)
 
 
 def flags() -> list[DuplicateFlag]:

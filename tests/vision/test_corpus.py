@@ -60,7 +60,7 @@ def test_every_corpus_file_is_signed_or_refused_with_its_code(client, tmp_path):
         tasks.sign_stored_photo.enqueue_now(photo_id)
 
     assert run_vision_jobs() == len(planted)
-    assert FailedJobRegistry(queue=jobs.queue("vision")).count == 0
+    assert FailedJobRegistry(queue=jobs.queue("photos")).count == 0
     assert jobs.health()["retrying_jobs"] == []
 
     with db.unit_of_work() as s:

@@ -14,7 +14,7 @@ from tests.builders.listings import post_listing
 from tests.builders.members import register
 from tests.builders.photos import photo_bytes
 from tests.helpers import page_token, sign_in
-from tests.vision.support import flags, signature_rows
+from tests.vision.support import VISION_QUEUES, flags, signature_rows
 from vision import reindex
 from vision.models import RunState, VisionRun
 
@@ -26,7 +26,8 @@ def catalogue(client):
     post_listing(client, owner, photo_bytes(0), photo_bytes(1))
     post_listing(client, owner, photo_bytes(2))
     stolen = post_listing(client, thief, photo_bytes(4), photo_bytes(0, "crop_5"))
-    jobs.queue("vision").empty()
+    for name in VISION_QUEUES:
+        jobs.queue(name).empty()
     return stolen
 
 
