@@ -13,6 +13,17 @@ from . import drawing as d
 from .counterfeit import ItemLook
 
 GAIN_DOWNSCALE = 4
+# Families whose panels are cut from printed cloth: where the print falls on a panel is
+# wherever the cutter laid it on the bolt, so it differs from one item to the next.
+CUT_FROM_THE_BOLT = ("garment", "saree", "lehenga")
+# How far a full view's item lies away from its drawn shape, as a share of the canvas:
+# cloth drapes and creases, a soft bag slouches, a shoe's upper and laces sit their own
+# way, a watch's strap curls. Fixed per item, so a re-shoot of one item shows the same lie.
+LIE_AMPLITUDE = {"garment": 0.016, "saree": 0.016, "lehenga": 0.016, "bag": 0.012,
+                 "sneaker": 0.012, "heel": 0.012, "watch": 0.01}
+_LIE_CELLS = 4          # control points across the canvas: the lie is smooth, not a wobble
+_PRINT_PHASE_SALT = 7
+_LIE_SALT = 8
 
 
 class ItemCanvas:
@@ -36,9 +47,50 @@ class ItemCanvas:
                               lk.true_font if kind is None else lk.font, lk.motif)
 
     def pattern_origin(self, anchor, cell: float) -> tuple[float, float]:
-        """Genuine prints are centred on the panel's anchor; misaligned fakes are not."""
+        """Where the print's tile starts. A brand that places its print (a bag's monogram
+        canvas) centres it on the panel's anchor on every genuine item; printed cloth
+        falls where the item's panels were cut from the bolt. A misaligned fake is off by
+        its flaw's shift either way."""
         sx, sy = self.look.pattern_shift
-        return anchor[0] + sx * cell * 2, anchor[1] + sy * cell * 2
+        px, py = self.print_phase(cell)
+        return anchor[0] + px + sx * cell * 2, anchor[1] + py + sy * cell * 2
+
+    def print_phase(self, cell: float) -> tuple[float, float]:
+        """This item's offset of the print, within one repeat (two cells: the longest
+        tile); zero for prints the brand places."""
+        if self.look.family not in CUT_FROM_THE_BOLT:
+            return 0.0, 0.0
+        px, py = self.rng(_PRINT_PHASE_SALT).uniform(0.0, 2.0 * cell, 2)
+        return float(px), float(py)
+
+    def set_down(self, salt: int, reach: float) -> tuple[float, float]:
+        """Where the seller put one shoe of a pair down, against where the drawing puts
+        it: up to `reach` (pixels) each way, fixed by the item."""
+        dx, dy = self.rng(salt).uniform(-reach, reach, 2)
+        return float(dx), float(dy)
+
+    def lie(self, view: str) -> None:
+        """Displace the drawn item (colour, coverage and shading together) by a smooth
+        field fixed by the item and the side shown: how this item lies when laid out."""
+        amplitude = LIE_AMPLITUDE.get(self.look.family, 0.0) * self.u
+        if amplitude <= 0:
+            return
+        rng = self.rng(_LIE_SALT + (1 if view == "back" else 0))
+        grid = rng.standard_normal((2, _LIE_CELLS, _LIE_CELLS)).astype(np.float32)
+        dx, dy = (cv2.resize(g, (self.w, self.h), interpolation=cv2.INTER_CUBIC) * amplitude
+                  for g in grid)
+        xs, ys = np.meshgrid(np.arange(self.w, dtype=np.float32),
+                             np.arange(self.h, dtype=np.float32))
+        self.img = cv2.remap(self.img, xs + dx, ys + dy, cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+        gh, gw = self.gain.shape
+        low = (cv2.resize(dx, (gw, gh), interpolation=cv2.INTER_AREA),
+               cv2.resize(dy, (gw, gh), interpolation=cv2.INTER_AREA))
+        gxs, gys = np.meshgrid(np.arange(gw, dtype=np.float32),
+                               np.arange(gh, dtype=np.float32))
+        self.gain = cv2.remap(self.gain, gxs + low[0] / GAIN_DOWNSCALE,
+                              gys + low[1] / GAIN_DOWNSCALE, cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
 
     def edge(self, points, scale: float, salt: int) -> np.ndarray:
         """Silhouette of a panel: exact for genuine items, wobbly for sloppy fakes."""
