@@ -163,8 +163,9 @@ def _mad(a, b) -> float:
 
 
 def test_fakes_differ_from_genuine_in_the_logo_region():
-    """Same shoot (rng_seed), so the crops are aligned: two genuine items of a model are
-    near-identical there; fakes of the same model and colour are not."""
+    """Same shoot (rng_seed), so the crops are aligned: two genuine items of a model
+    differ there by what is each item's own (its weave, its stitch holes, where its print
+    falls); fakes of the same model and colour differ by that and by their logo."""
     genuine_pairs, fake_pairs = [], []
     for model_key in LOGO_MODELS:
         a = genuine_spec(model_key, item_seed=1)
@@ -180,7 +181,7 @@ def test_fakes_differ_from_genuine_in_the_logo_region():
             genuine_pairs.append(genuine_gap)
             fake_pairs.extend(fake_gaps)
     assert min(fake_pairs) > 0.5, "every fake leaves a trace in the logo region"
-    assert np.mean(fake_pairs) > 3 * np.mean(genuine_pairs)
+    assert np.mean(fake_pairs) > 2 * np.mean(genuine_pairs)
 
 
 def test_a_single_logo_flaw_changes_the_logo_crop():
