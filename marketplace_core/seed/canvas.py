@@ -6,6 +6,8 @@ it in together with the room lighting, so shading costs almost nothing per pixel
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -77,20 +79,29 @@ class ItemCanvas:
             return
         rng = self.rng(_LIE_SALT + (1 if view == "back" else 0))
         grid = rng.standard_normal((2, _LIE_CELLS, _LIE_CELLS)).astype(np.float32)
-        dx, dy = (cv2.resize(g, (self.w, self.h), interpolation=cv2.INTER_CUBIC) * amplitude
-                  for g in grid)
-        xs, ys = np.meshgrid(np.arange(self.w, dtype=np.float32),
-                             np.arange(self.h, dtype=np.float32))
-        self.img = cv2.remap(self.img, xs + dx, ys + dy, cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+        dx, dy = (_smooth_field(g, self.w, self.h) * amplitude for g in grid)
+        self._displace_item(dx, dy, int(np.ceil(4 * amplitude)) + 2)
         gh, gw = self.gain.shape
-        low = (cv2.resize(dx, (gw, gh), interpolation=cv2.INTER_AREA),
-               cv2.resize(dy, (gw, gh), interpolation=cv2.INTER_AREA))
-        gxs, gys = np.meshgrid(np.arange(gw, dtype=np.float32),
-                               np.arange(gh, dtype=np.float32))
-        self.gain = cv2.remap(self.gain, gxs + low[0] / GAIN_DOWNSCALE,
-                              gys + low[1] / GAIN_DOWNSCALE, cv2.INTER_LINEAR,
+        low_x, low_y = (cv2.resize(f, (gw, gh), interpolation=cv2.INTER_AREA) / GAIN_DOWNSCALE
+                        for f in (dx, dy))
+        base_x, base_y = _pixel_grid(gh, gw)
+        self.gain = cv2.remap(self.gain, base_x + low_x, base_y + low_y, cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
+
+    def _displace_item(self, dx: np.ndarray, dy: np.ndarray, reach: int) -> None:
+        """Remap the item's box (grown by the field's reach) only: the rest is empty."""
+        x, y, bw, bh = cv2.boundingRect(self.img[..., 3])
+        if bw == 0 or bh == 0:
+            return
+        x0, y0 = max(0, x - reach), max(0, y - reach)
+        x1, y1 = min(self.w, x + bw + reach), min(self.h, y + bh + reach)
+        base_x, base_y = _pixel_grid(self.h, self.w)
+        box = (slice(y0, y1), slice(x0, x1))
+        maps = cv2.convertMaps(base_x[box] + dx[box], base_y[box] + dy[box], cv2.CV_16SC2)
+        moved = cv2.remap(self.img, *maps, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+        self.img = np.zeros_like(self.img)
+        self.img[box] = moved
 
     def edge(self, points, scale: float, salt: int) -> np.ndarray:
         """Silhouette of a panel: exact for genuine items, wobbly for sloppy fakes."""
@@ -178,3 +189,17 @@ class ItemCanvas:
             r = rng.uniform(0.004, 0.012) * self.u
             d.ellipse(self.img, tuple(pts[i]), (r, r * rng.uniform(0.3, 0.7)),
                       float(rng.uniform(0, 180)), 0, 360, light)
+
+
+@lru_cache(maxsize=8)
+def _pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's own x and y (float32), the identity map that remap displaces."""
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return xs, ys
+
+
+def _smooth_field(grid: np.ndarray, w: int, h: int) -> np.ndarray:
+    """A few random values spread smoothly over w x h: cubic to an eighth of the size,
+    then linear (the field is smooth, so the second step loses nothing visible)."""
+    small = cv2.resize(grid, (max(2, w // 8), max(2, h // 8)), interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
