@@ -10,7 +10,8 @@ sets recreate that here, each written as a folder of JPEGs, one subfolder per ki
   (centred, long axis aligned, the same fill of the frame) onto one off-white studio
   sweep with a soft shadow.
 - `generated-same-pose`: the project's own generator (marketplace_core.seed) drawing
-  different products (one per model and colour) of each category from the same camera
+  different products (one per model and colour, each its own physical item: its own
+  weave, print placement, stitch holes and lie) of each category from the same camera
   position (one shoot seed per category), each cut out by its true mask and put on the
   same sweep the same way.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 # The media package must load before anything imports cv2 (it sets OpenCV's pixel limit).
 import marketplace_core.media  # noqa: F401  isort: skip
 
+import hashlib
 import multiprocessing
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -45,7 +47,6 @@ GRABCUT_SIDE = 256                      # GrabCut runs at this long side (cost, 
 # Fresh interpreters, not forks: a fork of a process whose OpenCV thread pool already ran
 # can hang in the child.
 FRESH_PROCESSES = multiprocessing.get_context("spawn")
-DRAWN_ALIKE_LEVELS = 3.0                # mean grey-level difference of 24x32 thumbnails
 RECT_MARGIN = 0.06                      # GrabCut's rectangle leaves this share of each side
 
 
@@ -224,27 +225,22 @@ def make_studio_cutouts(directory: str, real_photos: str, limit: int | None,
 
 # --- generated-same-pose ------------------------------------------------------------------
 
-def _render_task(task: tuple) -> tuple[str, np.ndarray]:
+def _render_task(task: tuple) -> tuple[str, str]:
     cv2.setNumThreads(1)
     spec, shoot_seed, target = task
     image, mask = render_product_with_mask(spec, angle="front", size=(768, 768),
                                            rng_seed=shoot_seed)
     shot = studio_shot(image, mask)
     _save(Path(target), shot)
-    return target, cv2.resize(shot, (24, 32), interpolation=cv2.INTER_AREA)
-
-
-def drawn_alike(thumb: np.ndarray, kept: list[np.ndarray]) -> bool:
-    """Whether a render is the same drawing as one kept (the generator draws some
-    products of different brands identically): no engine could tell such photos apart,
-    so they would measure the generator, not duplicate detection."""
-    return any(np.abs(thumb.astype(int) - other).mean() < DRAWN_ALIKE_LEVELS for other in kept)
+    return target, hashlib.sha256(shot.tobytes()).hexdigest()
 
 
 def make_generated_same_pose(directory: str, count: int, workers: int, seed: int) -> dict:
     """`count` different generated products, front view, every one of a category shot
     from that category's one camera position and put on the same sweep. One item per
-    model and colour: two units of one product drawn alike are one catalogue photo."""
+    model and colour, each drawn as its own physical item (marketplace_core.seed.photos);
+    a render identical to one kept, pixel for pixel, would be one photo twice and is
+    dropped (the generator draws none)."""
     specs, products = [], set()
     for spec in generate_catalog(count * 8, seed=seed):
         if not spec.counterfeit and (spec.model, spec.colour) not in products:
@@ -258,16 +254,16 @@ def make_generated_same_pose(directory: str, count: int, workers: int, seed: int
         tasks.append((spec, shoot, str(Path(directory, spec.category, f"{spec.item_id}.jpg"))))
     with ProcessPoolExecutor(max_workers=workers, mp_context=FRESH_PROCESSES) as pool:
         written = list(pool.map(_render_task, tasks, chunksize=4))
-    per_kind, kept, dropped = defaultdict(int), defaultdict(list), 0
-    for spec, (target, thumb) in zip(specs, written, strict=True):
-        if drawn_alike(thumb, kept[spec.category]):
+    per_kind, kept, dropped = defaultdict(int), set(), 0
+    for spec, (target, digest) in zip(specs, written, strict=True):
+        if digest in kept:
             Path(target).unlink()
             dropped += 1
             continue
-        kept[spec.category].append(thumb.astype(int))
+        kept.add(digest)
         per_kind[spec.category] += 1
     return {"set": "generated-same-pose", "directory": directory,
-            "kept": sum(per_kind.values()), "dropped_as_drawn_alike": dropped,
+            "kept": sum(per_kind.values()), "dropped_as_identical": dropped,
             "per_category": dict(per_kind)}
 
 

@@ -6,6 +6,8 @@ it in together with the room lighting, so shading costs almost nothing per pixel
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -13,6 +15,17 @@ from . import drawing as d
 from .counterfeit import ItemLook
 
 GAIN_DOWNSCALE = 4
+# Families whose panels are cut from printed cloth: where the print falls on a panel is
+# wherever the cutter laid it on the bolt, so it differs from one item to the next.
+CUT_FROM_THE_BOLT = ("garment", "saree", "lehenga")
+# How far a full view's item lies away from its drawn shape, as a share of the canvas:
+# cloth drapes and creases, a soft bag slouches, a shoe's upper and laces sit their own
+# way, a watch's strap curls. Fixed per item, so a re-shoot of one item shows the same lie.
+LIE_AMPLITUDE = {"garment": 0.016, "saree": 0.016, "lehenga": 0.016, "bag": 0.012,
+                 "sneaker": 0.012, "heel": 0.012, "watch": 0.01}
+_LIE_CELLS = 4          # control points across the canvas: the lie is smooth, not a wobble
+_PRINT_PHASE_SALT = 7
+_LIE_SALT = 8
 
 
 class ItemCanvas:
@@ -36,9 +49,59 @@ class ItemCanvas:
                               lk.true_font if kind is None else lk.font, lk.motif)
 
     def pattern_origin(self, anchor, cell: float) -> tuple[float, float]:
-        """Genuine prints are centred on the panel's anchor; misaligned fakes are not."""
+        """Where the print's tile starts. A brand that places its print (a bag's monogram
+        canvas) centres it on the panel's anchor on every genuine item; printed cloth
+        falls where the item's panels were cut from the bolt. A misaligned fake is off by
+        its flaw's shift either way."""
         sx, sy = self.look.pattern_shift
-        return anchor[0] + sx * cell * 2, anchor[1] + sy * cell * 2
+        px, py = self.print_phase(cell)
+        return anchor[0] + px + sx * cell * 2, anchor[1] + py + sy * cell * 2
+
+    def print_phase(self, cell: float) -> tuple[float, float]:
+        """This item's offset of the print, within one repeat (two cells: the longest
+        tile); zero for prints the brand places."""
+        if self.look.family not in CUT_FROM_THE_BOLT:
+            return 0.0, 0.0
+        px, py = self.rng(_PRINT_PHASE_SALT).uniform(0.0, 2.0 * cell, 2)
+        return float(px), float(py)
+
+    def set_down(self, salt: int, reach: float) -> tuple[float, float]:
+        """Where the seller put one shoe of a pair down, against where the drawing puts
+        it: up to `reach` (pixels) each way, fixed by the item."""
+        dx, dy = self.rng(salt).uniform(-reach, reach, 2)
+        return float(dx), float(dy)
+
+    def lie(self, view: str) -> None:
+        """Displace the drawn item (colour, coverage and shading together) by a smooth
+        field fixed by the item and the side shown: how this item lies when laid out."""
+        amplitude = LIE_AMPLITUDE.get(self.look.family, 0.0) * self.u
+        if amplitude <= 0:
+            return
+        rng = self.rng(_LIE_SALT + (1 if view == "back" else 0))
+        grid = rng.standard_normal((2, _LIE_CELLS, _LIE_CELLS)).astype(np.float32)
+        dx, dy = (_smooth_field(g, self.w, self.h) * amplitude for g in grid)
+        self._displace_item(dx, dy, int(np.ceil(4 * amplitude)) + 2)
+        gh, gw = self.gain.shape
+        low_x, low_y = (cv2.resize(f, (gw, gh), interpolation=cv2.INTER_AREA) / GAIN_DOWNSCALE
+                        for f in (dx, dy))
+        base_x, base_y = _pixel_grid(gh, gw)
+        self.gain = cv2.remap(self.gain, base_x + low_x, base_y + low_y, cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+
+    def _displace_item(self, dx: np.ndarray, dy: np.ndarray, reach: int) -> None:
+        """Remap the item's box (grown by the field's reach) only: the rest is empty."""
+        x, y, bw, bh = cv2.boundingRect(self.img[..., 3])
+        if bw == 0 or bh == 0:
+            return
+        x0, y0 = max(0, x - reach), max(0, y - reach)
+        x1, y1 = min(self.w, x + bw + reach), min(self.h, y + bh + reach)
+        base_x, base_y = _pixel_grid(self.h, self.w)
+        box = (slice(y0, y1), slice(x0, x1))
+        maps = cv2.convertMaps(base_x[box] + dx[box], base_y[box] + dy[box], cv2.CV_16SC2)
+        moved = cv2.remap(self.img, *maps, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+        self.img = np.zeros_like(self.img)
+        self.img[box] = moved
 
     def edge(self, points, scale: float, salt: int) -> np.ndarray:
         """Silhouette of a panel: exact for genuine items, wobbly for sloppy fakes."""
@@ -126,3 +189,17 @@ class ItemCanvas:
             r = rng.uniform(0.004, 0.012) * self.u
             d.ellipse(self.img, tuple(pts[i]), (r, r * rng.uniform(0.3, 0.7)),
                       float(rng.uniform(0, 180)), 0, 360, light)
+
+
+@lru_cache(maxsize=8)
+def _pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's own x and y (float32), the identity map that remap displaces."""
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return xs, ys
+
+
+def _smooth_field(grid: np.ndarray, w: int, h: int) -> np.ndarray:
+    """A few random values spread smoothly over w x h: cubic to an eighth of the size,
+    then linear (the field is smooth, so the second step loses nothing visible)."""
+    small = cv2.resize(grid, (max(2, w // 8), max(2, h // 8)), interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

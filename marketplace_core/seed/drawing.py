@@ -323,7 +323,8 @@ def draw_stitches(img, points, pitch: float, look, colour: BGR, thickness: float
 
     Genuine rows keep the brand's pitch with hair-line variation; a fake's jitter, wobble
     and skipped stitches come from the look, and rng is seeded per item and seam so a
-    re-shoot shows the same irregular row."""
+    re-shoot shows the same irregular row. Where along the seam the first stitch falls
+    is the item's own too: two items of a model share the pitch, not the holes."""
     p = np.asarray(points, np.float64)
     if closed:
         p = np.vstack([p, p[:1]])
@@ -335,7 +336,7 @@ def draw_stitches(img, points, pitch: float, look, colour: BGR, thickness: float
         return
     count = int(total / pitch) + 2
     steps = pitch * np.clip(1 + look.stitch_jitter * rng.standard_normal(count), 0.35, 2.0)
-    pos = np.cumsum(steps) - steps[0] * 0.5
+    pos = np.cumsum(steps) - steps[0] * rng.uniform(0.0, 1.0)
     pos = pos[pos < total - pitch * 0.3]
     idx = np.clip(np.searchsorted(cum, pos, side="right") - 1, 0, len(seg) - 1)
     direction = seg[idx] / (seg_len[idx, None] + 1e-9)
@@ -516,11 +517,17 @@ _TEXTURE_STRENGTH = {"leather": 4, "canvas": 6, "cotton": 6, "silk": 3, "georget
                      "steel": 2}
 
 
-@lru_cache(maxsize=24)
-def material_texture(material: str, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Signed texture as (add, subtract) uint8 layers with zero coverage channel.
+# The material's texture is drawn once, this much wider and taller than the canvas, and
+# each item takes its own window of it: every item gets its own weave or grain, at the
+# cost of one slice.
+_TEXTURE_MARGIN = 256
 
-    Generated once per material and size from a fixed seed (determinism), then reused."""
+
+@lru_cache(maxsize=24)
+def material_texture(material: str, h: int, w: int) -> np.ndarray:
+    """Signed texture (int8 grey levels) of a material, _TEXTURE_MARGIN larger than h x w
+    each way. Generated once per material and size from a fixed seed (determinism)."""
+    h, w = h + _TEXTURE_MARGIN, w + _TEXTURE_MARGIN
     rng = np.random.default_rng(abs(hash_str(material)) % (2 ** 32))
     amp = _TEXTURE_STRENGTH.get(material, 5)
     noise = rng.standard_normal((h, w)).astype(np.float32)
@@ -538,13 +545,21 @@ def material_texture(material: str, h: int, w: int) -> tuple[np.ndarray, np.ndar
         field = -1.5 * holes.astype(np.float32) + 0.2 * noise
     else:
         field = cv2.GaussianBlur(noise, (0, 0), 0.7)
-    signed = np.clip(field * amp, -40, 40)
-    add = np.zeros((h, w, 4), np.uint8)
-    sub = np.zeros((h, w, 4), np.uint8)
-    for ch in range(3):
-        add[..., ch] = np.clip(signed, 0, None).astype(np.uint8)
-        sub[..., ch] = np.clip(-signed, 0, None).astype(np.uint8)
-    return add, sub
+    return np.clip(np.round(field * amp), -40, 40).astype(np.int8)
+
+
+def item_texture(material: str, h: int, w: int, item_seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One item's window of its material's texture, as (add, subtract) uint8 layers with
+    zero coverage channel: the window's place and its flip are fixed by the item."""
+    rng = np.random.default_rng([item_seed, 0x7E87])
+    top, left = (int(v) for v in rng.integers(0, _TEXTURE_MARGIN + 1, 2))
+    flip_y, flip_x = (1 if f else -1 for f in rng.random(2) < 0.5)
+    window = material_texture(material, h, w)[top:top + h, left:left + w][::flip_y, ::flip_x]
+    signed = window.astype(np.int16)
+    zero = np.zeros((h, w), np.uint8)
+    add = np.clip(signed, 0, None).astype(np.uint8)
+    sub = np.clip(-signed, 0, None).astype(np.uint8)
+    return cv2.merge([add, add, add, zero]), cv2.merge([sub, sub, sub, zero])
 
 
 def hash_str(text: str) -> int:
@@ -552,8 +567,9 @@ def hash_str(text: str) -> int:
     return zlib.crc32(text.encode())
 
 
-def apply_texture(canvas: np.ndarray, material: str) -> None:
+def apply_texture(canvas: np.ndarray, material: str, item_seed: int) -> None:
+    """The material's weave or grain over the drawn item, this item's own."""
     h, w = canvas.shape[:2]
-    add, sub = material_texture(material, h, w)
+    add, sub = item_texture(material, h, w, item_seed)
     cv2.add(canvas, add, dst=canvas)
     cv2.subtract(canvas, sub, dst=canvas)

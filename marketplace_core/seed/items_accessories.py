@@ -182,12 +182,20 @@ _LACE_LINES = {0: ((0.29, 0.36), (0.6, 0.17)), 1: ((0.33, 0.21), (0.6, 0.145)),
                2: ((0.33, 0.23), (0.61, 0.145))}
 
 
+# A pair is set down by hand: the shoe behind sits up to this share of a shoe's length
+# away from where the drawing puts it, differently for each pair.
+_PAIR_REACH = 0.05
+_PAIR_SALT = 140
+
+
 def draw_sneakers(ic: ItemCanvas, view: str) -> None:
     length = 0.74 * ic.u
     ground = ic.h * 0.66
     x0 = ic.w / 2 - length / 2
     mirror = view == "back"
-    _sneaker(ic, x0 - length * 0.05, ground - length * 0.07, length * 0.95, mirror, 0.8, False)
+    dx, dy = ic.set_down(_PAIR_SALT, length * _PAIR_REACH)
+    _sneaker(ic, x0 - length * 0.05 + dx, ground - length * 0.07 + dy, length * 0.95, mirror,
+             0.8, False)
     _sneaker(ic, x0, ground, length, mirror, 1.0, view == "front")
     ic.shade_ramp(0, ground - length * 0.5, ic.w, ground, 1.05, 0.92)
 
@@ -196,10 +204,12 @@ def _sneaker(ic, x0, ground, length, mirror, tone, with_logo):
     lk = ic.look
     sole_h = (0.085, 0.08, 0.11)[lk.variant]
 
+    tall, long = lk.last
+
     def place(points, lift=sole_h):
         p = np.asarray(points, np.float64)
         x = p[:, 0] if not mirror else 1 - p[:, 0]
-        return np.stack([x0 + x * length, ground - (p[:, 1] + lift) * length], 1)
+        return np.stack([x0 + x * length * long, ground - (p[:, 1] + lift) * length * tall], 1)
 
     def tint(colour):
         return d.shade(colour, tone)
@@ -281,7 +291,9 @@ def draw_heels(ic: ItemCanvas, view: str) -> None:
     ground = ic.h * 0.7
     x0 = ic.w / 2 - length / 2
     mirror = view == "back"
-    _heel(ic, x0 - length * 0.08, ground - length * 0.06, length * 0.96, mirror, 0.8, False)
+    dx, dy = ic.set_down(_PAIR_SALT, length * _PAIR_REACH)
+    _heel(ic, x0 - length * 0.08 + dx, ground - length * 0.06 + dy, length * 0.96, mirror, 0.8,
+          False)
     _heel(ic, x0, ground, length, mirror, 1.0, view == "front")
     ic.shade_ramp(0, ground - length * 0.5, ic.w, ground, 1.05, 0.92)
 
@@ -290,10 +302,12 @@ def _heel(ic, x0, ground, length, mirror, tone, with_logo):
     """Side profile, toe to the right: heel, footbed, then the upper (pump) or straps."""
     lk = ic.look
 
+    tall, long = lk.last
+
     def place(points):
         p = np.asarray(points, np.float64)
         x = p[:, 0] if not mirror else 1 - p[:, 0]
-        return np.stack([x0 + x * length, ground - p[:, 1] * length], 1)
+        return np.stack([x0 + x * length * long, ground - p[:, 1] * length * tall], 1)
 
     body, accent = d.shade(lk.body, tone), d.shade(lk.accent, tone)
     lining = d.shade(d.mix(lk.accent, (220, 200, 180), 0.5), tone)
@@ -369,8 +383,9 @@ def _draw_flats(ic: ItemCanvas, view: str) -> None:
     pointed = lk.pattern != "plain"
     lining = d.mix(lk.accent, (215, 195, 170), 0.55)
     for side in (-1, 1):
-        cx = ic.w / 2 + side * width * 0.68
-        outline = _flat_outline(length, width, pointed) * [-side, 1] + [cx, top]
+        dx, dy = ic.set_down(_PAIR_SALT + side, length * _PAIR_REACH)
+        cx, shoe_top = ic.w / 2 + side * width * 0.68 + dx, top + dy
+        outline = _flat_outline(length, width, pointed) * [-side, 1] + [cx, shoe_top]
         outline = ic.edge(outline, length, 33 + side)
         if view == "back":  # the soles: leather with a stitched rand
             d.fill(ic.img, outline, (58, 88, 128))
@@ -381,12 +396,12 @@ def _draw_flats(ic: ItemCanvas, view: str) -> None:
         d.fill(ic.img, outline + [0, length * 0.012], (50, 70, 100))
         d.fill(ic.img, outline, lining)
         if pointed:
-            _jutti_vamp(ic, outline, cx, top, length, width, side)
+            _jutti_vamp(ic, outline, cx, shoe_top, length, width, side)
         else:
-            _kolhapuri_straps(ic, cx, top, length, width, side)
+            _kolhapuri_straps(ic, cx, shoe_top, length, width, side)
         if side == 1:
             cap = d.wordmark_cap(lk, width * 0.6, length * 0.03)
-            d.draw_wordmark(ic.img, lk, (cx, top + length * 0.82), cap,
+            d.draw_wordmark(ic.img, lk, (cx, shoe_top + length * 0.82), cap,
                             d.contrast_ink(lk.ink, lining), emboss=1)
         d.polyline(ic.img, outline, d.shade(lining, 0.6), max(1, ic.u * 0.004), closed=True)
     ic.shade_ramp(0, top, ic.w, top + length, 1.04, 0.94)

@@ -62,11 +62,15 @@ def _pallu(ic, x0, y0, x1, y1, body, back):
                        ic.pattern_origin((x0 + width * 0.62, y0), cell))
 
 
+_FOLD_SALT = 200
+
+
 def _woven_border(ic, x0, y0, x1, y1, back, salt, motifs=True):
     """Zari border: solid band, two thin lines and a row of the brand's motif.
 
-    Genuine looms space the motifs exactly; a misaligned-print fake shifts the row and
-    sloppy edges make the band's edge wander."""
+    Genuine looms space the motifs exactly, and where the fold falls along the row is the
+    item's own; a misaligned-print fake shifts the row and sloppy edges make the band's
+    edge wander."""
     lk = ic.look
     zari = lk.accent if not back else d.mix(lk.accent, lk.body, 0.45)
     band = ic.edge(d.rect_points(x0, y0, x1, y1), x1 - x0, salt)
@@ -77,7 +81,7 @@ def _woven_border(ic, x0, y0, x1, y1, back, salt, motifs=True):
         d.line(ic.img, (x0, y), (x1, y), zari, max(1, h * 0.05))
     if motifs and not back:
         step = h * 0.85
-        offset = lk.pattern_shift[0] * step
+        offset = (lk.pattern_shift[0] + ic.rng(salt + _FOLD_SALT).uniform(0.0, 1.0)) * step
         ink = d.contrast_ink(lk.body, zari)
         for x in np.arange(x0 + step / 2 + offset, x1 - step / 3, step):
             d.draw_motif(ic.img, lk.motif, (x, (y0 + y1) / 2), h * 0.24, ink)
@@ -98,6 +102,8 @@ def _woven_label(ic, cx, cy, w, h):
 
 
 # ====================================================================== garments
+
+_HEM_BAND_SALT = 76
 
 
 @dataclass(frozen=True)
@@ -259,7 +265,9 @@ def _hem_band(ic, cut, at, s):
         return
     step = h * 0.9
     ink = d.contrast_ink(lk.pattern_colour, colour)
-    for x in np.arange(-cut.hem + step, cut.hem - step / 2, step) + lk.pattern_shift[0] * step:
+    # The band is cut from a length of trim: where its repeat starts is the item's own.
+    phase = lk.pattern_shift[0] + ic.rng(_HEM_BAND_SALT).uniform(0.0, 1.0)
+    for x in np.arange(-cut.hem + step, cut.hem - step / 2, step) + phase * step:
         d.draw_motif(ic.img, lk.motif, at(x, y0 + h / 2), s * h * 0.28, ink)
 
 

@@ -78,9 +78,10 @@ def render_product_with_mask(spec, *, angle: str = "front", size: tuple[int, int
     canvas = ItemCanvas(width, height, look)
     if angle in ("front", "back"):
         _FULL_VIEWS[look.family](canvas, angle)
+        canvas.lie(angle)
     else:
         _CLOSE_UP_VIEWS[angle](canvas)
-    apply_texture(canvas.img, look.material)
+    apply_texture(canvas.img, look.material, look.seed)
     return _photograph(canvas, _scene(rng_seed), _shot(rng_seed, angle, width, height))
 
 

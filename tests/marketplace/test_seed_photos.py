@@ -137,6 +137,31 @@ def test_reshoot_keeps_the_item_colour():
     assert same * 3 < other
 
 
+def _fine_detail(photo: np.ndarray) -> np.ndarray:
+    """The band of detail a copy keeps and a different item does not share: print,
+    stitching, weave, edges (a difference of Gaussians of the grey photo)."""
+    grey = cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    return cv2.GaussianBlur(grey, (0, 0), 1.5) - cv2.GaussianBlur(grey, (0, 0), 4.5)
+
+
+@pytest.mark.parametrize("model_key", ["jaipur-threadworks-anarkali", "maison-vellore-cleo",
+                                       "rajwada-couture-bandhgala", "solenne-etoile",
+                                       "kalinga-loom-tussar", "kaveri-time-classic"])
+def test_two_items_of_one_product_do_not_share_their_fine_detail(model_key):
+    """Two units of one model and colour, shot from the same place in the same light,
+    are two physical items: their weave, print placement, stitch holes and lie are their
+    own, so their fine detail agrees far less than a copy's would (1.0)."""
+    first, second = (genuine_spec(model_key, item_seed=seed) for seed in (1, 2))
+    assert first.colour == second.colour
+    (a, mask_a), (b, mask_b) = (render_product_with_mask(spec, size=(384, 384), rng_seed=4)
+                                for spec in (first, second))
+    both = (mask_a > 200) & (mask_b > 200)
+    detail_a, detail_b = (d[both] - d[both].mean() for d in (_fine_detail(a), _fine_detail(b)))
+    agreement = (detail_a * detail_b).sum() / np.sqrt((detail_a ** 2).sum()
+                                                      * (detail_b ** 2).sum())
+    assert agreement < 0.6
+
+
 def test_encode_jpeg_round_trips():
     photo = render_product(genuine_spec("nordhavn-fjell"), size=SMALL, rng_seed=3)
     data = encode_jpeg(photo, quality=85)
@@ -163,8 +188,9 @@ def _mad(a, b) -> float:
 
 
 def test_fakes_differ_from_genuine_in_the_logo_region():
-    """Same shoot (rng_seed), so the crops are aligned: two genuine items of a model are
-    near-identical there; fakes of the same model and colour are not."""
+    """Same shoot (rng_seed), so the crops are aligned: two genuine items of a model
+    differ there by what is each item's own (its weave, its stitch holes, where its print
+    falls); fakes of the same model and colour differ by that and by their logo."""
     genuine_pairs, fake_pairs = [], []
     for model_key in LOGO_MODELS:
         a = genuine_spec(model_key, item_seed=1)
@@ -180,7 +206,7 @@ def test_fakes_differ_from_genuine_in_the_logo_region():
             genuine_pairs.append(genuine_gap)
             fake_pairs.extend(fake_gaps)
     assert min(fake_pairs) > 0.5, "every fake leaves a trace in the logo region"
-    assert np.mean(fake_pairs) > 3 * np.mean(genuine_pairs)
+    assert np.mean(fake_pairs) > 2 * np.mean(genuine_pairs)
 
 
 def test_a_single_logo_flaw_changes_the_logo_crop():

@@ -16,6 +16,7 @@ from bench.photo_sets import (
     CANVAS,
     DEFAULT_REAL_PHOTOS,
     cutout,
+    make_generated_same_pose,
     studio_backdrop,
     upright_angle,
 )
@@ -176,3 +177,17 @@ def test_items_are_aligned_to_their_long_axis_without_turning_on_their_side():
     assert abs(upright_angle(upright)) < 1
     lying = upright.T.copy()
     assert abs(upright_angle(lying)) < 1
+
+
+def test_the_generated_set_keeps_every_product_as_its_own_photo(tmp_path):
+    """One photo per model and colour, in its category's folder; each item is drawn as its
+    own, so no render repeats another and none is dropped."""
+    summary = make_generated_same_pose(str(tmp_path), count=4, workers=1, seed=6)
+
+    written = sorted(tmp_path.rglob("*.jpg"))
+    assert summary["kept"] == len(written) == 4
+    assert summary["dropped_as_identical"] == 0
+    assert sum(summary["per_category"].values()) == 4
+    assert all(path.parent.name in summary["per_category"] for path in written)
+    assert len({path.read_bytes() for path in written}) == 4
+
