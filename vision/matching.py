@@ -65,12 +65,13 @@ class MatchThresholds:
     - ncc_threshold: the verified score (matching.combined_score: the aligned detail
       correlation less the colour penalty, -1..1) at or above which a pair is a
       duplicate. Chosen on real photos (docs/BENCHMARKS.md, "duplicates on real photos"),
-      midway between the classes: among the 952 real CC0 phone photos the best-scoring
-      distinct pair is one jacket on one hanger photographed twice (0.515 one way, 0.331
-      the other; a re-shoot, not a copy), the next 0.131; among 359 real items cut out
-      onto one studio backdrop, 0.263; the best alignments of 840 edited copies of 40 real
-      photos (21 edits: crops, pads, overlays, collages, JPEG 30, blur) scored 0.81 (a
-      heavy blur) to 1.0, each edit's median 0.92 and above.
+      between the classes: among the 952 real CC0 phone photos the best-scoring distinct
+      pair is one jacket on one hanger photographed twice (0.468; a re-shoot, not a
+      copy), then two hats laid in turn on one carpet (0.385), then 0.094; among 359 real
+      items cut out onto one studio backdrop, 0.167; the best alignments of 840 edited
+      copies of 40 real photos (21 edits: crops, pads, overlays, collages, JPEG 30, blur)
+      scored 0.71 (a 2x1 collage) and 0.81 (a heavy blur) up, each edit's median 0.93
+      and above.
     - colour_delta_e_tolerance, colour_delta_e_penalty: the score loses the penalty for
       each unit of median CIELAB delta E over the tolerance. Edited copies of real photos
       stayed within 4.2 (crops, overlays, gamma 0.6 after the fitted gamma); different
