@@ -124,22 +124,25 @@ class ProgressLine:
     """One terminal line: rewritten in place on a terminal; otherwise printed when it
     changes, at most every 30 s (a log of the run stays short)."""
 
-    def __init__(self, label: str):
+    def __init__(self, label: str, clock: Callable[[], float] = time.monotonic):
         self.label = label
         self._tty = sys.stdout.isatty()
-        self._last, self._printed_at = "", time.monotonic()
+        self._clock = clock
+        self._shown, self._printed_at = "", clock()
         print(f"{label}...", end="" if self._tty else "\n", flush=True)
 
     def show(self, text: str, *, now: bool = False) -> None:
         """Show `text` (on a log: unless shown less than 30 s ago, and not `now`)."""
-        if not text or text == self._last:
+        if not text or text == self._shown:
             return
-        self._last = text
         if self._tty:
             print(f"\r\033[K{self.label}... {text}", end="", flush=True)
-        elif now or time.monotonic() - self._printed_at >= 30:
+        elif now or self._clock() - self._printed_at >= 30:
             print(f"{self.label}... {text}", flush=True)
-            self._printed_at = time.monotonic()
+            self._printed_at = self._clock()
+        else:
+            return
+        self._shown = text
 
     def finish(self, text: str) -> None:
         if self._tty:

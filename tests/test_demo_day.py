@@ -10,7 +10,7 @@ from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from authentication.models import AuthenticationRequest, RequestState
-from console.demo import ensure_demo_staff
+from console.demo import ProgressLine, ensure_demo_staff
 from disputes.models import DisputeCase
 from foundation import clock, db, jobs
 from marketplace_core.ledger.invariants import check_invariants
@@ -109,3 +109,18 @@ def _assert_a_removed_fake_returns(s) -> None:
     assert clock.now() - newcomer.created_at < timedelta(days=1)
     assert len({listing.seller_id for listing in listings}) == 3
     assert newcomer.id in {listing.seller_id for listing in listings}
+
+
+def test_off_a_terminal_a_setup_step_prints_its_progress_at_most_every_30_s(capsys):
+    seconds = [0.0]
+    line = ProgressLine("  seeding", clock=lambda: seconds[0])
+    line.show("10/2000 listings")          # a reading right after the label: held back
+    seconds[0] = 31
+    line.show("10/2000 listings")          # the same reading, 30 s on: printed
+    line.show("20/2000 listings")          # changed, but too soon
+    line.show("30/2000 listings", now=True)
+    line.show("30/2000 listings", now=True)  # unchanged: not again
+    line.finish("done in 40 s")
+    assert capsys.readouterr().out.splitlines() == [
+        "  seeding...", "  seeding... 10/2000 listings", "  seeding... 30/2000 listings",
+        "  seeding: done in 40 s"]
