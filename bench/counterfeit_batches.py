@@ -7,8 +7,8 @@ Scores the first `--listings` watched listings of the instance's database twice 
 champion (or installed) model: one listing per call (what `flask vision score-risk` did,
 each listing's photos through the network alone), then `--batch` listings per call (their
 photos through the network together, one read of the batch); each pass starts from no
-stored score and rolls back at the end, so the database is left as it was.  Prints the
-seconds of each pass and whether they stored the same scores.
+stored score and an empty embedding cache, and rolls back at the end, so the database is
+left as it was.  Prints the seconds of each pass and how far their scores differ.
 """
 from __future__ import annotations
 
@@ -56,11 +56,13 @@ def main() -> None:
         db.session.remove()
         single, alone = one_pass(listing_ids, warm_up, 1)
         batched, together = one_pass(listing_ids, warm_up, args.batch)
-    same = alone.keys() == together.keys() and all(
-        abs(alone[i] - together[i]) < 1e-4 for i in alone)
+    # A batch reads its listings before acting on any: a risky listing held for review
+    # earlier in a one-per-call pass has left the price median of the later ones.
+    differences = [abs(alone[i] - together[i]) for i in alone.keys() & together.keys()]
     print(json.dumps({"listings": len(listing_ids), "one_per_call_s": round(single, 1),
                       f"batches_of_{args.batch}_s": round(batched, 1),
-                      "same_scores": same}))
+                      "scored_both": len(differences),
+                      "largest_score_difference": round(max(differences, default=0), 4)}))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ its directory: nothing is downloaded, ever (`EfficientNet.from_pretrained` would
 the internet, so it is not used). The vector is the global average of the last
 convolution's 1280 channels, L2-normalised, so the inner product of two is their cosine.
 
-The model is loaded once per process, on first use, and runs on the CPU in eval mode.
+The model is loaded once per process, on first use, and runs on the CPU in eval mode, on
+one thread.
 `embed_batch` takes any number of BGR images; batching amortises the per-call overhead.
 """
 from __future__ import annotations
@@ -47,6 +48,12 @@ def _load_model() -> torch.nn.Module:
                                map_location="cpu", weights_only=True)
             model.load_state_dict(state)
             model.eval()
+            # One intra-op thread: a process that embeds shares the cores with the web
+            # app, other workers and the rest of the machine, and two threads fighting
+            # for a busy core cost far more than they gain (docs/BENCHMARKS.md, "The
+            # demo's first run": 64 photos one by one in 150 s with two threads, 10 s
+            # with one, on the loaded 2-core machine).
+            torch.set_num_threads(1)
             _model = model.to(memory_format=torch.channels_last)
     return _model
 

@@ -111,7 +111,9 @@ def platform_labels(s: Session) -> list[Label]:
 # --- evidence -------------------------------------------------------------------------
 
 def gather(s: Session, listing_ids: list[int],
-           embeddings: PhotoEmbeddings = EMBEDDINGS) -> dict[int, Evidence]:
+           embeddings: PhotoEmbeddings | None = None) -> dict[int, Evidence]:
+    """Each listing's evidence (the process's EMBEDDINGS cache unless `embeddings`)."""
+    embeddings = EMBEDDINGS if embeddings is None else embeddings
     bank = _known_counterfeit_bank(s)
     found = list(s.scalars(select(Listing).where(Listing.id.in_(listing_ids))
                            .order_by(Listing.id)))
