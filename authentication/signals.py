@@ -2,28 +2,21 @@
 
 Vision builds on authentication (it learns from verdicts and raises risk scores), so
 authentication must not import vision. Instead the composition root (console.composition)
-registers each package's provider here, and the workspace and the staff API show whatever
-the providers return for the listing under review: plain JSON-ready dicts, keyed by the
-signal's name.
+registers each package's provider here (`foundation.signals`), and the workspace and the
+staff API show whatever the providers return for the listing under review.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.orm import Session
 
-Provider = Callable[[Session, int], list[dict]]
+from foundation.signals import Provider, Signals
 
-_PROVIDERS: dict[str, Provider] = {}
+__all__ = ["Provider", "for_listing", "provide"]
 
-
-def provide(name: str, fn: Provider) -> None:
-    """Register `fn(s, listing_id) -> [dict, ...]` as the signal `name` (again: no change)."""
-    if _PROVIDERS.get(name, fn) is not fn:
-        raise ValueError(f"listing signal {name!r} is provided twice")
-    _PROVIDERS[name] = fn
+_LISTING = Signals("listing")
+provide = _LISTING.provide
 
 
 def for_listing(s: Session, listing_id: int) -> dict[str, list[dict]]:
     """Every registered signal for this listing (an empty list where there is none)."""
-    return {name: fn(s, listing_id) for name, fn in sorted(_PROVIDERS.items())}
+    return _LISTING.of(s, listing_id)

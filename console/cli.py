@@ -21,6 +21,7 @@ from foundation.staff.permissions import Role
 from marketplace_core.members.models import Member
 from marketplace_core.outbox.cli import reconcile_command
 from marketplace_core.seed.demo import seed_demo
+from marketplace_core.seed.returning import plant_returning_photos
 from marketplace_core.shipping.cli import carrier_group
 from trust.recommender.cli import recommendations_group
 from trust.signals.cli import trust_group
@@ -189,12 +190,14 @@ def seed(listings_count: int, seed_value: int, workers: int, history_share: floa
 
     reviews = work_demo_backlog(seed_value, clock.now())
     history = review_history(seed_value, clock.now(), history_share)
+    returning = plant_returning_photos(seed_value, clock.now())
     past_cases = settle_past_cases(seed_value, clock.now())
     cases = open_demo_cases(seed_value, clock.now())
     with db.unit_of_work() as s:
         duplicates = flag_planted_duplicates(s)
     click.echo(json.dumps({**report.__dict__, "authentication_reviews": reviews,
-                           "authentication_history": history, "past_dispute_cases": past_cases,
+                           "authentication_history": history, "returning_photos": returning,
+                           "past_dispute_cases": past_cases,
                            "dispute_cases": cases, "planted_duplicates": duplicates},
                           indent=2, default=str))
 

@@ -10,6 +10,7 @@ module.  This module says:
   task with `jobs.named`) knows them all;
 - SCHEDULE: what the beat enqueues, and how often;
 - LISTING_SIGNALS: what packages above authentication show its reviewers of a listing;
+- CASE_SIGNALS: what packages above disputes show support staff of a case;
 - MODEL_KINDS: the vision models analysts train, evaluate and promote.
 
 `wire()` applies it (task modules register their jobs as they are imported above).
@@ -41,6 +42,7 @@ import marketplace_core.social.tasks
 import trust.recommender.tasks
 import trust.signals.handlers
 import trust.signals.tasks
+import vision.case_photos
 import vision.counterfeit.handlers
 import vision.counterfeit.kind
 import vision.counterfeit.tasks
@@ -49,6 +51,7 @@ import vision.modelops.duplicate_kind
 import vision.modelops.tasks
 import vision.tasks
 from authentication import signals as listing_signals
+from disputes import signals as case_signals
 from foundation import events, jobs
 from foundation.events import Event, Handler
 from vision.modelops.kinds import ModelKind, register_kind
@@ -213,6 +216,10 @@ LISTING_SIGNALS: dict[str, listing_signals.Provider] = {
     "duplicate_flags": vision.duplicates.duplicate_flags_signal,
 }
 
+CASE_SIGNALS: dict[str, case_signals.Provider] = {
+    "photo_comparisons": vision.case_photos.comparisons_signal,
+}
+
 MODEL_KINDS: tuple[ModelKind, ...] = (
     vision.modelops.duplicate_kind.DUPLICATE,
     vision.counterfeit.kind.COUNTERFEIT,
@@ -221,7 +228,7 @@ MODEL_KINDS: tuple[ModelKind, ...] = (
 
 def wire() -> None:
     """Subscribe every handler, put every periodic task on the beat, register the listing
-    signals and the model kinds.  Idempotent: a second call changes nothing."""
+    and case signals and the model kinds.  Idempotent: a second call changes nothing."""
     for event, handlers in SUBSCRIPTIONS.items():
         for handler in handlers:
             events.subscribe(event, handler)
@@ -229,5 +236,7 @@ def wire() -> None:
         jobs.schedule(periodic.task, periodic.every)
     for name, provider in LISTING_SIGNALS.items():
         listing_signals.provide(name, provider)
+    for name, provider in CASE_SIGNALS.items():
+        case_signals.provide(name, provider)
     for kind in MODEL_KINDS:
         register_kind(kind)

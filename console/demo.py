@@ -19,25 +19,30 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
+from authentication.models import ReviewDecision
 from console import create_app
+from disputes.models import DisputeCase
 from foundation import db, jobs
 from foundation.config import PROJECT_ROOT, Settings
 from foundation.migrations import upgrade
 from foundation.redis_conn import embedded_url
 from foundation.staff import services as staff_services
 from foundation.staff.models import StaffUser
-from marketplace_core.listings.models import ListingPhoto
+from marketplace_core.listings.models import Listing, ListingPhoto, ListingStatus
 from marketplace_core.members.models import Member
+from marketplace_core.orders.models import Order
 from marketplace_core.seed.demo import DEMO_MEMBER_PASSWORD
 from trust.recommender.models import MemberCandidates
 from trust.signals.models import SellerTrustRecord
 from vision.counterfeit.models import CounterfeitScore
 from vision.modelops import services
+from vision.modelops.models import TrainingRun
 from vision.models import PhotoSignature
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
@@ -64,31 +69,86 @@ def ensure_demo_staff(settings: Settings) -> None:
 
 class Setup:
     """The first run's steps: each a flask command whose output goes to the setup log;
-    the terminal gets one line per step, and the log's tail when a step fails."""
+    the terminal gets one line per step, with its progress read from the database while
+    it runs, and the log's tail when a step fails."""
 
     def __init__(self, log_dir: Path):
         self.log = log_dir / "setup.log"
 
     def step(self, label: str, args: list[str], *, required: bool = True,
-             failed_hint: str = "") -> bool:
-        print(f"  {label}...", end="", flush=True)
+             failed_hint: str = "", progress: Callable[[], str] | None = None) -> bool:
+        line = ProgressLine(f"  {label}")
         started = time.perf_counter()
         with self.log.open("a") as out:
             out.write(f"\n$ flask {' '.join(args)}\n")
             out.flush()
-            done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args],
-                                  cwd=PROJECT_ROOT, env=os.environ.copy(), stdout=out,
-                                  stderr=subprocess.STDOUT, check=False)
-        if done.returncode == 0:
-            print(f" done in {time.perf_counter() - started:.0f} s", flush=True)
+            running = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args],
+                                       cwd=PROJECT_ROOT, env=os.environ.copy(), stdout=out,
+                                       stderr=subprocess.STDOUT)
+            returncode = _wait_showing(running, line, progress)
+        if returncode == 0:
+            line.finish(f"done in {time.perf_counter() - started:.0f} s")
             return True
-        print(f" failed (see {self.log})", flush=True)
+        line.finish(f"failed (see {self.log})")
         print(_tail(self.log), flush=True)
         if required:
             sys.exit(f"make demo stopped: {label} failed")
         if failed_hint:
             print(f"  {failed_hint}", flush=True)
         return False
+
+
+def _wait_showing(running: subprocess.Popen, line: ProgressLine,
+                  progress: Callable[[], str] | None, every: float = 2.0) -> int:
+    """Wait for the step, showing what `progress` reads meanwhile."""
+    while True:
+        try:
+            return running.wait(timeout=every)
+        except subprocess.TimeoutExpired:
+            if progress is not None:
+                line.show(_read_progress(progress))
+        except KeyboardInterrupt:
+            running.terminate()
+            running.wait()
+            raise
+
+
+def _read_progress(progress: Callable[[], str]) -> str:
+    try:
+        return progress()
+    except Exception:  # noqa: BLE001 - a busy database misses one update, not the step
+        return ""
+
+
+class ProgressLine:
+    """One terminal line: rewritten in place on a terminal; otherwise printed when it
+    changes, at most every 30 s (a log of the run stays short)."""
+
+    def __init__(self, label: str, clock: Callable[[], float] = time.monotonic):
+        self.label = label
+        self._tty = sys.stdout.isatty()
+        self._clock = clock
+        self._shown, self._printed_at = "", clock()
+        print(f"{label}...", end="" if self._tty else "\n", flush=True)
+
+    def show(self, text: str, *, now: bool = False) -> None:
+        """Show `text` (on a log: unless shown less than 30 s ago, and not `now`)."""
+        if not text or text == self._shown:
+            return
+        if self._tty:
+            print(f"\r\033[K{self.label}... {text}", end="", flush=True)
+        elif now or self._clock() - self._printed_at >= 30:
+            print(f"{self.label}... {text}", flush=True)
+            self._printed_at = self._clock()
+        else:
+            return
+        self._shown = text
+
+    def finish(self, text: str) -> None:
+        if self._tty:
+            print(f"\r\033[K{self.label}... {text}", flush=True)
+        else:
+            print(f"{self.label}: {text}", flush=True)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -100,12 +160,40 @@ def _exists(model, column) -> bool:
         return s.scalar(select(column).select_from(model).limit(1)) is not None
 
 
+def _count(column, *where) -> int:
+    with db.unit_of_work() as s:
+        return s.scalar(select(func.count(column)).where(*where)) or 0
+
+
+def seed_progress() -> str:
+    listings = _count(Listing.id)
+    if listings < DEMO_LISTINGS:
+        return f"{listings}/{DEMO_LISTINGS} listings"
+    return (f"{listings} listings, {_count(Order.id)} orders, "
+            f"{_count(ReviewDecision.id)} authentication verdicts, "
+            f"{_count(DisputeCase.id)} dispute cases")
+
+
+def training_progress() -> str:
+    with db.unit_of_work() as s:
+        run = s.scalar(select(TrainingRun).order_by(TrainingRun.id.desc()).limit(1))
+        if run is None or not run.total:
+            return ""
+        return f"{run.message} {run.done}/{run.total}"
+
+
+def scoring_progress() -> str:
+    watched = _count(Listing.id, Listing.status.in_(
+        (ListingStatus.LIVE, ListingStatus.PENDING_AUTHENTICATION)))
+    return f"{_count(CounterfeitScore.listing_id)}/{watched} listings"
+
+
 def seed_if_empty(setup: Setup) -> None:
     """The first `make demo` fills the marketplace; later runs keep what is there."""
     if _exists(Member, Member.id):
         return
     setup.step(f"seeding six months of a marketplace ({DEMO_LISTINGS} listings)",
-               ["seed", "--listings", str(DEMO_LISTINGS)])
+               ["seed", "--listings", str(DEMO_LISTINGS)], progress=seed_progress)
 
 
 def ensure_counterfeit_champion(setup: Setup) -> None:
@@ -117,7 +205,8 @@ def ensure_counterfeit_champion(setup: Setup) -> None:
     analyst = next(email for email, role, _ in DEMO_STAFF if role == "fraud_analyst")
     setup.step("training the counterfeit-risk model on the seeded verdicts",
                ["train-model", "counterfeit", "--staff", analyst, "--promote"], required=False,
-               failed_hint="the console's Vision > Models page can train it later")
+               failed_hint="the console's Vision > Models page can train it later",
+               progress=training_progress)
 
 
 def ensure_risk_scored(setup: Setup) -> None:
@@ -128,7 +217,8 @@ def ensure_risk_scored(setup: Setup) -> None:
     with db.unit_of_work() as s:
         if services.champion(s, "counterfeit") is None:
             return
-    setup.step("scoring counterfeit risk", ["vision", "score-risk"], required=False)
+    setup.step("scoring counterfeit risk", ["vision", "score-risk"], required=False,
+               progress=scoring_progress)
 
 
 def ensure_trust_scored(setup: Setup) -> None:
@@ -205,34 +295,23 @@ def send_logs_to(path: Path) -> None:
 
 
 class BackgroundProgress:
-    """One terminal line for the worker's backlog: rewritten in place on a terminal,
-    printed when it changes (at most every 30 s) otherwise."""
+    """One terminal line for the worker's backlog, read every few seconds."""
 
     def __init__(self, every: float = 3.0):
         self._every = every
-        self._tty = sys.stdout.isatty()
-        self._last, self._printed_at = "", 0.0
 
     def start(self) -> None:
         threading.Thread(target=self._loop, name="demo-progress", daemon=True).start()
 
     def _loop(self) -> None:
+        line = ProgressLine("background")
         while True:
             try:
-                self._show(background_line())
+                text = background_line()
+                line.show(text, now=text.endswith("done"))
             except Exception:  # noqa: BLE001 - a missed update is shown by the next one
                 logging.getLogger(__name__).exception("progress line failed")
             time.sleep(self._every)
-
-    def _show(self, line: str) -> None:
-        if line == self._last:
-            return
-        if self._tty:
-            print(f"\r{line:<78}", end="", flush=True)
-        elif time.monotonic() - self._printed_at >= 30 or line.endswith("done"):
-            print(line, flush=True)
-            self._printed_at = time.monotonic()
-        self._last = line
 
 
 def background_line() -> str:
@@ -241,8 +320,8 @@ def background_line() -> str:
         signed = s.scalar(select(func.count()).select_from(PhotoSignature)) or 0
     waiting = sum(jobs.queue(name).count for name in jobs.QUEUES)
     if signed >= photos and not waiting:
-        return f"background: {signed}/{photos} photos signed, done"
-    return f"background: {signed}/{photos} photos signed, {waiting} jobs waiting"
+        return f"{signed}/{photos} photos signed, done"
+    return f"{signed}/{photos} photos signed, {waiting} jobs waiting"
 
 
 def _print_sign_ins(log_dir: Path) -> None:

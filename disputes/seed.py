@@ -9,6 +9,7 @@ so the support queue has work in every state a demo needs.
 the marketplace seed left delivered long ago report a problem within the window, the
 seller answers, and a support agent decides a day later -- counterfeit items are refunded
 (the seller loses), most others released to the seller (a lead approves large refunds).
+The newest of them nobody decided: it waits in the queue past its SLA, flagged.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy import select
 
-from disputes import claims, decisions, opening, responses
+from disputes import claims, decisions, opening, responses, timers
 from disputes.evidence import Upload
 from disputes.models import CaseReason, CaseState, DisputeCase
 from foundation import clock, db
@@ -64,14 +65,39 @@ def settle_past_cases(seed: int, real_now: datetime) -> dict[str, int]:
             Order.delivered_at < real_now - window).order_by(Order.delivered_at)))
     if agent_id is None:
         return outcome
-    for order_id in past:
+    *settled, forgotten = past or [None]
+    for order_id in settled:
         lost = _settle_one(rng, order_id, agent_id, lead_id,
                            won_before=outcome["won_by_seller"] > 0,
                            lost_before=outcome["lost_by_seller"] > 0)
         if lost is not None:
             outcome["lost_by_seller" if lost else "won_by_seller"] += 1
+    if forgotten is not None:
+        outcome["past_sla"] = _leave_undecided(rng, forgotten, real_now)
     clock.freeze(None)
     return outcome
+
+
+def _leave_undecided(rng, order_id: int, real_now: datetime) -> int:
+    """The newest past case, reported late in its window and answered by the seller, that
+    no agent decided: the queue's SLA breach (flagged as the periodic sweep would have);
+    returns how many cases the sweep flagged as breached."""
+    with db.unit_of_work() as s:
+        order = s.get(Order, order_id)
+        window = timedelta(days=settings().DISPUTE_WINDOW_DAYS)
+        clock.freeze(order.delivered_at + window - timedelta(hours=rng.uniform(3, 12)))
+        reason = CaseReason.UNDISCLOSED_DAMAGE
+        photo = _damage_photo(rng, order.items[0].listing.photos[0].media_key)
+        case = opening.open_case(s, s.get(Member, order.buyer_id), order_id, reason=reason,
+                                 description=DESCRIPTIONS[reason], photos=[photo])
+        case_id, seller_id = case.id, case.seller_id
+    clock.freeze(clock.now() + timedelta(hours=rng.uniform(1, 6)))
+    with db.unit_of_work() as s:
+        responses.respond(s, s.get(Member, seller_id), case_id, body=SELLER_ANSWERS[0],
+                          photos=[])
+    clock.freeze(real_now)
+    with db.unit_of_work() as s:
+        return timers.flag_stale(s)["sla_breached"]
 
 
 def _active_staff_id(s, role: str) -> int | None:

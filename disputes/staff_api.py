@@ -11,7 +11,10 @@ GET  /queue?queue=review                             -> counts per state, the ca
                                                         caller could claim, what they hold
 GET  /<id>                                           -> the case with everything: messages
                                                         (staff notes too), photos, decisions,
-                                                        events, money, parcels, history
+                                                        events, money, parcels, history, and
+                                                        the signals packages above add
+                                                        (disputes.signals: the buyer's photos
+                                                        against the listing's as sold)
 GET  /<id>/photos/<photo_id>                         -> a case photo's JPEG
 GET  /<id>/items/<item>/photos/<position>            -> a photo of the listing as sold
 
@@ -26,6 +29,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 from sqlalchemy.orm import Session
 
 from disputes import claims, decisions, schemas, workspace
+from disputes import signals as case_signals
 from foundation import clock, db
 from foundation.schema import validate
 from foundation.staff.api_auth import staff_api_auth
@@ -182,6 +186,7 @@ def _workspace_json(s: Session, found: workspace.CaseWorkspace) -> dict:
                    "cases_lost": found.seller_history.cases_lost,
                    "lost_per_order": found.seller_history.lost_per_order},
         "staff_names": {str(k): v for k, v in found.staff_names.items()},
+        "signals": case_signals.for_case(s, case.id),
     }
 
 

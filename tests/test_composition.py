@@ -78,7 +78,8 @@ def test_wiring_subscribes_exactly_the_tables_handlers_in_order_however_often_it
 
 
 WIRING_CALLS = {"events.subscribe", "jobs.schedule", "listing_signals.provide",
-                "signals.provide", "register_kind", "kinds.register_kind"}
+                "case_signals.provide", "signals.provide", "register_kind",
+                "kinds.register_kind"}
 
 
 def test_nothing_subscribes_or_schedules_outside_the_root():

@@ -10,13 +10,15 @@ from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from authentication.models import AuthenticationRequest, RequestState
-from console.demo import ensure_demo_staff
+from console.demo import ProgressLine, ensure_demo_staff
 from disputes.models import DisputeCase
 from foundation import clock, db, jobs
 from marketplace_core.ledger.invariants import check_invariants
+from marketplace_core.listings.models import Listing, ListingStatus
+from marketplace_core.members.models import Member
 from marketplace_core.orders.models import Order
 from trust.signals.models import ItemRiskRecord, SellerTrustRecord, TrustPending
-from vision.models import DuplicateFlag
+from vision.models import DuplicateFlag, FlagKind
 
 RECOMPUTE = "trust.signals.tasks.recompute_trust"
 
@@ -66,8 +68,14 @@ def test_the_demo_opens_on_a_day_of_work_and_the_worker_recomputes_nothing(app, 
     within = [r for r in waiting if r.sla_due_at > now]
     assert len(within) > len(breached), (len(within), len(breached))
 
+    open_cases = list(s.scalars(select(DisputeCase).where(DisputeCase.closed_at.is_(None))))
+    late = [case for case in open_cases if case.sla_breached_at is not None]
+    assert late and all(case.sla_due_at <= now for case in late)   # the queue's breach
+    assert len(late) < len(open_cases)
+
     flagged = set(s.scalars(select(DuplicateFlag.listing_id)))
     assert flagged                                           # planted and flagged already
+    _assert_a_removed_fake_returns(s)
     risks = dict(s.execute(select(ItemRiskRecord.listing_id, ItemRiskRecord.flagged)).all())
     assert flagged <= {listing_id for listing_id, on in risks.items() if on}
     assert s.scalar(select(func.count()).select_from(TrustPending)) == 0
@@ -83,3 +91,36 @@ def test_the_demo_opens_on_a_day_of_work_and_the_worker_recomputes_nothing(app, 
         burst=True, logging_level="WARNING")
     assert dict(db.session().execute(select(SellerTrustRecord.seller_id,
                                             SellerTrustRecord.computed_at)).all()) == computed
+
+
+def _assert_a_removed_fake_returns(s) -> None:
+    """One duplicate group: a fake the team removed, its photos back today in a listing of
+    another closet and in one of an account opened this morning."""
+    flags = list(s.scalars(select(DuplicateFlag).where(
+        DuplicateFlag.kind == FlagKind.RETURNING_REMOVED)))
+    assert flags
+    (group,) = {flag.group_id for flag in flags}
+    members = list(s.scalars(select(DuplicateFlag).where(DuplicateFlag.group_id == group)))
+    listing_ids = {flag.listing_id for flag in members} | \
+        {flag.matched_listing_id for flag in members}
+    listings = [s.get(Listing, listing_id) for listing_id in listing_ids]
+    assert [listing.status for listing in listings].count(ListingStatus.REMOVED) == 1
+    newcomer = s.scalar(select(Member).where(Member.username == "fresh_closet"))
+    assert clock.now() - newcomer.created_at < timedelta(days=1)
+    assert len({listing.seller_id for listing in listings}) == 3
+    assert newcomer.id in {listing.seller_id for listing in listings}
+
+
+def test_off_a_terminal_a_setup_step_prints_its_progress_at_most_every_30_s(capsys):
+    seconds = [0.0]
+    line = ProgressLine("  seeding", clock=lambda: seconds[0])
+    line.show("10/2000 listings")          # a reading right after the label: held back
+    seconds[0] = 31
+    line.show("10/2000 listings")          # the same reading, 30 s on: printed
+    line.show("20/2000 listings")          # changed, but too soon
+    line.show("30/2000 listings", now=True)
+    line.show("30/2000 listings", now=True)  # unchanged: not again
+    line.finish("done in 40 s")
+    assert capsys.readouterr().out.splitlines() == [
+        "  seeding...", "  seeding... 10/2000 listings", "  seeding... 30/2000 listings",
+        "  seeding: done in 40 s"]

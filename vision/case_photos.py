@@ -3,6 +3,7 @@
     compare_case(s, case_id)     # what the compare_case_photos job runs (vision.tasks)
     cases_not_compared(s, ...)   # what its sweep catches up on (a lost job)
     comparisons_of(s, case)      # what the dispute workspace shows
+    comparisons_signal(s, case)  # the same for the staff API (a case signal, as JSON)
 
 For each photo the buyer added to a case, every photo of the listing as sold (the case's
 snapshot, taken from the listing when the case opened: a sold listing's photos no longer
@@ -238,3 +239,23 @@ def comparisons_of(s: Session, case_id: int) -> CaseComparison:
         select(CasePhotoComparison).where(CasePhotoComparison.case_id == case_id))}
     return CaseComparison(tuple(PhotoPair(photo, rows.get(photo.id))
                                 for photo in buyer_photos(s, case_id)))
+
+
+def comparisons_signal(s: Session, case_id: int) -> list[dict]:
+    """The case signal "photo_comparisons": one entry per buyer photo, in the order the
+    buyer added them; `state` is "pending" until the engine has compared it."""
+    return [_pair_json(pair) for pair in comparisons_of(s, case_id).pairs]
+
+
+def _pair_json(pair: PhotoPair) -> dict:
+    entry = {"case_photo_id": pair.photo.id, "state": "pending"}
+    row = pair.comparison
+    if row is None:
+        return entry
+    entry.update(state=row.state, failure_code=row.failure_code,
+                 engine_version=row.engine_version, computed_at=row.computed_at.isoformat())
+    if pair.matched:
+        entry.update(listing_photo={"item_index": row.item_index, "position": row.position},
+                     same_photo=pair.same_photo, same_kind=pair.same_kind, score=row.score,
+                     alignment=row.alignment, signals=dict(row.signals))
+    return entry

@@ -5,8 +5,9 @@ its directory: nothing is downloaded, ever (`EfficientNet.from_pretrained` would
 the internet, so it is not used). The vector is the global average of the last
 convolution's 1280 channels, L2-normalised, so the inner product of two is their cosine.
 
-The model is loaded once per process, on first use, and runs on the CPU in eval mode.
-`embed_batch` takes any number of BGR images; batching amortises the per-call overhead.
+The model is loaded once per process, on first use, and runs on the CPU in eval mode, on
+one thread.
+`embed_batch` takes any number of BGR images and runs them _BATCH at a time.
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ INPUT_SIDE = 224
 # EfficientNet-Lite's preprocessing (TF reference): (pixel - 127) / 128, RGB.
 _MEAN = 127.0
 _STD = 128.0
-_BATCH = 32
+# Photos per forward pass: on one thread larger batches only spill the caches (64 photos
+# took 20 s in batches of 32, 7 to 9 s in batches of 1 or 4, on the loaded 2-core machine).
+_BATCH = 4
 
 _lock = threading.Lock()
 _model: torch.nn.Module | None = None
@@ -47,6 +50,12 @@ def _load_model() -> torch.nn.Module:
                                map_location="cpu", weights_only=True)
             model.load_state_dict(state)
             model.eval()
+            # One intra-op thread: a process that embeds shares the cores with the web
+            # app, other workers and the rest of the machine, and two threads fighting
+            # for a busy core cost far more than they gain (docs/BENCHMARKS.md, "The
+            # demo's first run": 64 photos one by one in 150 s with two threads, 10 s
+            # with one, on the loaded 2-core machine).
+            torch.set_num_threads(1)
             _model = model.to(memory_format=torch.channels_last)
     return _model
 

@@ -183,7 +183,7 @@ def _render_and_normalise(job: PhotoJob) -> list[NormalisedImage]:
     return images
 
 
-def _reshoot_copy(image: NormalisedImage, rng: random.Random) -> NormalisedImage:
+def reshoot_copy(image: NormalisedImage, rng: random.Random) -> NormalisedImage:
     """A stolen photo as thieves post it: rescaled, recompressed, sometimes cropped."""
     array = cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR)
     scale = rng.uniform(0.7, 0.95)
@@ -308,7 +308,7 @@ def _post_listing(s, media, seller, spec, images, rng, reuse, report) -> Listing
     reused_from, reuse_kind = None, None
     if reuse is not None:
         reuse_kind, (reused_from, source_images, _) = reuse
-        photos = ([_reshoot_copy(img, rng) for img in source_images] if reuse_kind == "stolen"
+        photos = ([reshoot_copy(img, rng) for img in source_images] if reuse_kind == "stolen"
                   else source_images)
         report.reused_photo_listings += 1
     for image in photos:
@@ -471,8 +471,10 @@ def _plan_sale(rng, seller_id, listed_at, closets, real_now, index, total):
     roll = rng.random()
     final = "cancelled" if roll < cancel else "disputed" if roll < cancel + dispute \
         else "completed"
-    if index - recent < 3:    # even a tiny demo has a cancelled and two disputed sales
-        final = ("cancelled", "disputed", "disputed")[index - recent]
+    # Even a tiny demo has a cancelled sale and three disputed: a case the seller won, one
+    # the seller lost, and one nobody decided in time (disputes.seed).
+    if index - recent < 4:
+        final = ("cancelled", "disputed", "disputed", "disputed")[index - recent]
     latest = real_now - timedelta(days=12)   # room for shipping, delivery and acceptance
     earliest = listed_at + timedelta(hours=3)
     if earliest >= latest:

@@ -20,6 +20,7 @@ from tests.builders.cases import DELIVERED, Delivered, deliver, open_case
 from tests.builders.members import make_member
 from tests.builders.orders import Sale, place
 from tests.builders.photos import photo_bytes
+from tests.disputes.support import StaffApi, assert_api_error
 from tests.helpers import signed_in
 from tests.vision.support import VISION_QUEUES, run_vision_jobs
 from vision import case_photos
@@ -143,6 +144,35 @@ def test_the_workspace_says_plainly_when_no_buyer_photo_matches(client, staff):
     assert "None of the buyer's photos matches a listing photo" in page
     pairs = page.split('data-testid="photo-pairs"')[1].split("</table>")[0]
     assert pairs.count("not the same photo") == 2 and "same photo / edited copy" not in pairs
+
+
+def test_the_staff_api_case_view_gives_the_comparisons_as_a_signal(client, staff):
+    case_id = case_with_buyer_photos([photo_bytes(2), photo_bytes(3)],
+                                     [edited(3, "crop_10"), photo_bytes(4)])
+    agent = StaffApi(client, staff, "support_agent")
+
+    pending = agent.get(f"/{case_id}")
+    assert pending.status_code == 200, pending.json
+    buyer_photo_ids = [photo["id"] for photo in pending.json["messages"][0]["photos"]]
+    assert pending.json["signals"]["photo_comparisons"] == [
+        {"case_photo_id": photo_id, "state": "pending"} for photo_id in buyer_photo_ids]
+
+    run_vision_jobs()
+    view = agent.get(f"/{case_id}").json
+    copy, other = view["signals"]["photo_comparisons"]
+    assert [copy["case_photo_id"], other["case_photo_id"]] == buyer_photo_ids
+    assert copy["state"] == other["state"] == "compared"
+    assert copy["listing_photo"] == {"item_index": 0, "position": 1}
+    assert copy["same_photo"] is True and copy["score"] >= DEFAULT_THRESHOLDS.ncc_threshold
+    assert other["same_photo"] is False
+    assert other["score"] < DEFAULT_THRESHOLDS.ncc_threshold
+    assert set(copy["signals"]) >= {"embedding_cosine"}
+    assert copy["failure_code"] is None and copy["computed_at"]
+    # The matched listing photo is the one the case view links for that item and position.
+    sold_url = view["items"][0]["photo_urls"][copy["listing_photo"]["position"]]
+    assert sold_url == f"{StaffApi.BASE}/{case_id}/items/0/photos/1"
+    assert_api_error(StaffApi(client, staff, "fraud_analyst").get(f"/{case_id}"),
+                     403, "forbidden")
 
 
 def sweep() -> dict:

@@ -172,6 +172,46 @@ def test_scoring_job_writes_the_risk_to_the_queue_once(app, settings):
             s.get(CounterfeitScore, listing_id).scored_at) == before
 
 
+def test_scoring_every_watched_listing_in_batches_matches_scoring_each_alone(app, settings):
+    """`flask vision score-risk`'s path: every watched listing scored in batches (photos
+    through the network together), each score the one the single-listing job gives; the
+    marks are cleared and their waiting jobs deleted; a second pass changes nothing."""
+    from vision.counterfeit import tasks
+    from vision.counterfeit.models import CounterfeitPending
+
+    history = _history_with_model(settings)
+    specs = [spec for spec in generate_catalog(40, seed=93)][:3]
+    posted = [post(shady_seller(history), spec) for spec in specs]
+    s = db.session()
+    watched_ids = watched.watched_listing_ids(s)
+    assert set(posted) <= set(watched_ids) and len(watched_ids) > tasks.SCORE_BATCH
+    assert jobs.queue("vision").count >= len(posted)   # the posts queued their scoring
+    progress = []
+
+    outcomes = tasks.score_watched_now(s, lambda done, total: progress.append((done, total)))
+
+    assert outcomes == {"scored": len(watched_ids)}
+    assert progress[-1] == (len(watched_ids), len(watched_ids)) and len(progress) > 1
+    batched = dict(s.execute(select(CounterfeitScore.listing_id,
+                                    CounterfeitScore.score)).all())
+    assert set(batched) == set(watched_ids)
+    # A mark stays only where the scoring itself changed the listing (holding a risky one
+    # for review marks it again) or where there is nothing to score (removed listings).
+    marked = set(s.scalars(select(CounterfeitPending.listing_id)))
+    held = set(s.scalars(select(Listing.id).where(Listing.status == "pending_authentication")))
+    assert marked & set(watched_ids) <= held
+    waiting = {job.args[1][0] for job in jobs.queue("vision").jobs
+               if job.args[0].endswith("score_listing_risk")}
+    assert waiting <= marked   # the jobs of the scored listings were deleted
+    assert tasks.score_watched_now(s) == {"unchanged": len(watched_ids)}
+    for listing_id in posted:   # alone, through the single-listing path
+        s.delete(s.get(CounterfeitScore, listing_id))
+        s.commit()
+        assert services.score_listing(s, listing_id).score == pytest.approx(
+            batched[listing_id], abs=1e-4)
+    s.rollback()
+
+
 def test_a_risky_listing_under_the_threshold_leaves_search_and_enters_review(
         app, settings, client, staff):
     history = _history_with_model(settings)

@@ -111,17 +111,22 @@ def platform_labels(s: Session) -> list[Label]:
 # --- evidence -------------------------------------------------------------------------
 
 def gather(s: Session, listing_ids: list[int],
-           embeddings: PhotoEmbeddings = EMBEDDINGS) -> dict[int, Evidence]:
+           embeddings: PhotoEmbeddings | None = None) -> dict[int, Evidence]:
+    """Each listing's evidence (the process's EMBEDDINGS cache unless `embeddings`)."""
+    embeddings = EMBEDDINGS if embeddings is None else embeddings
     bank = _known_counterfeit_bank(s)
-    found = [listing for listing in map(lambda i: s.get(Listing, i), listing_ids) if listing]
+    found = list(s.scalars(select(Listing).where(Listing.id.in_(listing_ids))
+                           .order_by(Listing.id)))
+    keys = photo_keys_of(s, [listing.id for listing in found])
     # One batch through the network for every photo these listings need (cheaper per photo).
-    embeddings.of([key for listing in found for key in photo_keys(s, listing.id)])
-    return {listing.id: evidence_for(s, listing, bank, embeddings) for listing in found}
+    embeddings.of([key for listing in found for key in keys.get(listing.id, ())])
+    return {listing.id: evidence_for(s, listing, keys.get(listing.id, []), bank, embeddings)
+            for listing in found}
 
 
-def evidence_for(s: Session, listing: Listing, bank: list[tuple[int, str, str]],
-                 embeddings: PhotoEmbeddings) -> Evidence:
-    own = embeddings.of(photo_keys(s, listing.id))
+def evidence_for(s: Session, listing: Listing, keys: list[str],
+                 bank: list[tuple[int, str, str]], embeddings: PhotoEmbeddings) -> Evidence:
+    own = embeddings.of(keys)
     mean = own.mean(axis=0) if len(own) else np.zeros(EMBEDDING_DIM, np.float32)
     mean = mean / max(float(np.linalg.norm(mean)), 1e-6)
     facts = {"looks_like_known_fakes": _closer_to_fakes(s, listing, own, bank, embeddings),
@@ -135,8 +140,19 @@ def evidence_for(s: Session, listing: Listing, bank: list[tuple[int, str, str]],
 
 
 def photo_keys(s: Session, listing_id: int) -> list[str]:
-    return list(s.scalars(select(ListingPhoto.media_key).where(
-        ListingPhoto.listing_id == listing_id).order_by(ListingPhoto.position)))
+    return photo_keys_of(s, [listing_id]).get(listing_id, [])
+
+
+def photo_keys_of(s: Session, listing_ids: list[int]) -> dict[int, list[str]]:
+    """Each listing's photo keys in order (a listing without photos has no entry), in one
+    query."""
+    keys: dict[int, list[str]] = {}
+    for listing_id, key in s.execute(
+            select(ListingPhoto.listing_id, ListingPhoto.media_key)
+            .where(ListingPhoto.listing_id.in_(listing_ids))
+            .order_by(ListingPhoto.listing_id, ListingPhoto.position)):
+        keys.setdefault(listing_id, []).append(key)
+    return keys
 
 
 def _known_counterfeit_bank(s: Session) -> list[tuple[int, str, str]]:

@@ -1,11 +1,12 @@
 """Scoring listings and acting on the score.
 
-`score_listing` is what the scoring job runs: it computes the calibrated score with the
-current model, keeps it (one row per listing), hands it to an open authentication review
-(the queue orders by it; a high risk raises the priority), and pulls a live listing at or
-under the authentication threshold into review when its risk reaches
-VISION_COUNTERFEIT_REVIEW_THRESHOLD (it leaves public view the way an over-threshold
-listing does: marketplace_core.listings.services.hold_for_review).
+`score_listings` is what the scoring jobs run: it computes the calibrated scores of a batch
+of listings with the current model (their photos through the network together, one read
+of the batch's listings, photos and stored scores), keeps each (one row per listing),
+hands it to an open authentication review (the queue orders by it; a high risk raises the
+priority), and pulls a live listing at or under the authentication threshold into review
+when its risk reaches VISION_COUNTERFEIT_REVIEW_THRESHOLD (it leaves public view the way
+an over-threshold listing does: marketplace_core.listings.services.hold_for_review).
 
 The model that scores is the registry's champion of kind "counterfeit" (vision/modelops:
 analysts train, evaluate, shadow and promote it), scored through `score_subjects` so a
@@ -21,6 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from authentication import intake
@@ -29,7 +31,7 @@ from foundation.audit.services import record
 from foundation.config import current as settings
 from marketplace_core.listings import services as listings
 from marketplace_core.listings.models import Listing, ListingStatus
-from vision.counterfeit.features import photo_keys
+from vision.counterfeit.features import photo_keys_of
 from vision.counterfeit.kind import COUNTERFEIT, CounterfeitScorer
 from vision.counterfeit.models import CounterfeitScore
 from vision.modelops import scoring
@@ -72,10 +74,12 @@ class CurrentModel:
     threshold: float                  # a score at or above it is high risk
     promoted: bool                    # the registry's champion (else the installed file)
 
-    def score(self, s: Session, listing_id: int) -> Score:
+    def score(self, s: Session, listing_ids: list[int]) -> dict[int, Score]:
+        if not listing_ids:
+            return {}
         if self.promoted:   # through the registry, so a shadow is scored beside it
-            return scoring.score_subjects(s, COUNTERFEIT.name, [listing_id])[listing_id]
-        return self.scorer.score(s, [listing_id])[listing_id]
+            return scoring.score_subjects(s, COUNTERFEIT.name, listing_ids)
+        return self.scorer.score(s, listing_ids)
 
 
 def current_model(s: Session) -> CurrentModel | None:
@@ -110,45 +114,61 @@ def installed_scorer() -> CounterfeitScorer | None:
 
 def score_listing(s: Session, listing_id: int) -> Outcome:
     """Score one listing and act on it; running it twice changes nothing more."""
+    return score_listings(s, [listing_id])[0]
+
+
+def score_listings(s: Session, listing_ids: list[int]) -> list[Outcome]:
+    """Score the listings and act on each, in the order given; a listing whose model,
+    photos, price, brand and category are those of its stored score keeps it."""
     model = current_model(s)
-    listing = s.get(Listing, listing_id)
     if model is None:
-        return Outcome(listing_id, "no_model")
-    if listing is None or listing.status in (ListingStatus.REMOVED, ListingStatus.SOLD) \
-            or not photo_keys(s, listing_id):
-        return Outcome(listing_id, "not_scorable")
-    row, fresh = _stored_score(s, model, listing)
-    held = _act_on(s, listing, row, model.threshold)
-    return Outcome(listing_id, "scored" if fresh else "unchanged", row.score, held)
+        return [Outcome(listing_id, "no_model") for listing_id in listing_ids]
+    found = {listing.id: listing for listing in s.scalars(
+        select(Listing).where(Listing.id.in_(listing_ids)))}
+    keys = photo_keys_of(s, listing_ids)
+    scorable = [found[i] for i in dict.fromkeys(listing_ids) if i in found and keys.get(i)
+                and found[i].status not in (ListingStatus.REMOVED, ListingStatus.SOLD)]
+    stored = {row.listing_id: row for row in s.scalars(select(CounterfeitScore).where(
+        CounterfeitScore.listing_id.in_([listing.id for listing in scorable])))}
+    digests = {listing.id: input_digest(model.scorer, listing, keys[listing.id])
+               for listing in scorable}
+    stale = [listing.id for listing in scorable
+             if listing.id not in stored or stored[listing.id].input_digest != digests[listing.id]]
+    fresh = model.score(s, stale)
+    outcomes = {}
+    for listing in scorable:
+        row = stored.get(listing.id)
+        if listing.id in fresh:
+            row = _store_score(s, row, listing.id, fresh[listing.id], model.scorer.digest,
+                               digests[listing.id])
+        held = _act_on(s, listing, row, model.threshold)
+        outcomes[listing.id] = Outcome(listing.id, "scored" if listing.id in fresh
+                                       else "unchanged", row.score, held)
+    return [outcomes.get(listing_id) or Outcome(listing_id, "not_scorable")
+            for listing_id in listing_ids]
 
 
 def score_of(s: Session, listing_id: int) -> CounterfeitScore | None:
     return s.get(CounterfeitScore, listing_id)
 
 
-def _stored_score(s: Session, model: CurrentModel, listing: Listing
-                  ) -> tuple[CounterfeitScore, bool]:
-    scorer = model.scorer
-    digest = input_digest(s, scorer, listing)
-    row = s.get(CounterfeitScore, listing.id)
-    if row is not None and row.input_digest == digest:
-        return row, False
-    result = model.score(s, listing.id)
+def _store_score(s: Session, row: CounterfeitScore | None, listing_id: int, result: Score,
+                 model_digest: str, digest: str) -> CounterfeitScore:
     if row is None:
-        row = CounterfeitScore(listing_id=listing.id)
+        row = CounterfeitScore(listing_id=listing_id)
         s.add(row)
     row.score, row.reasons = result.value, list(result.reasons)
-    row.model_digest, row.input_digest, row.scored_at = scorer.digest, digest, clock.now()
+    row.model_digest, row.input_digest, row.scored_at = model_digest, digest, clock.now()
     s.flush()
-    events.emit(s, events.CounterfeitScored(listing_id=listing.id, score=row.score))
-    return row, True
+    events.emit(s, events.CounterfeitScored(listing_id=listing_id, score=row.score))
+    return row
 
 
-def input_digest(s: Session, scorer: CounterfeitScorer, listing: Listing) -> str:
+def input_digest(scorer: CounterfeitScorer, listing: Listing, keys: list[str]) -> str:
     """What a score depends on that can change under the listing: the model, the photos,
     the price and the brand (other listings' verdicts move slowly; a rescore picks them up)."""
     parts = [scorer.digest, str(listing.price_paise), listing.brand_key, listing.category,
-             *photo_keys(s, listing.id)]
+             *keys]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
