@@ -50,7 +50,9 @@ def _load_model() -> torch.nn.Module:
                                map_location="cpu", weights_only=True)
             model.load_state_dict(state)
             model.eval()
-            # One intra-op thread: a process that embeds shares the cores with the web
+            # One intra-op thread (a worker's horses then take VISION_WORKER_THREADS,
+            # vision.prefork; a worker that forks must never have started a pool): a
+            # process that embeds shares the cores with the web
             # app, other workers and the rest of the machine, and two threads fighting
             # for a busy core cost far more than they gain (docs/BENCHMARKS.md, "The
             # demo's first run": 64 photos one by one in 150 s with two threads, 10 s
