@@ -82,22 +82,35 @@ def _leave_undecided(rng, order_id: int, real_now: datetime) -> int:
     """The newest past case, reported late in its window and answered by the seller, that
     no agent decided: the queue's SLA breach (flagged as the periodic sweep would have);
     returns how many cases the sweep flagged as breached."""
+    window = timedelta(days=settings().DISPUTE_WINDOW_DAYS)
+    clock.freeze(_delivered_at(order_id) + window - timedelta(hours=rng.uniform(3, 12)))
+    _report_and_answer(rng, order_id, CaseReason.UNDISCLOSED_DAMAGE, answer_after=(1, 6),
+                       choose_answer=lambda rng: SELLER_ANSWERS[0])
+    clock.freeze(real_now)
+    with db.unit_of_work() as s:
+        return timers.flag_stale(s)["sla_breached"]
+
+
+def _delivered_at(order_id: int) -> datetime:
+    with db.unit_of_work() as s:
+        return s.get(Order, order_id).delivered_at
+
+
+def _report_and_answer(rng, order_id: int, reason: CaseReason, *,
+                       answer_after: tuple[float, float], choose_answer) -> int:
+    """The buyer reports the sale now, with a photo of the damage, and the seller answers
+    some hours later; returns the case's id."""
     with db.unit_of_work() as s:
         order = s.get(Order, order_id)
-        window = timedelta(days=settings().DISPUTE_WINDOW_DAYS)
-        clock.freeze(order.delivered_at + window - timedelta(hours=rng.uniform(3, 12)))
-        reason = CaseReason.UNDISCLOSED_DAMAGE
         photo = _damage_photo(rng, order.items[0].listing.photos[0].media_key)
         case = opening.open_case(s, s.get(Member, order.buyer_id), order_id, reason=reason,
                                  description=DESCRIPTIONS[reason], photos=[photo])
         case_id, seller_id = case.id, case.seller_id
-    clock.freeze(clock.now() + timedelta(hours=rng.uniform(1, 6)))
+    clock.freeze(clock.now() + timedelta(hours=rng.uniform(*answer_after)))
     with db.unit_of_work() as s:
-        responses.respond(s, s.get(Member, seller_id), case_id, body=SELLER_ANSWERS[0],
+        responses.respond(s, s.get(Member, seller_id), case_id, body=choose_answer(rng),
                           photos=[])
-    clock.freeze(real_now)
-    with db.unit_of_work() as s:
-        return timers.flag_stale(s)["sla_breached"]
+    return case_id
 
 
 def _active_staff_id(s, role: str) -> int | None:
@@ -122,14 +135,8 @@ def _settle_one(rng, order_id: int, agent_id: int, lead_id: int | None,
             reason, outcome, code = (CaseReason.UNDISCLOSED_DAMAGE, "refund_without_return",
                                      "return_uneconomic")
         clock.freeze(order.delivered_at + timedelta(hours=rng.uniform(4, 40)))
-        photo = _damage_photo(rng, order.items[0].listing.photos[0].media_key)
-        case = opening.open_case(s, s.get(Member, order.buyer_id), order_id, reason=reason,
-                                 description=DESCRIPTIONS[reason], photos=[photo])
-        case_id, seller_id = case.id, case.seller_id
-    clock.freeze(clock.now() + timedelta(hours=rng.uniform(2, 20)))
-    with db.unit_of_work() as s:
-        responses.respond(s, s.get(Member, seller_id), case_id,
-                          body=rng.choice(SELLER_ANSWERS), photos=[])
+    case_id = _report_and_answer(rng, order_id, reason, answer_after=(2, 20),
+                                 choose_answer=lambda rng: rng.choice(SELLER_ANSWERS))
     clock.freeze(clock.now() + timedelta(hours=rng.uniform(2, 20)))
     with db.unit_of_work() as s:
         agent = s.get(StaffUser, agent_id)
