@@ -3,9 +3,10 @@
 `SHIPPED` is the measurement behind the engine's shipped threshold: of the flags it raised
 on real photos, the share that were true copies (its precision, taken at the lower end of
 its 95% confidence interval: a sample with no false flag does not show a precision of 1),
-and the share of distinct photos it flagged against another. Trust weighs an open flag by that precision (the
-expected cost of the flag, not its full cost) and the console shows it beside the
-threshold, so there is exactly one place to change when the engine is measured again.
+and the share of distinct photos it flagged against another. Trust weighs an open flag
+by that precision (the expected cost of the flag, not its full cost) and the console shows
+it beside the threshold, so there is exactly one place to change when the engine is
+measured again.
 
 Which precision applies when analysts have promoted a duplicate model (vision.modelops):
 the promoted rule's threshold is chosen on drawn photo pairs, and drawn pairs have been
