@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from vision.calibration import (COPIES_FLAGGED, DISTINCT_PAIRS_FLAGGED, SHIPPED,
-                                precision_at_least)
+from vision.calibration import COPIES_FLAGGED, DISTINCT_PAIRS_FLAGGED, SHIPPED, precision_at_least
 
 
 def test_no_false_flag_in_a_finite_sample_is_not_a_precision_of_one():
