@@ -1,7 +1,8 @@
 """The scoring jobs: one listing, enqueued (id only, after commit) when its photos are
 stored, when it enters authentication and when it goes live; and batches, when a new
-champion rescores every watched listing.  A forked work horse loads the image model once
-per job (seconds), so a rescore of thousands of listings goes in batches, scored
+champion rescores every watched listing.  A forked work horse reads the champion model
+once per job (the worker already holds the embedding network, vision.prefork), so a
+rescore of thousands of listings goes in batches, scored
 SCORE_BATCH listings at a time (their photos through the network together), each chunk
 committed on its own so that a long batch never holds the database's write lock.
 
