@@ -112,6 +112,9 @@ def hold_copy(s: Session) -> None:
             reconcile(s, cached.index)
         elif cached.index.refresh():
             reconcile(s, cached.index)
+    except NotFound:   # nothing saved yet: nothing to hold, and nothing worth a log line
+        _cache.pop(directory, None)
+        return
     except Exception as exc:  # noqa: BLE001 - a damaged FAISS file raises RuntimeError and others
         _cache.pop(directory, None)
         log.info("duplicate index not held by this worker (%s: %s); its jobs load it",
