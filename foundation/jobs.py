@@ -39,6 +39,7 @@ from typing import Any
 
 import redis
 from rq import Queue, Retry, SimpleWorker, Worker, get_current_job
+from rq.exceptions import StopRequested
 from rq.job import Job, JobStatus
 from rq.registry import (
     DeferredJobRegistry,
@@ -425,6 +426,10 @@ def warm_up(queue_names: list[str], *, again: bool = False) -> list[str]:
         started = time.perf_counter()
         try:
             fn()
+        except StopRequested:
+            # RQ's SIGTERM handler raises it wherever an idle worker is: the warm shutdown
+            # must go on, not be logged as a failed warm-up and forgotten.
+            raise
         except Exception:
             log.exception("warm-up %s failed; its jobs will load on their own", fn.__name__)
             continue

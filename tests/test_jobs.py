@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+from rq.exceptions import StopRequested
 from sqlalchemy import select
 
 from foundation import clock, db, jobs
@@ -115,3 +116,39 @@ def test_fraud_analysts_see_jobs_but_cannot_requeue(client, staff):
     assert client.post(f"/console/jobs/failed/{job_id}/requeue",
                        data={"csrf_token": token}).status_code == 403
     assert jobs.queue("vision").count == 0
+
+
+@pytest.fixture
+def warm_ups_of_this_test():
+    """Only the test's own warm-ups registered while it runs (the real ones would run the
+    image model in this process), the registry put back after it."""
+    before = list(jobs._warmups)
+    jobs._warmups.clear()
+    yield
+    jobs._warmups[:] = before
+
+
+def test_a_failing_warm_up_is_logged_and_the_others_still_run(app, warm_ups_of_this_test):
+    ran = []
+
+    @jobs.warm_in_worker("photos")
+    def broken() -> None:
+        raise RuntimeError("no index on disk")
+
+    @jobs.warm_in_worker("photos")
+    def working() -> None:
+        ran.append("working")
+
+    assert jobs.warm_up(["photos"]) == ["working"]
+    assert ran == ["working"]
+
+
+def test_a_shutdown_requested_during_a_warm_up_is_not_swallowed(app, warm_ups_of_this_test):
+    # RQ's SIGTERM handler raises StopRequested wherever an idle worker is, the warm-up
+    # between jobs included: the worker must stop, not run on ignoring the signal.
+    @jobs.warm_in_worker("photos")
+    def interrupted() -> None:
+        raise StopRequested()
+
+    with pytest.raises(StopRequested):
+        jobs.warm_up(["photos"], again=True)
